@@ -1,0 +1,111 @@
+// A client for one Docker Registry HTTP API v2 / OCI distribution-spec registry host.
+//
+// Thread rules: every public method may be called from several threads at once; the token
+// cache and the per-host connection pool are internally synchronised.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tributary/Status.h"
+#include "tributary/registry/BlobSink.h"
+
+namespace tributary::registry {
+
+/// Every manifest type we can store, for Accept on manifest HEAD/GET.
+inline constexpr const char* kManifestAccept =
+    "application/vnd.oci.image.index.v1+json,"
+    "application/vnd.docker.distribution.manifest.list.v2+json,"
+    "application/vnd.oci.image.manifest.v1+json,"
+    "application/vnd.docker.distribution.manifest.v2+json";
+
+struct Credentials {
+  std::string username;  // with password: Basic on token requests / Basic-only registries
+  std::string password;
+  std::string token;     // a ready bearer/OAuth token (e.g. GCR `_token`), used as-is
+  bool empty() const { return username.empty() && password.empty() && token.empty(); }
+};
+
+struct RegistryClientOptions {
+  std::string host;                   // host[:port]: "registry-1.docker.io", "127.0.0.1:5001"
+  bool plainHttp = false;             // http:// — only for hosts in insecure_registries
+  std::string caFile;                 // extra PEM CA bundle for this host; "" = system CAs only
+  Credentials credentials;            // empty = anonymous
+  bool allowPrivateNetworks = false;  // else refuse loopback/private/link-local/metadata IPs
+  std::chrono::milliseconds timeout{30000};  // per socket operation
+  int maxAttempts = 4;                // per request, for retryable failures (5xx, 429, resets)
+  std::string userAgent = "tributary/0.1";
+  /// Polled between chunks and retries; true = stop with kCancelled. May be empty.
+  std::function<bool()> isCancelled;
+  /// Called with bytes as they stream (for progress). May be empty. Any thread.
+  std::function<void(uint64_t)> onBytes;
+};
+
+/// What HEAD /v2/<name>/manifests/<ref> says.
+struct ManifestDescriptor {
+  std::string digest;     // Docker-Content-Digest (validated grammar); may be "" if absent
+  std::string mediaType;  // Content-Type, parameters stripped
+  uint64_t size = 0;      // Content-Length
+};
+
+/// A manifest as served: exact bytes, and the digest computed from them (sha256).
+struct Manifest {
+  std::string digest;
+  std::string mediaType;
+  std::string bytes;
+};
+
+/// A plain HTTP answer, for vendor APIs on the registry host (GCR's tags/list extension).
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-cased names
+  std::string body;
+};
+
+class RegistryClient {
+ public:
+  explicit RegistryClient(RegistryClientOptions options);
+  ~RegistryClient();
+  RegistryClient(const RegistryClient&) = delete;
+  RegistryClient& operator=(const RegistryClient&) = delete;
+
+  const RegistryClientOptions& options() const;
+
+  /// All tags of `repository`, following `Link: <...>; rel="next"` (relative URLs resolved;
+  /// scheme and host must stay the same). Order as served.
+  Result<std::vector<std::string>> listTags(const std::string& repository);
+
+  /// HEAD a manifest by tag or digest. kNotFound when absent.
+  Result<ManifestDescriptor> headManifest(const std::string& repository,
+                                          const std::string& reference);
+
+  /// GET a manifest by tag or digest. The digest is sha256 of the exact bytes; when
+  /// `reference` is a digest, a mismatch is kDataLoss. Bodies over 4 MiB are refused.
+  Result<Manifest> getManifest(const std::string& repository, const std::string& reference);
+
+  /// Stream a blob into `sink`: Accept-Encoding identity, redirects followed (307/302/303;
+  /// never https->http; Authorization never sent to another host), resumed with Range after a
+  /// broken connection (sink.reset() when the server answers 200 instead of 206). Stops with
+  /// kDataLoss when more than `expectedSize` bytes arrive. Digest verification is the sink's
+  /// job (the host storage writer hashes while writing).
+  Status fetchBlob(const std::string& repository, const std::string& digest,
+                   uint64_t expectedSize, BlobSink& sink);
+
+  /// Fetch bytes [offset, offset+length) of a blob (for parallel ranged fetches).
+  Status fetchBlobRange(const std::string& repository, const std::string& digest,
+                        uint64_t offset, uint64_t length, BlobSink& sink);
+
+  /// Authenticated GET of `pathAndQuery` on this host (scope: pull on `repository`).
+  Result<HttpReply> get(const std::string& pathAndQuery, const std::string& repository);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tributary::registry
