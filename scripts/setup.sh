@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what Tributary needs on Debian 12 (only packages that are missing) and builds it.
+# Idempotent: a second run installs nothing and rebuilds incrementally.
+#   BUILD_DIR   build folder (default: <repo>/build)
+#   BUILD_TYPE  CMake build type (default: RelWithDebInfo)
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${BUILD_DIR:-$repo/build}
+build_type=${BUILD_TYPE:-RelWithDebInfo}
+
+packages=(
+  g++ cmake make pkg-config            # toolchain
+  libpoco-dev libssl-dev libpcre2-dev  # Poco Net/NetSSL/JSON/Util/Data, OpenSSL, PCRE2
+  libboost-test-dev libyaml-cpp-dev    # Boost.Test, the registry's config.yml
+  docker-registry skopeo               # Distribution 2.8.2 and the reference client (tests, demo)
+  openssl apache2-utils python3 curl time ca-certificates  # test fixtures (CA, htpasswd), bench
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  # Tests and the demo start their own docker-registry processes on free loopback ports; a
+  # system service the package may start on :5000 is not used.
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
+echo "setup: built in $build_dir"
