@@ -1,0 +1,69 @@
+// One blob (layer, config) being streamed into Distribution storage.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tributary/Names.h"
+#include "tributary/Status.h"
+
+namespace tributary::storage {
+
+class DistributionStorage;
+class DigestHasher;
+
+/// Streams bytes into a private temp file inside the blob's own directory
+/// (blobs/<alg>/<xx>/<hex>/.tmp-<random>), hashing as it goes; commit() verifies size and
+/// digest and only then renames the file to `data`. Nothing is visible to a registry before
+/// commit, and a failed commit publishes nothing.
+///
+/// Threads: not thread-safe; one thread at a time. Must not outlive the DistributionStorage
+/// that opened it.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter();  // aborts (removes the temp file) if not committed
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
+
+  /// Appends bytes. A write that would pass the expected size is kDataLoss and writes nothing.
+  /// After an I/O error the writer refuses further writes until reset().
+  Status write(const char* data, size_t len);
+  /// Truncates to 0 and restarts the hash (a source ignored a Range request).
+  Status reset();
+  /// Bytes written so far.
+  uint64_t offset() const;
+  /// Verifies size and digest, fsyncs, renames into blobs/<alg>/<xx>/<hex>/data, fsyncs the
+  /// directory. kDataLoss on mismatch, and then nothing is published and the temp file is gone.
+  /// If another writer published the same digest first, this one verifies its own bytes and
+  /// returns OK without touching the published file. The writer is finished either way.
+  Status commit();
+  /// Removes the temp file. Idempotent; a no-op after commit.
+  void abort();
+
+  const Digest& digest() const { return digest_; }
+  uint64_t expectedSize() const { return expectedSize_; }
+
+ private:
+  friend class DistributionStorage;
+  enum class State { kOpen, kBroken, kFinished };
+
+  BlobWriter(DistributionStorage& storage, Digest digest, uint64_t expectedSize,
+             std::string blobDirectory, std::string tempPath, int fd,
+             std::unique_ptr<DigestHasher> hasher);
+  Status publish();
+
+  DistributionStorage& storage_;
+  Digest digest_;
+  uint64_t expectedSize_;
+  std::string blobDirectory_;
+  std::string tempPath_;
+  int fd_;
+  std::unique_ptr<DigestHasher> hasher_;
+  uint64_t offset_ = 0;
+  State state_ = State::kOpen;
+  Status brokenStatus_;
+};
+
+}  // namespace tributary::storage

@@ -1,0 +1,120 @@
+#include "tributary/storage/BlobWriter.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "DigestHasher.h"
+#include "DurableFileOps.h"
+#include "tributary/storage/DistributionStorage.h"
+#include "tributary/storage/StatusMapping.h"
+
+namespace tributary::storage {
+
+BlobWriter::BlobWriter(DistributionStorage& storage, Digest digest, uint64_t expectedSize,
+                       std::string blobDirectory, std::string tempPath, int fd,
+                       std::unique_ptr<DigestHasher> hasher)
+    : storage_(storage),
+      digest_(std::move(digest)),
+      expectedSize_(expectedSize),
+      blobDirectory_(std::move(blobDirectory)),
+      tempPath_(std::move(tempPath)),
+      fd_(fd),
+      hasher_(std::move(hasher)) {}
+
+BlobWriter::~BlobWriter() { abort(); }
+
+Status BlobWriter::write(const char* data, size_t len) {
+  if (state_ == State::kFinished)
+    return failedPreconditionError("blob writer for " + digest_.toString() + " is finished");
+  if (state_ == State::kBroken) return brokenStatus_;
+  if (len == 0) return Status();
+  if (len > expectedSize_ - offset_)
+    return dataLossError("blob " + digest_.toString() + ": writing " + std::to_string(len) +
+                         " bytes at offset " + std::to_string(offset_) +
+                         " passes the expected size of " + std::to_string(expectedSize_));
+  Status status = durable::writeFully(fd_, data, len, tempPath_);
+  if (!status.isOk()) {
+    // Part of the chunk may be on disk: the offset is unknown until reset().
+    state_ = State::kBroken;
+    brokenStatus_ = status;
+    return status;
+  }
+  hasher_->update(data, len);
+  offset_ += len;
+  return Status();
+}
+
+Status BlobWriter::reset() {
+  if (state_ == State::kFinished)
+    return failedPreconditionError("blob writer for " + digest_.toString() + " is finished");
+  if (::ftruncate(fd_, 0) != 0) return ioError("truncate " + tempPath_, errno);
+  if (::lseek(fd_, 0, SEEK_SET) != 0) return ioError("seek " + tempPath_, errno);
+  TRIB_RETURN_IF_ERROR(hasher_->reset());
+  offset_ = 0;
+  state_ = State::kOpen;
+  brokenStatus_ = Status();
+  return Status();
+}
+
+uint64_t BlobWriter::offset() const { return offset_; }
+
+Status BlobWriter::commit() {
+  if (state_ == State::kFinished)
+    return failedPreconditionError("blob writer for " + digest_.toString() + " is finished");
+  Status status = state_ == State::kBroken ? brokenStatus_ : publish();
+  if (!status.isOk()) abort();
+  state_ = State::kFinished;
+  return status;
+}
+
+Status BlobWriter::publish() {
+  if (offset_ != expectedSize_)
+    return dataLossError("blob " + digest_.toString() + ": got " + std::to_string(offset_) +
+                         " bytes, expected " + std::to_string(expectedSize_));
+  TRIB_ASSIGN_OR_RETURN(std::string hex, hasher_->finishHex());
+  if (hex != digest_.hex)
+    return dataLossError("blob " + digest_.toString() + ": content has digest " +
+                         digest_.algorithm + ":" + hex);
+  const auto& options = storage_.options();
+  if (options.fsync && ::fsync(fd_) != 0) return ioError("fsync " + tempPath_, errno);
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) return ioError("close " + tempPath_, errno);
+  TRIB_RETURN_IF_ERROR(storage_.runFaultHook("blob.data"));
+
+  const std::string dataPath = blobDirectory_ + "/data";
+  bool existed = false;
+  TRIB_RETURN_IF_ERROR(durable::renameNoReplace(tempPath_, dataPath, false, &existed));
+  if (existed) {
+    // Another writer published this digest first; keep its file unless it is damaged (wrong
+    // size), in which case our verified bytes replace it atomically.
+    Result<uint64_t> size = durable::regularFileSize(dataPath);
+    if (size.isOk() && *size == expectedSize_) {
+      ::unlink(tempPath_.c_str());
+    } else if (::rename(tempPath_.c_str(), dataPath.c_str()) != 0) {
+      return ioError("rename " + tempPath_ + " to " + dataPath, errno);
+    }
+  }
+  tempPath_.clear();
+  if (options.fsync) TRIB_RETURN_IF_ERROR(durable::syncDirectory(blobDirectory_));
+  return Status();
+}
+
+void BlobWriter::abort() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (!tempPath_.empty()) {
+    ::unlink(tempPath_.c_str());
+    tempPath_.clear();
+    // Drop the blob directory if nothing else is in it (no data, no other writer's temp file);
+    // rmdir refuses a non-empty directory, so this never races a concurrent publisher.
+    ::rmdir(blobDirectory_.c_str());
+  }
+  state_ = State::kFinished;
+}
+
+}  // namespace tributary::storage

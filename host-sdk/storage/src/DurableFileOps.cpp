@@ -1,0 +1,209 @@
+#include "DurableFileOps.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+
+#include "UniqueFd.h"
+#include "tributary/storage/StatusMapping.h"
+
+namespace tributary::storage::durable {
+
+namespace {
+
+std::string parentOf(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+std::string tempName() {
+  unsigned char raw[8];
+  size_t got = 0;
+  while (got < sizeof raw) {
+    ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    got += static_cast<size_t>(n);
+  }
+  if (got < sizeof raw) {
+    // getrandom cannot fail on Linux >= 3.17 with these flags; keep names unique regardless.
+    static std::atomic<uint64_t> counter{0};
+    uint64_t v = (static_cast<uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1) ^
+                 reinterpret_cast<uintptr_t>(&got);
+    for (size_t i = 0; i < sizeof raw; ++i) raw[i] = static_cast<unsigned char>(v >> (8 * i));
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string name = ".tmp-";
+  for (unsigned char b : raw) {
+    name += kHex[b >> 4];
+    name += kHex[b & 0xf];
+  }
+  return name;
+}
+
+Status syncDirectory(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ioError("open directory " + dir, errno);
+  if (::fsync(fd.get()) != 0) return ioError("fsync directory " + dir, errno);
+  return Status();
+}
+
+Status makeDirectories(const std::string& path, mode_t mode, bool sync) {
+  if (path.empty() || path == "/" || path == ".") return Status();
+  if (::mkdir(path.c_str(), mode) == 0) {
+    if (::chmod(path.c_str(), mode) != 0) return ioError("chmod " + path, errno);
+    if (sync) TRIB_RETURN_IF_ERROR(syncDirectory(parentOf(path)));
+    return Status();
+  }
+  int err = errno;
+  if (err == EEXIST) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status();
+    return ioError("create directory " + path, ENOTDIR);
+  }
+  if (err != ENOENT) return ioError("create directory " + path, err);
+  TRIB_RETURN_IF_ERROR(makeDirectories(parentOf(path), mode, sync));
+  if (::mkdir(path.c_str(), mode) != 0) {
+    if (errno == EEXIST) return makeDirectories(path, mode, sync);  // a concurrent creator won
+    return ioError("create directory " + path, errno);
+  }
+  if (::chmod(path.c_str(), mode) != 0) return ioError("chmod " + path, errno);
+  if (sync) TRIB_RETURN_IF_ERROR(syncDirectory(parentOf(path)));
+  return Status();
+}
+
+Status writeFully(int fd, const char* data, size_t len, const std::string& pathForErrors) {
+  while (len > 0) {
+    ssize_t n = ::write(fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ioError("write " + pathForErrors, errno);
+    }
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return Status();
+}
+
+Status writeNewFile(const std::string& path, std::string_view bytes, mode_t mode, bool sync) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd.valid()) return ioError("create " + path, errno);
+  Status status;
+  if (::fchmod(fd.get(), mode) != 0) status = ioError("chmod " + path, errno);
+  if (status.isOk()) status = writeFully(fd.get(), bytes.data(), bytes.size(), path);
+  if (status.isOk() && sync && ::fsync(fd.get()) != 0) status = ioError("fsync " + path, errno);
+  if (status.isOk() && fd.reset() != 0) status = ioError("close " + path, errno);
+  if (!status.isOk()) ::unlink(path.c_str());
+  return status;
+}
+
+Status replaceFile(const std::string& dir, const std::string& name, std::string_view bytes,
+                   mode_t mode, bool sync, const std::function<Status()>& beforeRename) {
+  const std::string temp = dir + "/" + tempName();
+  const std::string target = dir + "/" + name;
+  TRIB_RETURN_IF_ERROR(writeNewFile(temp, bytes, mode, sync));
+  Status status = beforeRename ? beforeRename() : Status();
+  if (status.isOk() && ::rename(temp.c_str(), target.c_str()) != 0)
+    status = ioError("rename " + temp + " to " + target, errno);
+  if (!status.isOk()) {
+    ::unlink(temp.c_str());
+    return status;
+  }
+  if (sync) return syncDirectory(dir);
+  return Status();
+}
+
+Status renameNoReplace(const std::string& from, const std::string& to, bool isDirectory,
+                       bool* targetExisted) {
+  *targetExisted = false;
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+    return Status();
+  int err = errno;
+  if (err == EEXIST || err == ENOTEMPTY) {
+    *targetExisted = true;
+    return Status();
+  }
+  if (err != EINVAL && err != ENOSYS && err != ENOTSUP) return ioError("rename " + from + " to " + to, err);
+  // The filesystem has no RENAME_NOREPLACE.
+  if (!isDirectory) {
+    if (::link(from.c_str(), to.c_str()) == 0) {
+      ::unlink(from.c_str());
+      return Status();
+    }
+    if (errno == EEXIST) {
+      *targetExisted = true;
+      return Status();
+    }
+  }
+  // Last resort: a plain rename refuses a non-empty directory target; for a file the bytes are
+  // identical (same verified digest), so replacing is harmless.
+  if (::rename(from.c_str(), to.c_str()) == 0) return Status();
+  err = errno;
+  if (err == EEXIST || err == ENOTEMPTY) {
+    *targetExisted = true;
+    return Status();
+  }
+  return ioError("rename " + from + " to " + to, err);
+}
+
+Result<std::string> readFile(const std::string& path, size_t maxSize) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT || errno == ENOTDIR) return notFoundError(path + " does not exist");
+    return ioError("open " + path, errno);
+  }
+  std::string content;
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ioError("read " + path, errno);
+    }
+    if (n == 0) break;
+    if (content.size() + static_cast<size_t>(n) > maxSize)
+      return dataLossError(path + " is larger than the expected " + std::to_string(maxSize) +
+                           " bytes");
+    content.append(buffer, static_cast<size_t>(n));
+  }
+  return content;
+}
+
+Result<uint64_t> regularFileSize(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return notFoundError(path + " does not exist");
+    return ioError("stat " + path, errno);
+  }
+  if (!S_ISREG(st.st_mode)) return dataLossError(path + " is not a regular file");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Result<bool> isDirectory(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return false;
+    return ioError("stat " + path, errno);
+  }
+  return static_cast<bool>(S_ISDIR(st.st_mode));
+}
+
+void removeTree(const std::string& path) {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
+
+}  // namespace tributary::storage::durable
