@@ -1,0 +1,66 @@
+#include "HttpConnectionPool.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Timespan.h>
+
+namespace tributary::registry {
+
+HttpConnectionPool::HttpConnectionPool(ConnectionPoolOptions options)
+    : options_(std::move(options)), policy_(options_.allowPrivateNetworks) {
+  // One context per client: building one loads the system CA store, far too slow per request.
+  try {
+    Poco::Net::Context::Params params;
+    params.caLocation = options_.caFile;
+    params.loadDefaultCAs = true;
+    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+    params.verificationDepth = 9;
+    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+    context_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+  } catch (const Poco::Exception& e) {
+    tlsStatus_ = failedPreconditionError(
+        "cannot set up TLS" +
+        (options_.caFile.empty() ? std::string() : " with CA file " + options_.caFile) + ": " +
+        e.displayText());
+  }
+}
+
+HttpConnectionPool::~HttpConnectionPool() = default;
+
+Result<std::unique_ptr<PooledSession>> HttpConnectionPool::checkout(const Url& url) {
+  const std::string key = url.origin();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = idle_.find(key);
+    if (it != idle_.end() && !it->second.empty()) {
+      auto s = std::move(it->second.back());
+      it->second.pop_back();
+      return s;
+    }
+  }
+  // A new connection: this is where a host (registry, realm or redirect target) is vetted.
+  TRIB_RETURN_IF_ERROR(policy_.checkHost(url.host(), "host"));
+  std::unique_ptr<PooledSession> s;
+  if (url.isHttps()) {
+    if (!tlsStatus_.isOk()) return tlsStatus_;
+    s = PooledSession::createTls(key, url.host(), url.port(), context_);
+  } else {
+    s = PooledSession::createPlain(key, url.host(), url.port());
+  }
+  Poco::Timespan t(static_cast<long>(options_.timeoutMs / 1000),
+                   static_cast<long>((options_.timeoutMs % 1000) * 1000));
+  s->http().setTimeout(t, t, t);
+  s->http().setKeepAlive(true);
+  return s;
+}
+
+void HttpConnectionPool::giveBack(std::unique_ptr<PooledSession> session) {
+  if (!session) return;
+  session->markReused();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& list = idle_[session->key()];
+  if (list.size() < options_.maxIdlePerOrigin) list.push_back(std::move(session));
+}
+
+}  // namespace tributary::registry

@@ -1,0 +1,106 @@
+// Sends one HTTP request over the HttpConnectionPool, repeating it on connection failures,
+// 5xx and 429 (Retry-After honoured), and hands back the response with its body still on the
+// wire so large bodies stream in constant memory.
+//
+// Thread rules: send() may be called from several threads at once; an HttpExchange belongs to
+// the thread that got it.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "HttpConnectionPool.h"
+#include "RetryPolicy.h"
+#include "Url.h"
+#include "tributary/Status.h"
+
+namespace tributary::registry {
+
+struct HttpRequest {
+  std::string method = "GET";
+  Url url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;         // sent when method is POST/PUT
+  std::string contentType;  // for body
+};
+
+struct HttpResponseHead {
+  int status = 0;
+  std::string reason;
+  std::map<std::string, std::string> headers;  // lower-cased names; repeats joined by ", "
+  std::vector<std::string> wwwAuthenticate;    // each WWW-Authenticate value separately
+  std::optional<uint64_t> contentLength;       // absent for chunked / close-delimited bodies
+
+  /// Header value by lower-case name, "" when absent.
+  std::string header(const std::string& lowerName) const;
+};
+
+/// A response whose body has not been read yet. Reading it to the end returns the connection
+/// to the pool; destroying it early closes the connection.
+class HttpExchange {
+ public:
+  HttpExchange(HttpConnectionPool& pool, std::unique_ptr<PooledSession> session,
+               HttpResponseHead head, std::istream* bodyStream, bool hasBody);
+  ~HttpExchange();
+  HttpExchange(const HttpExchange&) = delete;
+  HttpExchange& operator=(const HttpExchange&) = delete;
+
+  const HttpResponseHead& head() const { return head_; }
+  int status() const { return head_.status; }
+
+  /// Up to `len` body bytes into `buf`; 0 means the body is complete. A connection that
+  /// breaks before Content-Length bytes arrived is kUnavailable (timeouts kDeadlineExceeded).
+  Result<size_t> read(char* buf, size_t len);
+
+  /// The whole body; more than `limit` bytes is kFailedPrecondition (`what` names it).
+  Result<std::string> readAll(size_t limit, const std::string& what);
+
+  /// Reads and drops a small rest of the body (so the connection can be reused) or closes.
+  void discard();
+
+  uint64_t bytesRead() const { return bytesRead_; }
+
+ private:
+  void complete();
+
+  HttpConnectionPool& pool_;
+  std::unique_ptr<PooledSession> session_;
+  HttpResponseHead head_;
+  std::istream* bodyStream_;  // owned by the session; used when the length is not known
+  bool done_;
+  uint64_t bytesRead_ = 0;
+};
+
+class HttpTransport {
+ public:
+  HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::string userAgent);
+
+  /// The response to `request` (any status), after up to maxAttempts tries for retryable
+  /// failures. An error only when no usable response came back; `context` prefixes it.
+  Result<std::unique_ptr<HttpExchange>> send(const HttpRequest& request,
+                                             const std::string& context);
+
+  /// One try (plus one immediate retry when a reused keep-alive connection turned out dead).
+  Result<std::unique_ptr<HttpExchange>> sendOnce(const HttpRequest& request,
+                                                 const std::string& context);
+
+  const RetryPolicy& retryPolicy() const { return retry_; }
+  HttpConnectionPool& pool() { return pool_; }
+
+ private:
+  Result<std::unique_ptr<HttpExchange>> attempt(const HttpRequest& request,
+                                                const std::string& context, bool freshOnly,
+                                                bool& staleConnection);
+
+  HttpConnectionPool& pool_;
+  RetryPolicy retry_;
+  std::string userAgent_;
+};
+
+}  // namespace tributary::registry

@@ -1,0 +1,42 @@
+// A keep-alive HTTP(S) connection owned by the HttpConnectionPool. Besides the Poco session it
+// offers readBody(), which reads a fixed-length body straight from the socket into the
+// caller's buffer — Poco's response stream would copy it through a 4 KiB buffer first.
+#pragma once
+
+#include <ios>
+#include <memory>
+#include <string>
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+
+namespace tributary::registry {
+
+class PooledSession {
+ public:
+  virtual ~PooledSession() = default;
+  virtual Poco::Net::HTTPClientSession& http() = 0;
+  /// Up to `length` body bytes (after receiveResponse); 0 when the peer closed the connection.
+  virtual int readBody(char* buffer, std::streamsize length) = 0;
+
+  /// Pool key ("https://host:port").
+  const std::string& key() const { return key_; }
+  /// True once it served a request: a failure before any response byte may just mean the
+  /// server closed the idle connection, which is worth one immediate retry.
+  bool reused() const { return reused_; }
+  void markReused() { reused_ = true; }
+
+  static std::unique_ptr<PooledSession> createPlain(std::string key, const std::string& host,
+                                                    uint16_t port);
+  static std::unique_ptr<PooledSession> createTls(std::string key, const std::string& host,
+                                                  uint16_t port, Poco::Net::Context::Ptr context);
+
+ protected:
+  explicit PooledSession(std::string key) : key_(std::move(key)) {}
+
+ private:
+  std::string key_;
+  bool reused_ = false;
+};
+
+}  // namespace tributary::registry

@@ -1,0 +1,279 @@
+#include "tributary/registry/RegistryClient.h"
+
+#include <openssl/evp.h>
+
+#include <set>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/SSLManager.h>
+
+#include "AuthorizedRequester.h"
+#include "BlobFetcher.h"
+#include "HttpConnectionPool.h"
+#include "HttpErrorMapping.h"
+#include "HttpTransport.h"
+#include "LinkHeader.h"
+#include "RetryPolicy.h"
+#include "TokenAuthenticator.h"
+#include "Url.h"
+#include "tributary/Names.h"
+
+namespace tributary::registry {
+
+namespace {
+
+constexpr size_t kMaxManifestBytes = 4 << 20;   // Distribution's own PUT limit
+constexpr size_t kMaxTagPageBytes = 32 << 20;    // GCR pages carry a manifest map
+constexpr size_t kMaxReplyBytes = 64 << 20;
+constexpr int kMaxTagPages = 10000;
+constexpr std::chrono::milliseconds kRetryBaseDelay{200};
+
+Result<Url> registryBaseUrl(const RegistryClientOptions& o) {
+  if (o.host.empty()) return invalidArgumentError("registry host is empty");
+  if (o.host.find_first_of("/@?# ") != std::string::npos)
+    return invalidArgumentError("registry host `" + o.host + "` must be host[:port] only");
+  return Url::parse((o.plainHttp ? "http://" : "https://") + o.host + "/");
+}
+
+// "<alg>:<hex>" of `bytes`; alg is sha256 or sha512.
+std::string computeDigest(const std::string& algorithm, const std::string& bytes) {
+  const EVP_MD* md = algorithm == "sha512" ? EVP_sha512() : EVP_sha256();
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), out, &len, md, nullptr);
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) {
+    hex += kHex[out[i] >> 4];
+    hex += kHex[out[i] & 15];
+  }
+  return (algorithm == "sha512" ? "sha512:" : "sha256:") + hex;
+}
+
+std::string stripParameters(const std::string& contentType) {
+  std::string t = contentType.substr(0, contentType.find(';'));
+  t.erase(0, t.find_first_not_of(" \t"));
+  t.erase(t.find_last_not_of(" \t") + 1);
+  return t;
+}
+
+bool isDigestReference(const std::string& reference) {
+  return reference.find(':') != std::string::npos;
+}
+
+}  // namespace
+
+class RegistryClient::Impl {
+ public:
+  explicit Impl(RegistryClientOptions o)
+      : options(std::move(o)),
+        base(registryBaseUrl(options)),
+        pool(ConnectionPoolOptions{options.caFile, options.allowPrivateNetworks,
+                                   static_cast<int>(options.timeout.count()), 8}),
+        retry(options.maxAttempts, kRetryBaseDelay, options.isCancelled),
+        transport(pool, retry, options.userAgent),
+        authenticator(transport, options.credentials, base.isOk() ? *base : Url()),
+        requester(transport, authenticator, base.isOk() ? *base : Url()) {}
+
+  Status ready() const { return base.status(); }
+  std::string scopeFor(const std::string& repository) const {
+    return "repository:" + repository + ":pull";
+  }
+  std::string hostName() const { return options.host; }
+
+  Status checkReference(const std::string& reference) const {
+    if (isDigestReference(reference)) return parseDigest(reference).status();
+    return validateTag(reference);
+  }
+
+  Url url(const std::string& target) const { return *base->resolve(target); }
+
+  RegistryClientOptions options;
+  Result<Url> base;
+  HttpConnectionPool pool;
+  RetryPolicy retry;
+  HttpTransport transport;
+  TokenAuthenticator authenticator;
+  AuthorizedRequester requester;
+};
+
+RegistryClient::RegistryClient(RegistryClientOptions options) {
+  Poco::Net::initializeSSL();  // reference counted; undone in the destructor
+  impl_ = std::make_unique<Impl>(std::move(options));
+}
+
+RegistryClient::~RegistryClient() {
+  impl_.reset();
+  Poco::Net::uninitializeSSL();
+}
+
+const RegistryClientOptions& RegistryClient::options() const { return impl_->options; }
+
+Result<std::vector<std::string>> RegistryClient::listTags(const std::string& repository) {
+  const std::string context = "listing tags of " + repository + " on " + impl_->hostName();
+  TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository).withContext(context));
+  std::vector<std::string> tags;
+  Url page = impl_->url("/v2/" + repository + "/tags/list?n=1000");
+  std::set<std::string> seen;
+  for (int pageNo = 0; pageNo < kMaxTagPages; ++pageNo) {
+    seen.insert(page.toString());
+    HttpRequest req;
+    req.url = page;
+    req.headers.emplace_back("Accept", "application/json");
+    try {
+      TRIB_ASSIGN_OR_RETURN(auto ex, impl_->requester.open(req, impl_->scopeFor(repository), context));
+      TRIB_ASSIGN_OR_RETURN(std::string body, ex->readAll(kMaxTagPageBytes, "tag list page"));
+      if (ex->status() != 200)
+        return HttpErrorMapping::fromHttpStatus(ex->status(), ex->head().reason, body, context);
+      Poco::JSON::Parser parser;
+      auto obj = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+      if (!obj) return dataLossError(context + ": tag list is not a JSON object");
+      if (auto arr = obj->getArray("tags")) {
+        for (size_t i = 0; i < arr->size(); ++i) tags.push_back(arr->getElement<std::string>(static_cast<unsigned>(i)));
+      }
+      std::string next = LinkHeader::nextReference(ex->head().header("link"));
+      if (next.empty()) return tags;
+      auto nextUrl = page.resolve(next);
+      if (!nextUrl.isOk())
+        return dataLossError(context + ": unusable pagination Link: " + nextUrl.status().message());
+      if (!nextUrl->sameOrigin(page))
+        return permissionDeniedError(context + ": pagination Link points to " + nextUrl->origin() +
+                                     ", not " + page.origin() + "; refused");
+      if (seen.count(nextUrl->toString()))
+        return dataLossError(context + ": pagination Link repeats a page");
+      page = *nextUrl;
+    } catch (const Poco::Exception& e) {
+      return dataLossError(context + ": tag list is not valid JSON (" + e.displayText() + ")");
+    }
+  }
+  return dataLossError(context + ": more than " + std::to_string(kMaxTagPages) + " pages");
+}
+
+Result<ManifestDescriptor> RegistryClient::headManifest(const std::string& repository,
+                                                        const std::string& reference) {
+  const std::string context =
+      "checking manifest " + repository + (isDigestReference(reference) ? "@" : ":") + reference +
+      " on " + impl_->hostName();
+  TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository).withContext(context));
+  TRIB_RETURN_IF_ERROR(impl_->checkReference(reference).withContext(context));
+  HttpRequest req;
+  req.method = "HEAD";
+  req.url = impl_->url("/v2/" + repository + "/manifests/" + reference);
+  req.headers.emplace_back("Accept", kManifestAccept);
+  TRIB_ASSIGN_OR_RETURN(auto ex, impl_->requester.open(req, impl_->scopeFor(repository), context));
+  if (ex->status() != 200)
+    return HttpErrorMapping::fromHttpStatus(ex->status(), ex->head().reason, "", context);
+  ManifestDescriptor d;
+  std::string digest = ex->head().header("docker-content-digest");
+  if (!digest.empty() && parseDigest(digest).isOk()) d.digest = digest;
+  if (isDigestReference(reference) && !d.digest.empty() && d.digest != reference)
+    return dataLossError(context + ": registry reports digest " + d.digest);
+  d.mediaType = stripParameters(ex->head().header("content-type"));
+  std::string len = ex->head().header("content-length");
+  try {
+    d.size = len.empty() ? 0 : std::stoull(len);
+  } catch (...) {
+    d.size = 0;
+  }
+  return d;
+}
+
+Result<Manifest> RegistryClient::getManifest(const std::string& repository,
+                                             const std::string& reference) {
+  const std::string context =
+      "fetching manifest " + repository + (isDigestReference(reference) ? "@" : ":") + reference +
+      " from " + impl_->hostName();
+  TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository).withContext(context));
+  TRIB_RETURN_IF_ERROR(impl_->checkReference(reference).withContext(context));
+  HttpRequest req;
+  req.url = impl_->url("/v2/" + repository + "/manifests/" + reference);
+  req.headers.emplace_back("Accept", kManifestAccept);
+  TRIB_ASSIGN_OR_RETURN(auto ex, impl_->requester.open(req, impl_->scopeFor(repository), context));
+  if (ex->status() != 200) {
+    auto body = ex->readAll(64 * 1024, "error body");
+    return HttpErrorMapping::fromHttpStatus(ex->status(), ex->head().reason,
+                                            body.isOk() ? *body : std::string(), context);
+  }
+  auto bytes = ex->readAll(kMaxManifestBytes, "manifest");
+  if (!bytes.isOk()) return bytes.status().withContext(context);
+  Manifest m;
+  m.bytes = std::move(*bytes);
+  // The digest is over the exact bytes served; they are never re-serialised.
+  std::string algorithm = isDigestReference(reference) ? parseDigest(reference)->algorithm : "sha256";
+  m.digest = computeDigest(algorithm, m.bytes);
+  if (isDigestReference(reference) && m.digest != reference)
+    return dataLossError(context + ": content has digest " + m.digest + ", not the requested one");
+  std::string header = ex->head().header("docker-content-digest");
+  if (!header.empty()) {
+    auto parsed = parseDigest(header);
+    if (parsed.isOk() && computeDigest(parsed->algorithm, m.bytes) != header)
+      return dataLossError(context + ": content does not match Docker-Content-Digest " + header +
+                           " (computed " + m.digest + ")");
+  }
+  m.mediaType = stripParameters(ex->head().header("content-type"));
+  if (m.mediaType.empty() || m.mediaType == "application/json" || m.mediaType == "text/plain") {
+    try {
+      Poco::JSON::Parser parser;
+      auto obj = parser.parse(m.bytes).extract<Poco::JSON::Object::Ptr>();
+      if (obj) m.mediaType = obj->optValue<std::string>("mediaType", m.mediaType);
+    } catch (...) {
+      // Not JSON: keep the served Content-Type; the caller validates the manifest itself.
+    }
+  }
+  return m;
+}
+
+Status RegistryClient::fetchBlob(const std::string& repository, const std::string& digest,
+                                 uint64_t expectedSize, BlobSink& sink) {
+  const std::string context =
+      "fetching blob " + digest + " of " + repository + " from " + impl_->hostName();
+  TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository).withContext(context));
+  TRIB_RETURN_IF_ERROR(validateDigest(digest).withContext(context));
+  BlobFetcher fetcher(impl_->requester, impl_->retry, impl_->options.onBytes);
+  return fetcher.fetchWhole(impl_->url("/v2/" + repository + "/blobs/" + digest),
+                            impl_->scopeFor(repository), context, expectedSize, sink);
+}
+
+Status RegistryClient::fetchBlobRange(const std::string& repository, const std::string& digest,
+                                      uint64_t offset, uint64_t length, BlobSink& sink) {
+  const std::string context = "fetching bytes " + std::to_string(offset) + "+" +
+                              std::to_string(length) + " of blob " + digest + " of " +
+                              repository + " from " + impl_->hostName();
+  TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository).withContext(context));
+  TRIB_RETURN_IF_ERROR(validateDigest(digest).withContext(context));
+  BlobFetcher fetcher(impl_->requester, impl_->retry, impl_->options.onBytes);
+  return fetcher.fetchRange(impl_->url("/v2/" + repository + "/blobs/" + digest),
+                            impl_->scopeFor(repository), context, offset, length, sink);
+}
+
+Result<HttpReply> RegistryClient::get(const std::string& pathAndQuery,
+                                      const std::string& repository) {
+  const std::string context = "GET " + pathAndQuery.substr(0, 200) + " on " + impl_->hostName();
+  TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository).withContext(context));
+  if (pathAndQuery.empty() || pathAndQuery.front() != '/' || pathAndQuery.rfind("//", 0) == 0)
+    return invalidArgumentError(context + ": path must start with a single `/`");
+  auto target = impl_->base->resolve(pathAndQuery);
+  if (!target.isOk()) return target.status().withContext(context);
+  HttpRequest req;
+  req.url = *target;
+  req.headers.emplace_back("Accept", "application/json");
+  TRIB_ASSIGN_OR_RETURN(auto ex, impl_->requester.open(req, impl_->scopeFor(repository), context));
+  auto body = ex->readAll(kMaxReplyBytes, "response");
+  if (!body.isOk()) return body.status().withContext(context);
+  HttpReply reply;
+  reply.status = ex->status();
+  reply.headers = ex->head().headers;
+  reply.body = std::move(*body);
+  return reply;
+}
+
+}  // namespace tributary::registry
