@@ -1,0 +1,80 @@
+#include "FakeServer.h"
+
+#include <openssl/evp.h>
+
+#include <sstream>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+
+namespace tributary::registry::testing {
+
+namespace {
+
+class FunctionHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit FunctionHandler(const FakeServer::Handler& h) : h_(h) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+    h_(req, resp);
+  }
+
+ private:
+  const FakeServer::Handler& h_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Factory(FakeServer::Handler h) : h_(std::move(h)) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new FunctionHandler(h_);
+  }
+
+ private:
+  FakeServer::Handler h_;
+};
+
+}  // namespace
+
+FakeServer::FakeServer(Handler handler, Poco::Net::Context::Ptr tls) : tls_(!tls.isNull()) {
+  Poco::Net::SocketAddress addr("127.0.0.1", 0);
+  Poco::Net::ServerSocket socket =
+      tls_ ? Poco::Net::SecureServerSocket(addr, 64, tls) : Poco::Net::ServerSocket(addr, 64);
+  port_ = socket.address().port();
+  auto* params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(16);
+  params->setKeepAlive(true);
+  params->setTimeout(Poco::Timespan(5, 0));
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(std::move(handler)), socket, params);
+  server_->start();
+}
+
+FakeServer::~FakeServer() { server_->stopAll(true); }
+
+std::string readBody(Poco::Net::HTTPServerRequest& request) {
+  std::string body;
+  Poco::StreamCopier::copyToString(request.stream(), body);
+  return body;
+}
+
+void reply(Poco::Net::HTTPServerResponse& response, int status, const std::string& body,
+           const std::string& contentType) {
+  response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  if (!contentType.empty()) response.setContentType(contentType);
+  response.sendBuffer(body.data(), body.size());
+}
+
+std::string sha256Digest(const std::string& bytes) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), out, &len, EVP_sha256(), nullptr);
+  std::ostringstream hex;
+  static const char k[] = "0123456789abcdef";
+  for (unsigned i = 0; i < len; ++i) hex << k[out[i] >> 4] << k[out[i] & 15];
+  return "sha256:" + hex.str();
+}
+
+}  // namespace tributary::registry::testing

@@ -1,0 +1,45 @@
+// Test helper: an HTTP(S) server on 127.0.0.1, port chosen by the kernel, answering with a
+// std::function. Stopped (and its threads joined) by the destructor.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+namespace tributary::registry::testing {
+
+class FakeServer {
+ public:
+  using Handler =
+      std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&)>;
+
+  /// Plain HTTP, or HTTPS when `tls` is a server context.
+  explicit FakeServer(Handler handler, Poco::Net::Context::Ptr tls = nullptr);
+  ~FakeServer();
+
+  uint16_t port() const { return port_; }
+  std::string hostPort() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return (tls_ ? "https://" : "http://") + hostPort(); }
+
+ private:
+  bool tls_;
+  uint16_t port_ = 0;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+/// Reads the whole request body.
+std::string readBody(Poco::Net::HTTPServerRequest& request);
+
+/// Sends `body` with `status` and optional content type.
+void reply(Poco::Net::HTTPServerResponse& response, int status, const std::string& body,
+           const std::string& contentType = "application/json");
+
+/// sha256:<hex> of bytes.
+std::string sha256Digest(const std::string& bytes);
+
+}  // namespace tributary::registry::testing
