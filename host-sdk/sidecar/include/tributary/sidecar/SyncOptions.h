@@ -1,0 +1,28 @@
+// SyncOptions: the flags of `tributary sync`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rp/replication_provider.h"
+#include "tributary/Status.h"
+
+namespace tributary::sidecar {
+
+struct SyncOptions {
+  std::string configPath;   // --config: the registry's config.yml
+  std::string rulePath;     // --rule: the rule JSON file ("-" = stdin)
+  std::string libraryPath;  // --library: overrides replication.provider.library ("" = unset)
+  bool dryRun = false;      // --dry-run: plan only, write nothing
+  bool json = false;        // --json: the provider's JSON verbatim on stdout
+  rp_log_level logLevel = RP_LOG_INFO;  // --verbose: DEBUG, --quiet: ERROR
+
+  /// Parses the arguments after `sync` ("--flag value" or "--flag=value"). Unknown flags,
+  /// missing values and missing --config/--rule are kInvalidArgument with a precise message.
+  static Result<SyncOptions> parse(const std::vector<std::string>& args);
+
+  /// The usage text of `tributary sync`.
+  static const char* usage();
+};
+
+}  // namespace tributary::sidecar

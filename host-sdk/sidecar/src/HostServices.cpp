@@ -1,0 +1,125 @@
+#include "tributary/sidecar/HostServices.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "tributary/sidecar/YamlToJson.h"
+#include "tributary/storage/StorageTable.h"
+
+namespace tributary::sidecar {
+namespace {
+
+// Host-owned strings are malloc'd like the storage table's, so one free_str
+// (storage::freeHostString) releases both.
+void setHostOwned(rp_host_owned_str* out, const std::string& text) {
+  if (out == nullptr) return;
+  auto* buffer = static_cast<char*>(std::malloc(text.size() + 1));
+  if (buffer == nullptr) {
+    *out = rp_host_owned_str{nullptr, 0};
+    return;
+  }
+  std::memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = '\0';
+  *out = rp_host_owned_str{buffer, text.size()};
+}
+
+rp_status toRpStatus(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return RP_OK;
+    case StatusCode::kNotFound: return RP_ERR_NOT_FOUND;
+    case StatusCode::kInvalidArgument: return RP_ERR_INVALID_ARGUMENT;
+    case StatusCode::kFailedPrecondition: return RP_ERR_FAILED_PRECONDITION;
+    default: return RP_ERR_INTERNAL;
+  }
+}
+
+}  // namespace
+
+HostServices::HostServices(std::map<std::string, Credential, std::less<>> credentials,
+                           const rp_storage_v1* storage, rp_log_level threshold,
+                           std::ostream& logStream)
+    : credentials_(std::move(credentials)), threshold_(threshold), logStream_(logStream) {
+  std::memset(&table_, 0, sizeof(table_));
+  table_.struct_size = sizeof(rp_host_v1);
+  table_.user_data = this;
+  table_.host_name = rp_str{kHostName, std::strlen(kHostName)};
+  table_.log = [](void* self, rp_log_level level, rp_str message) {
+    static_cast<HostServices*>(self)->log(level, std::string_view(message.ptr, message.len));
+  };
+  table_.log_enabled = [](void* self, rp_log_level level) -> int {
+    return static_cast<HostServices*>(self)->logEnabled(level) ? 1 : 0;
+  };
+  table_.secret_get = [](void* self, rp_str name, rp_host_owned_str* outValue,
+                         rp_host_owned_str* outError) -> rp_status {
+    if (outValue != nullptr) *outValue = rp_host_owned_str{nullptr, 0};
+    if (outError != nullptr) *outError = rp_host_owned_str{nullptr, 0};
+    try {
+      auto secret = static_cast<HostServices*>(self)->secretJson(
+          std::string_view(name.ptr == nullptr ? "" : name.ptr, name.len));
+      if (!secret.isOk()) {
+        setHostOwned(outError, secret.status().message());
+        return toRpStatus(secret.status().code());
+      }
+      if (outValue == nullptr) return RP_ERR_INVALID_ARGUMENT;
+      setHostOwned(outValue, secret.value());
+      return outValue->ptr != nullptr ? RP_OK : RP_ERR_INTERNAL;
+    } catch (...) {  // nothing may unwind into the provider
+      setHostOwned(outError, "internal error looking up a secret");
+      return RP_ERR_INTERNAL;
+    }
+  };
+  table_.free_str = storage::freeHostString;
+  table_.storage = storage;
+}
+
+Result<std::string> HostServices::secretJson(std::string_view name) const {
+  auto found = credentials_.find(name);
+  if (found == credentials_.end()) {
+    return notFoundError("no credential named `" + std::string(name) +
+                         "` in replication.credentials");
+  }
+  const Credential& credential = found->second;
+  std::string password;
+  if (credential.password) {
+    password = *credential.password;
+  } else {
+    std::ifstream file(credential.passwordFile, std::ios::binary);
+    if (!file) {
+      return failedPreconditionError("credential `" + found->first +
+                                     "`: cannot read password_file `" + credential.passwordFile +
+                                     "`: " + std::strerror(errno));
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    password = text.str();
+    // Files written by `echo` or editors end with a newline that is not part of the secret.
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+      password.pop_back();
+    }
+  }
+  return "{\"username\":" + jsonQuote(credential.username) +
+         ",\"password\":" + jsonQuote(password) + "}";
+}
+
+void HostServices::log(rp_log_level level, std::string_view message) {
+  if (!logEnabled(level)) return;
+  std::lock_guard<std::mutex> lock(logMutex_);
+  logStream_ << "tributary: " << levelName(level) << ": " << message << '\n';
+  logStream_.flush();
+}
+
+std::string HostServices::levelName(rp_log_level level) {
+  switch (level) {
+    case RP_LOG_DEBUG: return "DEBUG";
+    case RP_LOG_INFO: return "INFO";
+    case RP_LOG_WARN: return "WARN";
+    case RP_LOG_ERROR: return "ERROR";
+  }
+  return "LEVEL" + std::to_string(static_cast<int>(level));
+}
+
+}  // namespace tributary::sidecar

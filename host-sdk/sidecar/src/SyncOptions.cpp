@@ -1,0 +1,79 @@
+#include "tributary/sidecar/SyncOptions.h"
+
+namespace tributary::sidecar {
+
+const char* SyncOptions::usage() {
+  return "usage: tributary sync --config <registry config.yml> --rule <rule.json>\n"
+         "                      [--dry-run] [--json] [--library <provider.so>]\n"
+         "                      [--verbose | --quiet]\n"
+         "  --config   the registry's own config.yml (storage.filesystem.rootdirectory,\n"
+         "             replication.provider, replication.credentials)\n"
+         "  --rule     subscription rule JSON (\"-\" reads stdin)\n"
+         "  --dry-run  show the plan; write nothing\n"
+         "  --json     print the provider's JSON report/plan on stdout\n"
+         "  --library  provider library (default: replication.provider.library, then the\n"
+         "             bundled libtributary.so)\n"
+         "exit status: 0 all tags synced/unchanged/kept, 1 a tag or the sync failed,\n"
+         "             2 bad input (flags, config, rule)\n";
+}
+
+Result<SyncOptions> SyncOptions::parse(const std::vector<std::string>& args) {
+  SyncOptions options;
+  bool verbose = false;
+  bool quiet = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool hasInlineValue = false;
+    if (const auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      hasInlineValue = true;
+    }
+    auto takeValue = [&](std::string& target) -> Status {
+      if (hasInlineValue) {
+        target = value;
+      } else if (i + 1 < args.size()) {
+        target = args[++i];
+      } else {
+        return invalidArgumentError("option " + flag + " needs a value");
+      }
+      if (target.empty()) return invalidArgumentError("option " + flag + " has an empty value");
+      return Status();
+    };
+    auto noValue = [&]() -> Status {
+      if (hasInlineValue) return invalidArgumentError("option " + flag + " takes no value");
+      return Status();
+    };
+
+    if (flag == "--config") {
+      TRIB_RETURN_IF_ERROR(takeValue(options.configPath));
+    } else if (flag == "--rule") {
+      TRIB_RETURN_IF_ERROR(takeValue(options.rulePath));
+    } else if (flag == "--library") {
+      TRIB_RETURN_IF_ERROR(takeValue(options.libraryPath));
+    } else if (flag == "--dry-run") {
+      TRIB_RETURN_IF_ERROR(noValue());
+      options.dryRun = true;
+    } else if (flag == "--json") {
+      TRIB_RETURN_IF_ERROR(noValue());
+      options.json = true;
+    } else if (flag == "--verbose" || flag == "-v") {
+      TRIB_RETURN_IF_ERROR(noValue());
+      verbose = true;
+    } else if (flag == "--quiet" || flag == "-q") {
+      TRIB_RETURN_IF_ERROR(noValue());
+      quiet = true;
+    } else {
+      return invalidArgumentError("unknown option `" + args[i] + "`");
+    }
+  }
+  if (verbose && quiet) return invalidArgumentError("--verbose and --quiet exclude each other");
+  if (verbose) options.logLevel = RP_LOG_DEBUG;
+  if (quiet) options.logLevel = RP_LOG_ERROR;
+  if (options.configPath.empty()) return invalidArgumentError("missing --config <config.yml>");
+  if (options.rulePath.empty()) return invalidArgumentError("missing --rule <rule.json>");
+  return options;
+}
+
+}  // namespace tributary::sidecar

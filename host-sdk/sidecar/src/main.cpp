@@ -1,0 +1,54 @@
+// `tributary`: the reference host's command line.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tributary/sidecar/ExitCodes.h"
+#include "tributary/sidecar/SyncCommand.h"
+#include "tributary/sidecar/SyncOptions.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: tributary <command> [options]\n"
+    "commands:\n"
+    "  sync     run one subscription rule now (see `tributary sync --help`)\n"
+    "  version  print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tributary::sidecar;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    (args.empty() ? std::cerr : std::cout) << kUsage;
+    return args.empty() ? kExitBadInput : kExitSucceeded;
+  }
+  if (args[0] == "version" || args[0] == "--version") {
+    std::cout << "tributary 0.1.0 (rp ABI " << RP_ABI_VERSION_CURRENT << ")\n";
+    return kExitSucceeded;
+  }
+  if (args[0] != "sync") {
+    std::cerr << "tributary: error: unknown command `" << args[0] << "`\n" << kUsage;
+    return kExitBadInput;
+  }
+  const std::vector<std::string> syncArgs(args.begin() + 1, args.end());
+  for (const auto& arg : syncArgs) {
+    if (arg == "--help" || arg == "-h") {
+      std::cout << SyncOptions::usage();
+      return kExitSucceeded;
+    }
+  }
+  auto options = SyncOptions::parse(syncArgs);
+  if (!options.isOk()) {
+    std::cerr << "tributary: error: " << options.status().message() << '\n'
+              << SyncOptions::usage();
+    return kExitBadInput;
+  }
+  try {
+    return SyncCommand(std::move(options).value(), std::cout, std::cerr).run();
+  } catch (const std::exception& e) {  // a bug, not an input problem
+    std::cerr << "tributary: internal error: " << e.what() << '\n';
+    return kExitFailed;
+  }
+}
