@@ -98,8 +98,16 @@ def _on_signal(signum, _frame):
 signal.signal(signal.SIGTERM, _on_signal)
 
 
+# If the test itself is SIGKILLed (a CTest timeout), atexit does not run; the kernel's
+# parent-death signal still takes the child down. setpriv (util-linux, essential on Debian)
+# sets it and execs, so the PID we track is the real process.
+_SETPRIV = shutil.which("setpriv")
+
+
 def start_process(argv, log_path, env=None, cwd=None):
     """Start a tracked background process with stdout+stderr appended to log_path."""
+    if _SETPRIV:
+        argv = [_SETPRIV, "--pdeathsig", "KILL", "--"] + list(argv)
     log = open(log_path, "ab")
     try:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
