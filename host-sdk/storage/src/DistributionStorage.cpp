@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <exception>
 
 #include "DigestHasher.h"
 #include "DurableFileOps.h"
@@ -54,7 +55,14 @@ Status DistributionStorage::runFaultHook(std::string_view step) {
     hook = faultHook_;
   }
   if (!hook) return Status();
-  return (*hook)(step);
+  // A throwing hook must not skip the temp-file cleanup around it.
+  try {
+    return (*hook)(step);
+  } catch (const std::exception& e) {
+    return internalError("fault hook at " + std::string(step) + " threw: " + e.what());
+  } catch (...) {
+    return internalError("fault hook at " + std::string(step) + " threw");
+  }
 }
 
 std::string DistributionStorage::blobDirectory(const Digest& digest) const {
@@ -237,7 +245,6 @@ Status DistributionStorage::createTag(const std::string& manifestsDir, const std
   // tags/ lists every directory entry as a tag, so the new tag is assembled in a staging
   // directory beside tags/ and appears there complete, in one rename.
   const std::string tagsDir = manifestsDir + "/tags";
-  TRIB_RETURN_IF_ERROR(durable::makeDirectories(tagsDir, options_.dirMode, options_.fsync));
   const std::string staging = manifestsDir + "/" + durable::tempName();
   const std::string indexDir = staging + "/index/" + digest.algorithm + "/" + digest.hex;
   const std::string currentDir = staging + "/current";
@@ -254,6 +261,7 @@ Status DistributionStorage::createTag(const std::string& manifestsDir, const std
       TRIB_RETURN_IF_ERROR(durable::syncDirectory(currentDir));
     }
     TRIB_RETURN_IF_ERROR(runFaultHook("tag.create"));
+    TRIB_RETURN_IF_ERROR(durable::makeDirectories(tagsDir, options_.dirMode, options_.fsync));
     return durable::renameNoReplace(staging, tagDir, true, lostRace);
   };
   Status status = build();

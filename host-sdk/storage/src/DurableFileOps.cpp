@@ -62,27 +62,32 @@ Status syncDirectory(const std::string& dir) {
 }
 
 Status makeDirectories(const std::string& path, mode_t mode, bool sync) {
-  if (path.empty() || path == "/" || path == ".") return Status();
-  if (::mkdir(path.c_str(), mode) == 0) {
-    if (::chmod(path.c_str(), mode) != 0) return ioError("chmod " + path, errno);
-    if (sync) TRIB_RETURN_IF_ERROR(syncDirectory(parentOf(path)));
-    return Status();
+  // An aborting BlobWriter may rmdir an empty blob directory at any moment, so a directory seen
+  // (or just made) can vanish: retry a few times instead of failing.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    if (path.empty() || path == "/" || path == ".") return Status();
+    if (::mkdir(path.c_str(), mode) == 0) {
+      if (::chmod(path.c_str(), mode) != 0) {
+        if (errno == ENOENT) continue;
+        return ioError("chmod " + path, errno);
+      }
+      if (sync) return syncDirectory(parentOf(path));
+      return Status();
+    }
+    int err = errno;
+    if (err == EEXIST) {
+      struct stat st;
+      if (::stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return Status();
+        return ioError("create directory " + path, ENOTDIR);
+      }
+      if (errno == ENOENT) continue;
+      return ioError("stat " + path, errno);
+    }
+    if (err != ENOENT) return ioError("create directory " + path, err);
+    TRIB_RETURN_IF_ERROR(makeDirectories(parentOf(path), mode, sync));
   }
-  int err = errno;
-  if (err == EEXIST) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status();
-    return ioError("create directory " + path, ENOTDIR);
-  }
-  if (err != ENOENT) return ioError("create directory " + path, err);
-  TRIB_RETURN_IF_ERROR(makeDirectories(parentOf(path), mode, sync));
-  if (::mkdir(path.c_str(), mode) != 0) {
-    if (errno == EEXIST) return makeDirectories(path, mode, sync);  // a concurrent creator won
-    return ioError("create directory " + path, errno);
-  }
-  if (::chmod(path.c_str(), mode) != 0) return ioError("chmod " + path, errno);
-  if (sync) TRIB_RETURN_IF_ERROR(syncDirectory(parentOf(path)));
-  return Status();
+  return abortedError("directory " + path + " kept disappearing while being created");
 }
 
 Status writeFully(int fd, const char* data, size_t len, const std::string& pathForErrors) {
