@@ -1,0 +1,24 @@
+// RegistryReader over a real RegistryClient (which it borrows; the client must outlive it).
+#pragma once
+
+#include "tributary/custom/RegistryReader.h"
+
+namespace tributary::custom {
+
+class ClientRegistryReader final : public RegistryReader {
+ public:
+  explicit ClientRegistryReader(registry::RegistryClient& client) : client_(client) {}
+
+  Result<std::vector<std::string>> listTags(const std::string& repository) override;
+  Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
+                                                    const std::string& reference) override;
+  Result<registry::Manifest> getManifest(const std::string& repository,
+                                         const std::string& reference) override;
+  Status fetchBlob(const std::string& repository, const std::string& digest,
+                   uint64_t expectedSize, registry::BlobSink& sink) override;
+
+ private:
+  registry::RegistryClient& client_;
+};
+
+}  // namespace tributary::custom

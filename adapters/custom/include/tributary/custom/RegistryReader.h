@@ -1,0 +1,37 @@
+// The read side of a source registry, as the sync engine and the custom adapter need it.
+//
+// Why an interface when RegistryClient exists: RegistryClient is a concrete network client, so
+// code written against this small abstract class can be tested with an in-memory fake.
+// ClientRegistryReader forwards to a RegistryClient. (Candidate to move into registry-v2 so
+// every adapter shares it.)
+//
+// Thread rules: implementations must allow concurrent calls (blob jobs run on a worker pool).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tributary/Status.h"
+#include "tributary/registry/BlobSink.h"
+#include "tributary/registry/RegistryClient.h"
+
+namespace tributary::custom {
+
+class RegistryReader {
+ public:
+  virtual ~RegistryReader() = default;
+
+  virtual Result<std::vector<std::string>> listTags(const std::string& repository) = 0;
+  /// kNotFound when absent.
+  virtual Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
+                                                            const std::string& reference) = 0;
+  /// Exact bytes; digest = sha256 of them (verified against `reference` when it is a digest).
+  virtual Result<registry::Manifest> getManifest(const std::string& repository,
+                                                 const std::string& reference) = 0;
+  /// Streams a blob into `sink` (resume, reset and size limit as RegistryClient::fetchBlob).
+  virtual Status fetchBlob(const std::string& repository, const std::string& digest,
+                           uint64_t expectedSize, registry::BlobSink& sink) = 0;
+};
+
+}  // namespace tributary::custom

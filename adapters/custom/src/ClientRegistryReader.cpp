@@ -1,0 +1,24 @@
+#include "tributary/custom/ClientRegistryReader.h"
+
+namespace tributary::custom {
+
+Result<std::vector<std::string>> ClientRegistryReader::listTags(const std::string& repository) {
+  return client_.listTags(repository);
+}
+
+Result<registry::ManifestDescriptor> ClientRegistryReader::headManifest(
+    const std::string& repository, const std::string& reference) {
+  return client_.headManifest(repository, reference);
+}
+
+Result<registry::Manifest> ClientRegistryReader::getManifest(const std::string& repository,
+                                                             const std::string& reference) {
+  return client_.getManifest(repository, reference);
+}
+
+Status ClientRegistryReader::fetchBlob(const std::string& repository, const std::string& digest,
+                                       uint64_t expectedSize, registry::BlobSink& sink) {
+  return client_.fetchBlob(repository, digest, expectedSize, sink);
+}
+
+}  // namespace tributary::custom

@@ -1,0 +1,73 @@
+// Copies the blobs of a run into host storage with a fixed pool of workers: blob_stat first
+// (present -> reused, nothing fetched), else stream from the source into a storage blob writer
+// and commit (verified by the host). Each digest is handled once per run however many tags
+// share it; callers wait for the digests one tag needs, so tags publish while later blobs are
+// still in flight.
+//
+// Thread rules: start/waitFor/outcome from the engine's thread; workers are internal.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tributary/custom/RegistryReader.h"
+#include "tributary/plugin/ProgressReporter.h"
+#include "tributary/plugin/ResolvedTag.h"
+#include "tributary/plugin/Storage.h"
+
+namespace tributary::plugin {
+
+struct BlobOutcome {
+  Status status;
+  bool fetched = false;  // false: reused (already in the store)
+  uint64_t bytes = 0;    // fetched bytes
+};
+
+class BlobTransfer {
+ public:
+  BlobTransfer(custom::RegistryReader& reader, Storage& storage, std::string sourceRepository,
+               int concurrency, TaskContext& task, ProgressReporter& progress);
+  /// Stops handing out jobs and joins the workers (a job in flight finishes or sees the
+  /// cancellation through its sink).
+  ~BlobTransfer();
+  BlobTransfer(const BlobTransfer&) = delete;
+  BlobTransfer& operator=(const BlobTransfer&) = delete;
+
+  /// Starts the workers over `blobs` (unique digests, in the order they are needed). Once.
+  void start(std::vector<BlobRef> blobs);
+
+  /// Blocks until every digest has an outcome. kCancelled as soon as the task is cancelled
+  /// (checked every `poll`).
+  Status waitFor(const std::vector<std::string>& digests,
+                 std::chrono::milliseconds poll = std::chrono::milliseconds(200));
+
+  /// The outcome of a finished digest (an error status if it never ran).
+  BlobOutcome outcome(const std::string& digest) const;
+
+ private:
+  void work();
+  BlobOutcome transfer(const BlobRef& blob);
+
+  custom::RegistryReader& reader_;
+  Storage& storage_;
+  const std::string sourceRepository_;
+  const int concurrency_;
+  TaskContext& task_;
+  ProgressReporter& progress_;
+
+  std::vector<BlobRef> blobs_;  // immutable once started
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> workers_;
+  mutable std::mutex mutex_;
+  std::condition_variable done_;
+  std::map<std::string, BlobOutcome> outcomes_;  // guarded by mutex_
+};
+
+}  // namespace tributary::plugin

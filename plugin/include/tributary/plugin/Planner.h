@@ -1,0 +1,37 @@
+// Dry run of a rule: lists and selects tags, resolves each (HEAD first, GETs only where the
+// decision needs them), and counts the blobs a sync would fetch after dedup (blob_stat per
+// unique digest). Writes nothing to storage.
+//
+// Thread rules: one Planner per call; borrowed objects must allow it (see their notes).
+#pragma once
+
+#include "tributary/custom/JsonFileCache.h"
+#include "tributary/custom/RegistryReader.h"
+#include "tributary/plugin/PlanReport.h"
+#include "tributary/plugin/Rule.h"
+#include "tributary/plugin/Storage.h"
+#include "tributary/plugin/TaskContext.h"
+#include "tributary/registry/SourceAdapter.h"
+
+namespace tributary::plugin {
+
+class Planner {
+ public:
+  Planner(const Rule& rule, registry::SourceAdapter& source, custom::RegistryReader& reader,
+          Storage& storage, custom::JsonFileCache& choiceCache, TaskContext& task)
+      : rule_(rule), source_(source), reader_(reader), storage_(storage),
+        choiceCache_(choiceCache), task_(task) {}
+
+  /// An error only when the plan cannot be made at all (listing failed, cancelled).
+  Result<PlanReport> plan();
+
+ private:
+  const Rule& rule_;
+  registry::SourceAdapter& source_;
+  custom::RegistryReader& reader_;
+  Storage& storage_;
+  custom::JsonFileCache& choiceCache_;
+  TaskContext& task_;
+};
+
+}  // namespace tributary::plugin

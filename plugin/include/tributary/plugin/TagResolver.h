@@ -1,0 +1,48 @@
+// Decides, for one selected tag, what the destination tag should point at and what must be
+// stored for it (DESIGN §2 "Platforms" and "Overwrite"), with as few source requests as
+// possible: HEAD the tag; when the destination already holds the target digest, stop there
+// (no manifest GET). With a single-platform filter the target is a child of the index, so the
+// index-digest -> chosen-child choice is remembered in `choiceCache` to keep a no-op re-run
+// HEAD-only as well.
+//
+// Thread rules: one resolver per task, used from one thread.
+#pragma once
+
+#include "tributary/custom/JsonFileCache.h"
+#include "tributary/custom/ParsedManifest.h"
+#include "tributary/custom/RegistryReader.h"
+#include "tributary/plugin/OverwritePolicy.h"
+#include "tributary/plugin/PlatformMatcher.h"
+#include "tributary/plugin/ResolvedTag.h"
+#include "tributary/plugin/Rule.h"
+#include "tributary/plugin/Storage.h"
+
+namespace tributary::plugin {
+
+class TagResolver {
+ public:
+  TagResolver(const Rule& rule, const std::string& sourceRepository,
+              custom::RegistryReader& reader, Storage& storage, custom::JsonFileCache& choiceCache);
+
+  /// Never fails as a whole: problems become kSkipped (the tag can't be synced as the rule
+  /// asks) or kFailed (an error that may go away) in the result.
+  ResolvedTag resolve(const registry::TagInfo& info);
+
+ private:
+  Status resolveInto(ResolvedTag& out);
+  Status addImage(ResolvedTag& out, const std::string& digest, const std::string& bytes,
+                  const custom::ParsedManifest& parsed, bool checkPlatform, bool& platformOk);
+  std::string choiceKey(const std::string& sourceDigest) const;
+  /// Applies the overwrite policy; true when the tag needs no manifest work.
+  bool decide(ResolvedTag& out, const std::optional<std::string>& destination);
+
+  const Rule& rule_;
+  const std::string sourceRepository_;
+  custom::RegistryReader& reader_;
+  Storage& storage_;
+  custom::JsonFileCache& choiceCache_;
+  PlatformMatcher matcher_;
+  OverwritePolicy overwrite_;
+};
+
+}  // namespace tributary::plugin

@@ -1,0 +1,111 @@
+#include "tributary/plugin/ProviderConfig.h"
+
+#include <sys/stat.h>
+
+#include <vector>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "tributary/plugin/HostPort.h"
+
+namespace tributary::plugin {
+
+Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
+  ProviderConfig config;
+  if (json.find_first_not_of(" \t\r\n") == std::string::npos) return config;
+  Poco::JSON::Object::Ptr root;
+  try {
+    Poco::JSON::Parser parser;
+    auto v = parser.parse(json);
+    if (v.type() != typeid(Poco::JSON::Object::Ptr))
+      return invalidArgumentError("provider config must be a JSON object");
+    root = v.extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    return invalidArgumentError("provider config is not valid JSON: " + e.displayText());
+  }
+  std::vector<std::string> problems;
+  for (const std::string& key : root->getNames()) {
+    if (key != "concurrency" && key != "insecure_registries" && key != "allow_private_networks" &&
+        key != "ca_files" && key != "cache_dir")
+      problems.push_back("unknown provider config key `" + key +
+                         "` (known: concurrency, insecure_registries, allow_private_networks, "
+                         "ca_files, cache_dir)");
+  }
+  if (root->has("concurrency")) {
+    auto v = root->get("concurrency");
+    if (!v.isInteger() || v.convert<int64_t>() < 1 || v.convert<int64_t>() > kMaxConcurrency) {
+      problems.push_back("concurrency must be a whole number 1.." +
+                         std::to_string(kMaxConcurrency) + ", got " +
+                         (v.isEmpty() ? std::string("null") : v.convert<std::string>()));
+    } else {
+      config.concurrency = static_cast<int>(v.convert<int64_t>());
+    }
+  }
+  if (root->has("insecure_registries")) {
+    auto arr = root->getArray("insecure_registries");
+    if (!arr) {
+      problems.push_back("insecure_registries must be an array of host[:port] strings");
+    } else {
+      for (size_t i = 0; i < arr->size(); ++i) {
+        auto e = arr->get(static_cast<unsigned>(i));
+        const std::string what = "insecure_registries[" + std::to_string(i) + "]";
+        if (!e.isString()) {
+          problems.push_back(what + " must be a host[:port] string");
+          continue;
+        }
+        auto hp = HostPort::normalise(e.convert<std::string>(), what);
+        if (hp) config.insecureRegistries.insert(*hp); else problems.push_back(hp.status().message());
+      }
+    }
+  }
+  if (root->has("allow_private_networks")) {
+    auto v = root->get("allow_private_networks");
+    if (!v.isBoolean()) problems.push_back("allow_private_networks must be true or false");
+    else config.allowPrivateNetworks = v.convert<bool>();
+  }
+  if (root->has("ca_files")) {
+    auto obj = root->getObject("ca_files");
+    if (!obj) {
+      problems.push_back("ca_files must be an object {\"host[:port]\": \"/path/ca.crt\"}");
+    } else {
+      for (const std::string& host : obj->getNames()) {
+        auto hp = HostPort::normalise(host, "ca_files key");
+        auto v = obj->get(host);
+        if (!hp) {
+          problems.push_back(hp.status().message());
+        } else if (!v.isString() || v.convert<std::string>().empty()) {
+          problems.push_back("ca_files[`" + host + "`] must be a file path");
+        } else {
+          const std::string path = v.convert<std::string>();
+          struct stat st {};
+          if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            problems.push_back("ca_files[`" + host + "`]: `" + path + "` is not a readable file");
+          else
+            config.caFiles[*hp] = path;
+        }
+      }
+    }
+  }
+  if (root->has("cache_dir")) {
+    auto v = root->get("cache_dir");
+    if (!v.isString()) {
+      problems.push_back("cache_dir must be a directory path");
+    } else {
+      config.cacheDir = v.convert<std::string>();
+      struct stat st {};
+      if (!config.cacheDir.empty() &&
+          (::stat(config.cacheDir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
+        problems.push_back("cache_dir `" + config.cacheDir + "` is not an existing directory");
+    }
+  }
+  if (!problems.empty()) {
+    std::string joined;
+    for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];
+    return invalidArgumentError(joined);
+  }
+  return config;
+}
+
+}  // namespace tributary::plugin
