@@ -19,13 +19,16 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
                                                                 const std::string& context) {
   const auto baseHeaders = request.headers;
   bool reauthenticated = false;
+  std::string freshAuthorization;  // from the re-authentication, for the one retry
   int hops = 0;
   while (true) {
     request.headers = baseHeaders;
     const bool toRegistry = request.url.sameOrigin(registry_);
     // Authorization only ever goes to the registry's own origin: a CDN or presigned URL must
     // neither see the token nor get two auth mechanisms (S3 refuses that).
-    if (toRegistry) {
+    if (toRegistry && !freshAuthorization.empty()) {
+      request.headers.emplace_back("Authorization", freshAuthorization);
+    } else if (toRegistry) {
       auto auth = authenticator_.authorization(scope);
       if (!auth.isOk()) return auth.status().withContext(context);
       if (!auth->empty()) request.headers.emplace_back("Authorization", *auth);
@@ -42,8 +45,9 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
       reauthenticated = true;
       auto challenges = ex->head().wwwAuthenticate;
       ex->discard();
-      Status s = authenticator_.onUnauthorized(challenges, scope);
-      if (!s.isOk()) return s.withContext(context);
+      auto fresh = authenticator_.onUnauthorized(challenges, scope);
+      if (!fresh.isOk()) return fresh.status().withContext(context);
+      freshAuthorization = *fresh;
       continue;
     }
     if (isRedirect(status)) {

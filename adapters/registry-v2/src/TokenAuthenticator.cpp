@@ -136,7 +136,7 @@ Result<std::string> TokenAuthenticator::authorization(const std::string& scope) 
   return header;
 }
 
-Status TokenAuthenticator::onUnauthorized(const std::vector<std::string>& wwwAuthenticate,
+Result<std::string> TokenAuthenticator::onUnauthorized(const std::vector<std::string>& wwwAuthenticate,
                                           const std::string& scope) {
   const std::string where = "registry " + registry_.authority();
   if (!credentials_.token.empty())
@@ -156,7 +156,7 @@ Status TokenAuthenticator::onUnauthorized(const std::vector<std::string>& wwwAut
     if (scheme_ == Scheme::kBasic)
       return unauthenticatedError(where + " rejected the configured credentials (Basic)");
     scheme_ = Scheme::kBasic;
-    return Status();
+    return basicHeader();
   }
   if (!bearer)
     return unauthenticatedError(where + " answered 401 without a Bearer or Basic challenge");
@@ -177,12 +177,13 @@ Status TokenAuthenticator::onUnauthorized(const std::vector<std::string>& wwwAut
   std::lock_guard<std::mutex> fetchLock(fetchMu_);
   TRIB_ASSIGN_OR_RETURN(CachedToken token, fetchToken(realm, service, scopes));
   token.scopes = scopes;
+  std::string header = "Bearer " + token.token;
   std::lock_guard<std::mutex> lock(mu_);
   scheme_ = Scheme::kBearer;
   realm_ = realm;
   service_ = service;
   tokens_[scope] = std::move(token);
-  return Status();
+  return header;
 }
 
 Result<TokenAuthenticator::CachedToken> TokenAuthenticator::fetchToken(

@@ -35,8 +35,9 @@ class TokenAuthenticator {
   Result<std::string> authorization(const std::string& scope);
 
   /// Handles a 401: parses its challenges and obtains fresh credentials for `scope` (merged
-  /// with the challenge's scopes) so that one retry can succeed.
-  Status onUnauthorized(const std::vector<std::string>& wwwAuthenticate, const std::string& scope);
+  /// with the challenge's scopes). Returns the Authorization value for the one retry — used
+  /// as is, even when the token is already inside the refresh margin.
+  Result<std::string> onUnauthorized(const std::vector<std::string>& wwwAuthenticate, const std::string& scope);
 
   /// True when a challenge says error="insufficient_scope" (RFC 6750).
   static bool isInsufficientScope(const std::vector<std::string>& wwwAuthenticate);
