@@ -26,6 +26,8 @@ def plain_registry(work):
                                            os.path.join(work, "pull", repo, tag))
                 if art.media_type != images.MT_DOCKER_LIST:
                     checks.assert_oci_layout_matches(sk, reg, repo, tag, art, layout)
+        raw = sk.inspect_raw("docker://%s/fixture/multi:index" % reg.host, registry=reg)
+        assert raw == fx.artifact("fixture/multi", "index").manifest
         # Attestation children are ordinary manifests of the repo.
         idx = fx.artifact("fixture/multi", "index")
         assert len(idx.children) == 6 and len(idx.platform_children()) == 3
