@@ -1,0 +1,172 @@
+#define BOOST_TEST_MODULE sidecar_tests
+#include "tributary/sidecar/RegistryConfig.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "TempDirectory.h"
+
+using tributary::StatusCode;
+using tributary::sidecar::RegistryConfig;
+
+namespace {
+
+// Debian's /etc/docker/registry/config.yml as shipped by docker-registry 2.8.2.
+const char kDebianStock[] = R"(version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  delete:
+    enabled: true
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+auth:
+  htpasswd:
+    realm: basic-realm
+    path: /etc/docker/registry
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+)";
+
+RegistryConfig parseOk(const std::string& yaml) {
+  auto config = RegistryConfig::parse(yaml, "config.yml", "/etc/docker/registry");
+  BOOST_REQUIRE_MESSAGE(config.isOk(), config.status().toString());
+  return std::move(config).value();
+}
+
+std::string parseError(const std::string& yaml) {
+  auto config = RegistryConfig::parse(yaml, "config.yml", "/etc/docker/registry");
+  BOOST_REQUIRE(!config.isOk());
+  BOOST_TEST(static_cast<int>(config.status().code()) ==
+             static_cast<int>(StatusCode::kInvalidArgument));
+  return config.status().message();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(RegistryConfigTest)
+
+BOOST_AUTO_TEST_CASE(debian_stock_config_without_replication_section) {
+  RegistryConfig config = parseOk(kDebianStock);
+  BOOST_TEST(config.rootDirectory() == "/var/lib/docker-registry");
+  BOOST_TEST(config.providerLibrary().empty());
+  BOOST_TEST(config.providerConfigJson().empty());
+  BOOST_TEST(config.credentials().empty());
+}
+
+BOOST_AUTO_TEST_CASE(missing_rootdirectory) {
+  BOOST_TEST(parseError("storage:\n  filesystem: {}\n") ==
+             "config.yml: storage.filesystem.rootdirectory is missing");
+  BOOST_TEST(parseError("storage:\n  cache:\n    blobdescriptor: inmemory\n") ==
+             "config.yml: storage.filesystem.rootdirectory is missing");
+  BOOST_TEST(parseError("version: 0.1\n") ==
+             "config.yml: storage is missing (need storage.filesystem.rootdirectory)");
+  BOOST_TEST(parseError("storage:\n  filesystem:\n    rootdirectory: ''\n") ==
+             "config.yml: storage.filesystem.rootdirectory is empty");
+}
+
+BOOST_AUTO_TEST_CASE(non_filesystem_driver_is_refused) {
+  BOOST_TEST(parseError("storage:\n  s3:\n    bucket: b\n    region: us-east-1\n") ==
+             "config.yml: storage driver `s3` is not supported: Tributary writes the "
+             "filesystem driver's layout only");
+  BOOST_TEST(parseError("storage:\n  inmemory: {}\n").find("storage driver `inmemory`") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_yaml_names_the_file) {
+  const std::string message = parseError("storage: [unclosed\n");
+  BOOST_TEST(message.rfind("config.yml: invalid YAML: ", 0) == 0);
+  BOOST_TEST(parseError("- a\n- b\n") == "config.yml: not a YAML mapping");
+}
+
+BOOST_AUTO_TEST_CASE(replication_provider_config_becomes_json_verbatim) {
+  RegistryConfig config = parseOk(std::string(kDebianStock) + R"(replication:
+  provider:
+    library: /usr/lib/tributary/libtributary.so
+    config:
+      edition: standard
+      mirrors:
+        - https://mirror.gcr.io
+        - "http://127.0.0.1:5001"
+      parallel_fetches: 4
+      chunk_mb: 8.5
+      verify_tls: true
+      proxy: ~
+      quoted_number: "42"
+      octal: 0o17
+      note: |
+        line "one"
+        line two
+      nested: { a: [1, false, null] }
+)");
+  BOOST_TEST(config.providerLibrary() == "/usr/lib/tributary/libtributary.so");
+  BOOST_TEST(config.providerConfigJson() ==
+             R"({"edition":"standard","mirrors":["https://mirror.gcr.io","http://127.0.0.1:5001"],)"
+             R"("parallel_fetches":4,"chunk_mb":8.5,"verify_tls":true,"proxy":null,)"
+             R"("quoted_number":"42","octal":15,"note":"line \"one\"\nline two\n",)"
+             R"("nested":{"a":[1,false,null]}})");
+}
+
+BOOST_AUTO_TEST_CASE(credentials_with_password_and_password_file) {
+  RegistryConfig config = parseOk(std::string(kDebianStock) + R"(replication:
+  credentials:
+    hub-readonly:
+      username: bot
+      password_file: secrets/hub
+    quay:
+      username: robot+ci
+      password: "s3cr3t"
+    absolute:
+      username: u
+      password_file: /run/secrets/x
+)");
+  const auto& credentials = config.credentials();
+  BOOST_REQUIRE(credentials.size() == 3u);
+  const auto& hub = credentials.at("hub-readonly");
+  BOOST_TEST(hub.username == "bot");
+  BOOST_TEST(!hub.password.has_value());
+  BOOST_TEST(hub.passwordFile == "/etc/docker/registry/secrets/hub");  // relative to the config
+  const auto& quay = credentials.at("quay");
+  BOOST_TEST(quay.password.value() == "s3cr3t");
+  BOOST_TEST(quay.passwordFile.empty());
+  BOOST_TEST(credentials.at("absolute").passwordFile == "/run/secrets/x");
+}
+
+BOOST_AUTO_TEST_CASE(bad_credentials_are_precise) {
+  const std::string base = std::string(kDebianStock) + "replication:\n  credentials:\n";
+  BOOST_TEST(parseError(base + "    hub: { username: u }\n") ==
+             "config.yml: replication.credentials.hub needs exactly one of password or "
+             "password_file");
+  BOOST_TEST(parseError(base + "    hub: { username: u, password: p, password_file: f }\n") ==
+             "config.yml: replication.credentials.hub needs exactly one of password or "
+             "password_file");
+  BOOST_TEST(parseError(base + "    hub: { password: p }\n") ==
+             "config.yml: replication.credentials.hub.username is missing");
+  BOOST_TEST(parseError(base + "    hub: just-a-string\n") ==
+             "config.yml: replication.credentials.hub must be a mapping");
+}
+
+BOOST_AUTO_TEST_CASE(load_reads_the_file_and_reports_unreadable_paths) {
+  TempDirectory dir;
+  const std::string path = dir.write("config.yml", kDebianStock + std::string(
+      "replication:\n  credentials:\n    hub: { username: u, password_file: pw }\n"));
+  auto config = RegistryConfig::load(path);
+  BOOST_REQUIRE_MESSAGE(config.isOk(), config.status().toString());
+  BOOST_TEST(config->credentials().at("hub").passwordFile == dir.path() + "/pw");
+
+  auto missing = RegistryConfig::load(dir.path() + "/absent.yml");
+  BOOST_REQUIRE(!missing.isOk());
+  BOOST_TEST(missing.status().message() ==
+             "cannot read registry config `" + dir.path() + "/absent.yml`");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
