@@ -57,6 +57,7 @@ Status fromRpStatus(rp_status status, std::string_view message) {
     case RP_ERR_DATA_LOSS: return dataLossError(std::move(text));
     case RP_ERR_CANCELLED: return cancelledError(std::move(text));
     case RP_ERR_UNIMPLEMENTED: return unimplementedError(std::move(text));
+    case RP_ERR_INTERNAL: return internalError(std::move(text));
     case RP_ERR_IO:
       if (std::string_view(text).substr(0, kIoErrorPrefix.size()) == kIoErrorPrefix)
         return internalError(std::move(text));

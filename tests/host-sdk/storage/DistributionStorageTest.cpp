@@ -459,7 +459,7 @@ BOOST_AUTO_TEST_CASE(readers_never_see_a_partial_tag) {
       if (content != first && content != second) ++badReads;
     }
   });
-  for (int i = 0; i < 200; ++i)
+  for (int i = 0; i < 100; ++i)
     BOOST_REQUIRE(storage->setTag("a/b", "latest", i % 2 ? second : first).isOk());
   done = true;
   reader.join();
