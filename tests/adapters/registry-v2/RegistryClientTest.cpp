@@ -1,0 +1,463 @@
+// RegistryClient against fake registries on 127.0.0.1: tags pagination, manifests and their
+// digests, blob streaming with resume/redirects, retries, address policy and TLS.
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <random>
+
+#include <Poco/File.h>
+#include <Poco/Net/Context.h>
+#include <Poco/TemporaryFile.h>
+
+#include "FakeServer.h"
+#include "MemorySink.h"
+#include "StatusPrinting.h"
+#include "tributary/registry/RegistryClient.h"
+
+using namespace tributary;
+using namespace tributary::registry;
+using namespace tributary::registry::testing;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+namespace {
+
+RegistryClientOptions localOptions(const FakeServer& s) {
+  RegistryClientOptions o;
+  o.host = s.hostPort();
+  o.plainHttp = true;
+  o.allowPrivateNetworks = true;
+  o.timeout = std::chrono::milliseconds(5000);
+  return o;
+}
+
+std::string randomBytes(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+const std::string kDigest = "sha256:" + std::string(64, 'a');
+
+// Serves `blob` honouring Range unless told otherwise; the first `drops` requests break off
+// after `dropAfter` body bytes.
+struct BlobServer {
+  std::string blob;
+  std::mutex mu;
+  std::vector<std::string> ranges;  // Range header of each request ("" when none)
+  std::vector<std::string> acceptEncodings;
+  int drops = 0;
+  size_t dropAfter = 0;
+  bool honourRange = true;
+  FakeServer server{[this](HTTPServerRequest& rq, HTTPServerResponse& rs) { serve(rq, rs); }};
+
+  void serve(HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    std::string range = rq.get("Range", "");
+    bool drop = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ranges.push_back(range);
+      acceptEncodings.push_back(rq.get("Accept-Encoding", ""));
+      if (drops > 0) {
+        --drops;
+        drop = true;
+      }
+    }
+    size_t start = 0, end = blob.size();
+    if (honourRange && range.rfind("bytes=", 0) == 0) {
+      start = std::stoull(range.substr(6));
+      size_t dash = range.find('-');
+      if (dash + 1 < range.size()) end = std::stoull(range.substr(dash + 1)) + 1;
+      rs.setStatus(Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT);
+      rs.set("Content-Range", "bytes " + std::to_string(start) + "-" + std::to_string(end - 1) +
+                                  "/" + std::to_string(blob.size()));
+    }
+    rs.setContentType("application/octet-stream");
+    rs.setContentLength64(static_cast<Poco::Int64>(end - start));
+    if (drop) rs.setKeepAlive(false);
+    std::ostream& os = rs.send();
+    size_t n = drop ? std::min(dropAfter, end - start) : end - start;
+    os.write(blob.data() + start, static_cast<std::streamsize>(n));
+    os.flush();
+    // When dropping, returning with fewer bytes than announced and keep-alive off makes the
+    // server close the connection mid-body.
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(RegistryClientTest)
+
+BOOST_AUTO_TEST_CASE(tags_follow_relative_links_across_three_pages) {
+  std::atomic<int> calls{0};
+  FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    ++calls;
+    const std::string& uri = rq.getURI();
+    if (uri == "/v2/foo/bar/tags/list?n=1000") {
+      rs.set("Link", R"(</v2/foo/bar/tags/list?n=2&last=b>; rel="next")");
+      return reply(rs, 200, R"({"name":"foo/bar","tags":["a","b"]})");
+    }
+    if (uri == "/v2/foo/bar/tags/list?n=2&last=b") {
+      rs.set("Link", R"(<list?n=2&last=d>; rel="next")");  // relative path form
+      return reply(rs, 200, R"({"name":"foo/bar","tags":["c","d"]})");
+    }
+    if (uri == "/v2/foo/bar/tags/list?n=2&last=d") return reply(rs, 200, R"({"name":"foo/bar","tags":["e"]})");
+    reply(rs, 404, R"({"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]})");
+  });
+  RegistryClient c(localOptions(s));
+  auto tags = c.listTags("foo/bar");
+  BOOST_TEST_REQUIRE(tags.isOk(), tags.status().toString());
+  BOOST_TEST(*tags == (std::vector<std::string>{"a", "b", "c", "d", "e"}), boost::test_tools::per_element());
+  BOOST_TEST(calls.load() == 3);
+
+  auto missing = c.listTags("no/such");
+  BOOST_TEST(missing.status().code() == StatusCode::kNotFound);
+  BOOST_TEST(missing.status().message().find("NAME_UNKNOWN") != std::string::npos);
+  BOOST_TEST(missing.status().message().find("no/such") != std::string::npos);
+  BOOST_TEST(missing.status().message().find(s.hostPort()) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(tags_link_to_another_host_is_refused) {
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    rs.set("Link", R"(<http://127.0.0.2:1/v2/foo/bar/tags/list?last=b>; rel="next")");
+    reply(rs, 200, R"({"name":"foo/bar","tags":["a"]})");
+  });
+  RegistryClient c(localOptions(s));
+  auto tags = c.listTags("foo/bar");
+  BOOST_TEST(tags.status().code() == StatusCode::kPermissionDenied);
+  BOOST_TEST(tags.status().message().find("127.0.0.2") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(null_tags_are_an_empty_list) {
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    reply(rs, 200, R"({"name":"foo/bar","tags":null})");
+  });
+  RegistryClient c(localOptions(s));
+  auto tags = c.listTags("foo/bar");
+  BOOST_TEST_REQUIRE(tags.isOk(), tags.status().toString());
+  BOOST_TEST(tags->empty());
+}
+
+BOOST_AUTO_TEST_CASE(manifest_head_and_get_digest_from_exact_bytes) {
+  // Odd whitespace and key order: re-serialising would change the digest.
+  const std::string body = "{ \"schemaVersion\" : 2,\n  \"mediaType\":\"application/vnd.oci.image.index.v1+json\", \"manifests\":[] }\n";
+  const std::string digest = sha256Digest(body);
+  std::string lastAccept;
+  std::mutex mu;
+  FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      lastAccept = rq.get("Accept", "");
+    }
+    if (rq.getURI() == "/v2/foo/bar/manifests/v1" || rq.getURI() == "/v2/foo/bar/manifests/" + digest) {
+      rs.set("Docker-Content-Digest", digest);
+      return reply(rs, 200, body, "application/vnd.oci.image.index.v1+json; charset=utf-8");
+    }
+    if (rq.getURI() == "/v2/foo/bar/manifests/lying") {
+      rs.set("Docker-Content-Digest", "sha256:" + std::string(64, '0'));
+      return reply(rs, 200, body, "application/vnd.oci.image.index.v1+json");
+    }
+    reply(rs, 404, R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]})");
+  });
+  RegistryClient c(localOptions(s));
+  auto head = c.headManifest("foo/bar", "v1");
+  BOOST_TEST_REQUIRE(head.isOk(), head.status().toString());
+  BOOST_TEST(head->digest == digest);
+  BOOST_TEST(head->mediaType == "application/vnd.oci.image.index.v1+json");
+  BOOST_TEST(head->size == body.size());
+  BOOST_TEST(lastAccept == kManifestAccept);
+
+  auto m = c.getManifest("foo/bar", "v1");
+  BOOST_TEST_REQUIRE(m.isOk(), m.status().toString());
+  BOOST_TEST(m->bytes == body);
+  BOOST_TEST(m->digest == digest);
+  BOOST_TEST(m->mediaType == "application/vnd.oci.image.index.v1+json");
+  BOOST_TEST(c.getManifest("foo/bar", digest).isOk());
+
+  // Asked by digest, served other bytes: DATA_LOSS.
+  auto wrong = c.getManifest("foo/bar", "sha256:" + std::string(64, 'b'));
+  BOOST_TEST(wrong.status().code() == StatusCode::kNotFound);  // this server 404s it
+  auto lying = c.getManifest("foo/bar", "lying");
+  BOOST_TEST(lying.status().code() == StatusCode::kDataLoss);
+
+  auto missing = c.headManifest("foo/bar", "nope");
+  BOOST_TEST(missing.status().code() == StatusCode::kNotFound);
+  BOOST_TEST(missing.status().message().find("foo/bar:nope") != std::string::npos);
+  auto missingGet = c.getManifest("foo/bar", "nope");
+  BOOST_TEST(missingGet.status().message().find("MANIFEST_UNKNOWN") != std::string::npos);
+
+  BOOST_TEST(c.getManifest("foo/bar", "../../etc").status().code() == StatusCode::kInvalidArgument);
+  BOOST_TEST(c.getManifest("Foo", "v1").status().code() == StatusCode::kInvalidArgument);
+}
+
+BOOST_AUTO_TEST_CASE(manifest_by_digest_mismatch_is_data_loss) {
+  const std::string wantDigest = "sha256:" + std::string(64, 'c');
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    reply(rs, 200, R"({"schemaVersion":2})", "application/vnd.oci.image.manifest.v1+json");
+  });
+  RegistryClient c(localOptions(s));
+  auto m = c.getManifest("foo/bar", wantDigest);
+  BOOST_TEST(m.status().code() == StatusCode::kDataLoss);
+  BOOST_TEST(m.status().message().find(wantDigest) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(manifest_over_four_mib_is_refused) {
+  const std::string big(4 * 1024 * 1024 + 1, ' ');
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) { reply(rs, 200, big); });
+  RegistryClient c(localOptions(s));
+  auto m = c.getManifest("foo/bar", "v1");
+  BOOST_TEST(!m.isOk());
+  BOOST_TEST(m.status().message().find("limit") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(blob_streams_into_sink_identity_encoding) {
+  BlobServer b;
+  b.blob = randomBytes(3 * 1024 * 1024 + 17, 1);
+  RegistryClient c(localOptions(b.server));
+  MemorySink sink;
+  Status s = c.fetchBlob("foo/bar", kDigest, b.blob.size(), sink);
+  BOOST_TEST_REQUIRE(s.isOk(), s.toString());
+  BOOST_TEST((sink.bytes == b.blob));
+  BOOST_TEST(b.ranges.size() == 1u);
+  BOOST_TEST(b.ranges[0].empty());
+  BOOST_TEST(b.acceptEncodings[0] == "identity");
+}
+
+BOOST_AUTO_TEST_CASE(blob_resumes_with_range_after_a_dropped_connection) {
+  BlobServer b;
+  b.blob = randomBytes(3 * 1024 * 1024, 2);
+  b.drops = 1;
+  b.dropAfter = 1234567;
+  RegistryClient c(localOptions(b.server));
+  MemorySink sink;
+  Status s = c.fetchBlob("foo/bar", kDigest, b.blob.size(), sink);
+  BOOST_TEST_REQUIRE(s.isOk(), s.toString());
+  BOOST_TEST((sink.bytes == b.blob));
+  BOOST_TEST(sink.resets == 0);
+  BOOST_TEST_REQUIRE(b.ranges.size() == 2u);
+  BOOST_TEST(b.ranges[1] == "bytes=1234567-");
+}
+
+BOOST_AUTO_TEST_CASE(blob_restarts_when_server_ignores_range) {
+  BlobServer b;
+  b.blob = randomBytes(2 * 1024 * 1024, 3);
+  b.drops = 1;
+  b.dropAfter = 700000;
+  b.honourRange = false;
+  RegistryClient c(localOptions(b.server));
+  MemorySink sink;
+  Status s = c.fetchBlob("foo/bar", kDigest, b.blob.size(), sink);
+  BOOST_TEST_REQUIRE(s.isOk(), s.toString());
+  BOOST_TEST((sink.bytes == b.blob));
+  BOOST_TEST(sink.resets == 1);
+  BOOST_TEST_REQUIRE(b.ranges.size() == 2u);
+  BOOST_TEST(b.ranges[1] == "bytes=700000-");
+}
+
+BOOST_AUTO_TEST_CASE(blob_larger_than_expected_is_data_loss) {
+  BlobServer b;
+  b.blob = randomBytes(1000, 4);
+  RegistryClient c(localOptions(b.server));
+  MemorySink sink;
+  Status s = c.fetchBlob("foo/bar", kDigest, 999, sink);
+  BOOST_TEST(s.code() == StatusCode::kDataLoss);
+  BOOST_TEST(s.message().find(kDigest) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(blob_range_fetch) {
+  BlobServer b;
+  b.blob = randomBytes(100000, 5);
+  RegistryClient c(localOptions(b.server));
+  MemorySink sink;
+  Status s = c.fetchBlobRange("foo/bar", kDigest, 1000, 5000, sink);
+  BOOST_TEST_REQUIRE(s.isOk(), s.toString());
+  BOOST_TEST((sink.bytes == b.blob.substr(1000, 5000)));
+  BOOST_TEST(b.ranges[0] == "bytes=1000-5999");
+
+  BlobServer ignoring;
+  ignoring.blob = b.blob;
+  ignoring.honourRange = false;
+  RegistryClient c2(localOptions(ignoring.server));
+  MemorySink sink2;
+  BOOST_TEST_REQUIRE(c2.fetchBlobRange("foo/bar", kDigest, 1000, 5000, sink2).isOk());
+  BOOST_TEST((sink2.bytes == b.blob.substr(1000, 5000)));
+}
+
+BOOST_AUTO_TEST_CASE(redirect_to_other_host_drops_authorization) {
+  const std::string blob = randomBytes(300000, 6);
+  std::mutex mu;
+  std::vector<std::string> cdnAuth, cdnUris, registryAuth;
+  FakeServer cdn([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      cdnAuth.push_back(rq.has("Authorization") ? rq.get("Authorization") : "<absent>");
+      cdnUris.push_back(rq.getURI());
+    }
+    reply(rs, 200, blob, "application/octet-stream");
+  });
+  FakeServer registry([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      registryAuth.push_back(rq.get("Authorization", ""));
+    }
+    if (rq.get("Authorization", "") != "Bearer ready") {
+      rs.set("WWW-Authenticate", R"(Basic realm="x")");
+      return reply(rs, 401, "");
+    }
+    rs.set("Location", cdn.url() + "/blobs/data?X-Amz-Signature=ab%2Fcd%3D&Expires=1");
+    reply(rs, 307, "");
+  });
+  auto o = localOptions(registry);
+  o.credentials.token = "ready";
+  RegistryClient c(o);
+  MemorySink sink;
+  Status s = c.fetchBlob("foo/bar", kDigest, blob.size(), sink);
+  BOOST_TEST_REQUIRE(s.isOk(), s.toString());
+  BOOST_TEST((sink.bytes == blob));
+  BOOST_TEST_REQUIRE(cdnAuth.size() == 1u);
+  BOOST_TEST(cdnAuth[0] == "<absent>");
+  BOOST_TEST(cdnUris[0] == "/blobs/data?X-Amz-Signature=ab%2Fcd%3D&Expires=1");  // byte-exact
+  BOOST_TEST(registryAuth[0] == "Bearer ready");
+}
+
+BOOST_AUTO_TEST_CASE(too_many_redirects_fail) {
+  FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    rs.set("Location", rq.getURI() + "x");
+    reply(rs, 302, "");
+  });
+  RegistryClient c(localOptions(s));
+  MemorySink sink;
+  Status st = c.fetchBlob("foo/bar", kDigest, 10, sink);
+  BOOST_TEST(st.code() == StatusCode::kFailedPrecondition);
+  BOOST_TEST(st.message().find("redirects") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(server_error_then_success_is_retried) {
+  std::atomic<int> calls{0};
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    if (++calls == 1) return reply(rs, 503, R"({"errors":[{"code":"UNAVAILABLE","message":"try later"}]})");
+    reply(rs, 200, R"({"schemaVersion":2})", "application/vnd.oci.image.manifest.v1+json");
+  });
+  RegistryClient c(localOptions(s));
+  auto m = c.getManifest("foo/bar", "v1");
+  BOOST_TEST_REQUIRE(m.isOk(), m.status().toString());
+  BOOST_TEST(calls.load() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(persistent_server_error_is_unavailable_after_max_attempts) {
+  std::atomic<int> calls{0};
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    ++calls;
+    reply(rs, 500, "");
+  });
+  auto o = localOptions(s);
+  o.maxAttempts = 2;
+  RegistryClient c(o);
+  auto m = c.getManifest("foo/bar", "v1");
+  BOOST_TEST(m.status().code() == StatusCode::kUnavailable);
+  BOOST_TEST(calls.load() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(rate_limited_429_honours_retry_after) {
+  std::atomic<int> calls{0};
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    if (++calls == 1) {
+      rs.set("Retry-After", "1");
+      return reply(rs, 429, R"({"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]})");
+    }
+    reply(rs, 200, R"({"schemaVersion":2})", "application/vnd.oci.image.manifest.v1+json");
+  });
+  RegistryClient c(localOptions(s));
+  auto start = std::chrono::steady_clock::now();
+  auto m = c.getManifest("foo/bar", "v1");
+  auto waited = std::chrono::steady_clock::now() - start;
+  BOOST_TEST_REQUIRE(m.isOk(), m.status().toString());
+  BOOST_TEST(calls.load() == 2);
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count() >= 950);
+
+  // Still limited after every attempt: RESOURCE_EXHAUSTED.
+  FakeServer limited([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    rs.set("Retry-After", "0");
+    reply(rs, 429, "");
+  });
+  auto o = localOptions(limited);
+  o.maxAttempts = 2;
+  RegistryClient c2(o);
+  BOOST_TEST(c2.getManifest("foo/bar", "v1").status().code() == StatusCode::kResourceExhausted);
+}
+
+BOOST_AUTO_TEST_CASE(connection_refused_is_unavailable) {
+  uint16_t port;
+  { FakeServer gone([](HTTPServerRequest&, HTTPServerResponse& rs) { reply(rs, 200, ""); }); port = gone.port(); }
+  RegistryClientOptions o;
+  o.host = "127.0.0.1:" + std::to_string(port);
+  o.plainHttp = true;
+  o.allowPrivateNetworks = true;
+  o.maxAttempts = 1;
+  RegistryClient c(o);
+  auto r = c.listTags("foo/bar");
+  BOOST_TEST(r.status().code() == StatusCode::kUnavailable);
+  BOOST_TEST(r.status().message().find(o.host) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(cancellation_stops_with_cancelled) {
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) { reply(rs, 503, ""); });
+  auto o = localOptions(s);
+  o.maxAttempts = 10;
+  std::atomic<int> polls{0};
+  o.isCancelled = [&] { return ++polls > 2; };
+  RegistryClient c(o);
+  BOOST_TEST(c.getManifest("foo/bar", "v1").status().code() == StatusCode::kCancelled);
+}
+
+BOOST_AUTO_TEST_CASE(loopback_refused_without_allow_private_networks) {
+  std::atomic<int> calls{0};
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    ++calls;
+    reply(rs, 200, R"({"tags":[]})");
+  });
+  auto o = localOptions(s);
+  o.allowPrivateNetworks = false;
+  RegistryClient c(o);
+  auto r = c.listTags("foo/bar");
+  BOOST_TEST(r.status().code() == StatusCode::kPermissionDenied);
+  BOOST_TEST(r.status().message().find("loopback") != std::string::npos);
+  BOOST_TEST(r.status().message().find("allow private networks") != std::string::npos);
+  BOOST_TEST(calls.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(redirect_to_private_address_refused) {
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    rs.set("Location", "http://169.254.169.254/latest/meta-data/");
+    reply(rs, 307, "");
+  });
+  // The registry itself is reached through "localhost" only because this test must stay on
+  // loopback; the redirect target is what is refused.
+  auto o = localOptions(s);
+  o.allowPrivateNetworks = false;
+  RegistryClient c(o);
+  MemorySink sink;
+  Status st = c.fetchBlob("foo/bar", kDigest, 10, sink);
+  BOOST_TEST(st.code() == StatusCode::kPermissionDenied);
+}
+
+BOOST_AUTO_TEST_CASE(get_returns_plain_reply) {
+  FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    rs.set("X-Thing", "1");
+    reply(rs, 200, "{\"uri\":\"" + rq.getURI() + "\"}");
+  });
+  RegistryClient c(localOptions(s));
+  auto r = c.get("/v2/foo/bar/tags/list?n=10000", "foo/bar");
+  BOOST_TEST_REQUIRE(r.isOk(), r.status().toString());
+  BOOST_TEST(r->status == 200);
+  BOOST_TEST(r->headers["x-thing"] == "1");
+  BOOST_TEST(r->body == R"({"uri":"/v2/foo/bar/tags/list?n=10000"})");
+  BOOST_TEST(c.get("//evil/x", "foo/bar").status().code() == StatusCode::kInvalidArgument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
