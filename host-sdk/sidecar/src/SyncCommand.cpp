@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -99,7 +100,9 @@ std::string SyncCommand::defaultProviderLibrary() {
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) {
     std::string exePath(exe, static_cast<size_t>(n));
-    installed = exePath.substr(0, exePath.rfind('/') + 1) + installed;
+    installed = std::filesystem::path(exePath.substr(0, exePath.rfind('/') + 1) + installed)
+                    .lexically_normal()
+                    .string();
   }
   if (exists(installed) || built.empty()) return installed;
   return built;  // neither exists: name the build's plugin in the error
