@@ -346,7 +346,8 @@ typedef struct rp_provider_v1 {
  * The provider picks the highest version it speaks in that range, fills *out (copying at most
  * out->struct_size bytes, which the host sets to sizeof(rp_provider_v1) as it was compiled,
  * then setting out->struct_size to what it filled) and returns RP_OK; with no common version
- * it returns RP_ERR_INCOMPATIBLE and leaves *out's functions NULL.
+ * it returns RP_ERR_INCOMPATIBLE, leaves *out's functions NULL and sets out->abi_version to the
+ * highest version it speaks (0 = unspecified), so the host can say which side is behind.
  * Thread: called once, from the loading thread, before anything else; no block. */
 typedef rp_status (*rp_provider_negotiate_fn)(uint32_t host_min, uint32_t host_max,
                                               const rp_host_v1 *host, rp_provider_v1 *out);
