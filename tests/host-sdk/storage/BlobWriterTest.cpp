@@ -23,8 +23,11 @@ struct WriterFixture {
   std::unique_ptr<DistributionStorage> storage;
   std::string v2;
 
-  WriterFixture() {
-    auto opened = DistributionStorage::open(dir.path());
+  // fsync off by default for speed; DurableWriterFixture covers the fsync path.
+  explicit WriterFixture(bool durable = false) {
+    DistributionStorage::Options options;
+    options.fsync = durable;
+    auto opened = DistributionStorage::open(dir.path(), options);
     BOOST_REQUIRE(opened.isOk());
     storage = std::move(opened).value();
     v2 = storage->v2Root();
@@ -41,6 +44,10 @@ struct WriterFixture {
     std::string hex = digest.substr(digest.find(':') + 1);
     return v2 + "/blobs/" + alg + "/" + hex.substr(0, 2) + "/" + hex;
   }
+};
+
+struct DurableWriterFixture : WriterFixture {
+  DurableWriterFixture() : WriterFixture(true) {}
 };
 
 void expectCode(const Status& status, StatusCode code) {
@@ -65,7 +72,7 @@ std::string patterned(size_t size, unsigned seed) {
 
 BOOST_FIXTURE_TEST_SUITE(BlobWriterTest, WriterFixture)
 
-BOOST_AUTO_TEST_CASE(streams_chunks_and_publishes_on_commit) {
+BOOST_FIXTURE_TEST_CASE(streams_chunks_and_publishes_on_commit, DurableWriterFixture) {
   std::string blob = patterned(1 << 20, 1);
   std::string digest = sha256Of(blob);
   auto writer = open(digest, blob.size());
@@ -240,7 +247,7 @@ BOOST_AUTO_TEST_CASE(concurrent_writers_of_one_blob) {
   BOOST_TEST(tempEntries(v2).empty());
 }
 
-BOOST_AUTO_TEST_CASE(large_blob_streams_fast) {
+BOOST_FIXTURE_TEST_CASE(large_blob_streams_fast, DurableWriterFixture) {
   constexpr size_t kChunk = 1 << 20;
   constexpr size_t kSize = 64 * kChunk;
   std::string chunk = patterned(kChunk, 9);

@@ -21,8 +21,12 @@ struct StorageFixture {
   std::unique_ptr<DistributionStorage> storage;
   std::string v2;
 
-  StorageFixture() {
-    auto opened = DistributionStorage::open(dir.path());
+  // fsync is off by default to keep the suite fast on a busy disk (the protocol's atomicity
+  // does not depend on it); DurableStorageFixture runs the layout and publish-order tests with it on.
+  explicit StorageFixture(bool durable = false) {
+    DistributionStorage::Options options;
+    options.fsync = durable;
+    auto opened = DistributionStorage::open(dir.path(), options);
     BOOST_REQUIRE_MESSAGE(opened.isOk(), opened.status().toString());
     storage = std::move(opened).value();
     v2 = storage->v2Root();
@@ -67,6 +71,10 @@ struct StorageFixture {
   std::string repoDir(const std::string& repo) const { return v2 + "/repositories/" + repo; }
 };
 
+struct DurableStorageFixture : StorageFixture {
+  DurableStorageFixture() : StorageFixture(true) {}
+};
+
 void expectCode(const Status& status, StatusCode code) {
   BOOST_TEST_CONTEXT(status.toString()) {
     BOOST_TEST(static_cast<int>(status.code()) == static_cast<int>(code));
@@ -79,6 +87,7 @@ BOOST_FIXTURE_TEST_SUITE(DistributionStorageTest, StorageFixture)
 
 BOOST_AUTO_TEST_CASE(open_creates_the_v2_root_with_explicit_modes) {
   BOOST_TEST(v2 == dir.path() + "/docker/registry/v2");
+  BOOST_TEST(!storage->options().fsync);
   BOOST_TEST(permissionsOf(dir.path() + "/docker") == 0755u);
   BOOST_TEST(permissionsOf(dir.path() + "/docker/registry") == 0755u);
   BOOST_TEST(permissionsOf(v2) == 0755u);
@@ -89,7 +98,7 @@ BOOST_AUTO_TEST_CASE(open_creates_the_v2_root_with_explicit_modes) {
   expectCode(DistributionStorage::open("").status(), StatusCode::kInvalidArgument);
 }
 
-BOOST_AUTO_TEST_CASE(full_image_has_the_exact_distribution_layout) {
+BOOST_FIXTURE_TEST_CASE(full_image_has_the_exact_distribution_layout, DurableStorageFixture) {
   const std::string repo = "library/nginx";
   std::string config = "{\"architecture\":\"amd64\"}";
   std::string layer(100000, 'L');
@@ -284,7 +293,7 @@ BOOST_AUTO_TEST_CASE(retag_keeps_old_index_entries) {
   BOOST_TEST(snapshot(dir.path()) == before);
 }
 
-BOOST_AUTO_TEST_CASE(fault_hook_fires_in_publish_order) {
+BOOST_FIXTURE_TEST_CASE(fault_hook_fires_in_publish_order, DurableStorageFixture) {
   std::vector<std::string> steps;
   storage->setFaultHook([&](std::string_view step) {
     steps.emplace_back(step);
@@ -303,7 +312,7 @@ BOOST_AUTO_TEST_CASE(fault_hook_fires_in_publish_order) {
   BOOST_TEST(steps == expected, boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(failing_hook_leaves_the_previous_tag_serving) {
+BOOST_FIXTURE_TEST_CASE(failing_hook_leaves_the_previous_tag_serving, DurableStorageFixture) {
   std::string first = putImage("a/b", "one");
   std::string second = putImage("a/b", "two");
   BOOST_REQUIRE(storage->setTag("a/b", "latest", first).isOk());
