@@ -90,6 +90,7 @@ Result<std::unique_ptr<BlobWriter>> DistributionStorage::openBlobWriter(std::str
   // (it only succeeds while the directory is empty); then create it again.
   for (int attempt = 0;; ++attempt) {
     TRIB_RETURN_IF_ERROR(durable::makeDirectories(dir, options_.dirMode, options_.fsync));
+    if (attempt == 0) durable::removeStaleTemps(dir);
     std::string tempPath = dir + "/" + durable::tempName();
     int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options_.fileMode);
     if (fd < 0) {
@@ -115,6 +116,7 @@ Status DistributionStorage::writeLink(const std::string& directory, const Digest
   Result<std::string> existing = durable::readFile(directory + "/link", kMaxLinkSize);
   if (existing.isOk() && *existing == content) return Status();
   TRIB_RETURN_IF_ERROR(durable::makeDirectories(directory, options_.dirMode, options_.fsync));
+  durable::removeStaleTemps(directory);  // a crash before the rename left one behind
   return durable::replaceFile(directory, "link", content, options_.fileMode, options_.fsync,
                               [this, step] { return runFaultHook(step); });
 }
@@ -153,6 +155,7 @@ Status DistributionStorage::putManifest(std::string_view repository, std::string
   Result<std::string> existing = durable::readFile(dir + "/data", bytes.size());
   if (!existing.isOk() || *existing != bytes) {
     TRIB_RETURN_IF_ERROR(durable::makeDirectories(dir, options_.dirMode, options_.fsync));
+    durable::removeStaleTemps(dir);
     TRIB_RETURN_IF_ERROR(durable::replaceFile(dir, "data", bytes, options_.fileMode,
                                               options_.fsync,
                                               [this] { return runFaultHook("manifest.data"); }));
@@ -245,6 +248,7 @@ Status DistributionStorage::createTag(const std::string& manifestsDir, const std
   // tags/ lists every directory entry as a tag, so the new tag is assembled in a staging
   // directory beside tags/ and appears there complete, in one rename.
   const std::string tagsDir = manifestsDir + "/tags";
+  durable::removeStaleTemps(manifestsDir);  // staging directories of a killed writer
   const std::string staging = manifestsDir + "/" + durable::tempName();
   const std::string indexDir = staging + "/index/" + digest.algorithm + "/" + digest.hex;
   const std::string currentDir = staging + "/current";

@@ -1,5 +1,6 @@
 #include "DurableFileOps.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -8,7 +9,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
+#include <ctime>
+#include <vector>
 #include <filesystem>
 
 #include "UniqueFd.h"
@@ -204,6 +208,21 @@ Result<bool> isDirectory(const std::string& path) {
     return ioError("stat " + path, errno);
   }
   return static_cast<bool>(S_ISDIR(st.st_mode));
+}
+
+void removeStaleTemps(const std::string& dir, int maxAgeSeconds) {
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) return;
+  std::vector<std::string> stale;
+  const time_t now = ::time(nullptr);
+  while (struct dirent* entry = ::readdir(handle)) {
+    if (std::strncmp(entry->d_name, ".tmp-", 5) != 0) continue;
+    struct stat st;
+    if (::fstatat(::dirfd(handle), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (now - st.st_mtime > maxAgeSeconds) stale.push_back(dir + "/" + entry->d_name);
+  }
+  ::closedir(handle);
+  for (const auto& path : stale) removeTree(path);
 }
 
 void removeTree(const std::string& path) {

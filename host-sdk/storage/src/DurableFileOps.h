@@ -50,6 +50,14 @@ Result<uint64_t> regularFileSize(const std::string& path);
 /// True when `path` is an existing directory; false when absent.
 Result<bool> isDirectory(const std::string& path);
 
+/// Age after which a `.tmp-*` entry is a crash leftover, not another writer's work in progress
+/// (writers touch their temp files continuously; tag staging lasts milliseconds).
+inline constexpr int kStaleTempSeconds = 3600;
+
+/// Best-effort removal of `.tmp-*` files and directories directly inside `dir` whose mtime is
+/// more than `maxAgeSeconds` old (what a killed writer leaves behind).
+void removeStaleTemps(const std::string& dir, int maxAgeSeconds = kStaleTempSeconds);
+
 /// Best-effort recursive removal (cleanup of our own temp files and staging directories).
 void removeTree(const std::string& path);
 

@@ -2,6 +2,8 @@
 #define BOOST_TEST_MODULE storage_tests
 #include <boost/test/unit_test.hpp>
 
+#include <sys/time.h>
+
 #include <atomic>
 #include <set>
 #include <thread>
@@ -418,6 +420,40 @@ BOOST_AUTO_TEST_CASE(invalid_names_are_rejected_before_anything_is_written) {
   Status traversal = storage->setTag("../x", "latest", digest);
   BOOST_TEST(traversal.message().find("component `..`") != std::string::npos);
   BOOST_TEST(snapshot(dir.path()) == before);
+}
+
+BOOST_AUTO_TEST_CASE(crash_leftovers_are_swept_when_old) {
+  std::string digest = putImage("a/b", "one");
+  auto plant = [](const std::string& path, bool directory, int ageSeconds) {
+    if (directory) {
+      std::filesystem::create_directories(path + "/current");
+      writeAll(path + "/current/link", "half");
+    } else {
+      writeAll(path, "half");
+    }
+    struct timeval times[2];
+    ::gettimeofday(&times[0], nullptr);
+    times[0].tv_sec -= ageSeconds;
+    times[1] = times[0];
+    BOOST_REQUIRE(::utimes(path.c_str(), times) == 0);
+  };
+  const std::string manifests = repoDir("a/b") + "/_manifests";
+  plant(manifests + "/.tmp-killedstaging", true, 7200);
+  plant(manifests + "/.tmp-inflight", true, 5);
+  std::string blob = "blob";
+  std::string blobDigest = sha256Of(blob);
+  std::string blobDir = blobData(blobDigest).substr(0, blobData(blobDigest).size() - 5);
+  std::filesystem::create_directories(blobDir);
+  plant(blobDir + "/.tmp-killedwriter", false, 7200);
+  std::string layers = repoDir("a/b") + "/_layers/sha256/" + hexOf(blobDigest);
+  std::filesystem::create_directories(layers);
+  plant(layers + "/.tmp-killedlink", false, 7200);
+
+  BOOST_REQUIRE(storage->setTag("a/b", "latest", digest).isOk());
+  putBlob(blob);
+  BOOST_REQUIRE(storage->linkBlob("a/b", blobDigest).isOk());
+  BOOST_TEST(tempEntries(v2) == std::vector<std::string>{"/repositories/a/b/_manifests/.tmp-inflight"});
+  BOOST_TEST(listDir(manifests + "/tags") == std::vector<std::string>{"latest"});
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_set_tag_of_one_tag) {
