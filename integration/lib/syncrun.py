@@ -1,0 +1,215 @@
+"""Driving `tributary sync` from tests: a registry config.yml with a `replication:` section,
+rule files, runs with their exit code / stdout / stderr / parsed JSON, and storage-root
+snapshots to prove that nothing was written.
+
+    dest = SyncTarget(work, provider_config=provider_config_for(src_registry, work))
+    res = dest.sync(rule(src_registry, "ns/app", "mirror/app", latest_n=3))
+    res.expect(0); res.report["tags"]
+"""
+
+import json
+import os
+import re
+import time
+import calendar
+
+import harness
+
+
+def tributary_binary():
+    """`tributary` from CTest's TRIB_TRIBUTARY, or <build>/host-sdk/sidecar/tributary."""
+    if os.environ.get("TRIB_TRIBUTARY"):
+        return harness.require_env_file("TRIB_TRIBUTARY")
+    build = os.environ.get("TRIB_BUILD_DIR")
+    if build:
+        path = os.path.join(build, "host-sdk", "sidecar", "tributary")
+        if os.path.exists(path):
+            return path
+    raise RuntimeError("TRIB_TRIBUTARY is not set (run the test through ctest)")
+
+
+def plugin_library():
+    """libtributary.so from CTest's TRIB_PLUGIN (None: let the CLI use its built-in default)."""
+    value = os.environ.get("TRIB_PLUGIN")
+    return harness.require_env_file("TRIB_PLUGIN") if value else None
+
+
+def provider_config_for(sources, cache_dir=None, tls_sources=(), ca_files=None,
+                        concurrency=4):
+    """Provider config for loopback sources: plain-HTTP registries listed as insecure,
+    private networks allowed (127.0.0.1), optional CA files per host:port."""
+    cfg = {"concurrency": concurrency,
+           "insecure_registries": [s.host for s in sources if s.tls is None],
+           "allow_private_networks": True}
+    cas = dict(ca_files or {})
+    for s in tls_sources:
+        if s.ca_cert:
+            cas[s.host] = s.ca_cert
+    if cas:
+        cfg["ca_files"] = cas
+    if cache_dir:
+        os.makedirs(cache_dir, exist_ok=True)
+        cfg["cache_dir"] = cache_dir
+    return cfg
+
+
+def make_rule(domain, repository, destination, name="test-rule", tag_regex=".*", latest_n=5,
+              platforms=None, overwrite=False, credential=None):
+    source = {"type": "custom", "domain": domain, "repository": repository}
+    if credential:
+        source["credential"] = credential
+    policy = {"tag_regex": tag_regex, "latest_n": latest_n}
+    if platforms is not None:
+        policy["platforms"] = list(platforms)
+    return {"name": name, "source": source, "policy": policy,
+            "destination": {"repository": destination, "overwrite": overwrite},
+            "acceleration": False, "update_period": "manual"}
+
+
+class SyncResult:
+    """One `tributary sync` run: code, stdout, stderr (text), json (parsed stdout or None)."""
+
+    def __init__(self, argv, code, stdout, stderr, as_json):
+        self.argv = argv
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
+        self.json = None
+        if as_json and stdout.strip():
+            try:
+                self.json = json.loads(stdout)
+            except ValueError:
+                self.json = None
+
+    @property
+    def report(self):
+        if self.json is None:
+            raise AssertionError("no JSON on stdout:\n" + self.describe())
+        return self.json
+
+    def describe(self):
+        return "$ %s\nexit %d\n--- stdout ---\n%s\n--- stderr ---\n%s" % (
+            " ".join(self.argv), self.code, self.stdout[-6000:], self.stderr[-6000:])
+
+    def expect(self, code):
+        if self.code != code:
+            raise AssertionError("expected exit %d\n%s" % (code, self.describe()))
+        return self
+
+    def tags(self):
+        return [t["tag"] for t in self.report["tags"]]
+
+    def entry(self, tag):
+        for t in self.report["tags"]:
+            if t["tag"] == tag:
+                return t
+        raise AssertionError("tag %s not in report:\n%s" % (tag, self.describe()))
+
+    def actions(self):
+        return {t["tag"]: t["action"] for t in self.report["tags"]}
+
+
+class SyncTarget:
+    """A destination storage root plus the registry config.yml `tributary sync` reads.
+
+    The config is also a valid docker-registry config (JSON is YAML; Distribution ignores the
+    `replication:` key), but the tests serve the root with harness.Registry, which writes its
+    own config for a free port."""
+
+    def __init__(self, workdir, provider_config=None, credentials=None, root=None):
+        self.workdir = workdir
+        os.makedirs(workdir, exist_ok=True)
+        self.root = root or os.path.join(workdir, "dest-root")
+        self.config_path = os.path.join(workdir, "tributary-config.yml")
+        self.provider_config = dict(provider_config or {})
+        self.credentials = dict(credentials or {})
+        self._rules = 0
+        self.write_config()
+
+    def write_config(self):
+        replication = {"provider": {"config": self.provider_config}}
+        lib = plugin_library()
+        if lib:
+            replication["provider"]["library"] = lib
+        if self.credentials:
+            replication["credentials"] = self.credentials
+        cfg = {"version": 0.1,
+               "storage": {"filesystem": {"rootdirectory": self.root}},
+               "http": {"addr": "127.0.0.1:0"},
+               "replication": replication}
+        harness.write_config(self.config_path, cfg)
+
+    def add_password_credential(self, name, username, password):
+        """A credential whose password lives in a file (password_file), like production."""
+        path = os.path.join(self.workdir, "secret-%s" % name)
+        with open(path, "w") as f:
+            f.write(password)
+        os.chmod(path, 0o600)
+        self.credentials[name] = {"username": username, "password_file": path}
+        self.write_config()
+        return path
+
+    def write_rule(self, rule):
+        self._rules += 1
+        path = os.path.join(self.workdir, "rule-%d.json" % self._rules)
+        with open(path, "w") as f:
+            if isinstance(rule, (dict, list)):
+                json.dump(rule, f, indent=2)
+            else:
+                f.write(rule)
+        return path
+
+    def sync(self, rule, dry_run=False, as_json=True, extra=(), timeout=300):
+        argv = [tributary_binary(), "sync", "--config", self.config_path,
+                "--rule", self.write_rule(rule)]
+        if dry_run:
+            argv.append("--dry-run")
+        if as_json:
+            argv.append("--json")
+        argv += list(extra)
+        res = harness.run(argv, check=False, timeout=timeout)
+        out = SyncResult(argv, res.returncode, res.stdout.decode(errors="replace"),
+                         res.stderr.decode(errors="replace"), as_json)
+        print("ran: %s -> exit %d" % (" ".join(argv[1:]), out.code), flush=True)
+        return out
+
+    def serve(self, **kwargs):
+        """A docker-registry serving this root (context manager from harness)."""
+        return harness.Registry(self.root, workdir=os.path.join(self.workdir, "dest-registry"),
+                                **kwargs)
+
+
+def tree_snapshot(root):
+    """{relative path: (size, mtime_ns)} of every regular file under root (empty if absent)."""
+    out = {}
+    if not os.path.isdir(root):
+        return out
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            st = os.stat(path)
+            out[os.path.relpath(path, root)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def parse_rfc3339(text):
+    """Seconds since the epoch from 2024-01-02T03:04:05[.fff]Z (UTC only, as tests use)."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]00:?00)", text)
+    if not m:
+        raise AssertionError("not an RFC 3339 UTC time: %r" % text)
+    secs = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+    return secs + (float(m.group(2)) if m.group(2) else 0.0)
+
+
+def head_digest(client, repo, ref):
+    """Docker-Content-Digest of repo:ref via HEAD (None on 404)."""
+    res = client.get_manifest(repo, ref, method="HEAD")
+    if res.status == 404:
+        return None
+    if res.status != 200:
+        raise AssertionError("HEAD %s:%s -> %d" % (repo, ref, res.status))
+    return res.headers.get("Docker-Content-Digest")
+
+
+def manifest_status(client, repo, ref):
+    return client.get_manifest(repo, ref).status
