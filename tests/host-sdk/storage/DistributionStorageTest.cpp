@@ -3,6 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -454,6 +456,56 @@ BOOST_AUTO_TEST_CASE(crash_leftovers_are_swept_when_old) {
   BOOST_REQUIRE(storage->linkBlob("a/b", blobDigest).isOk());
   BOOST_TEST(tempEntries(v2) == std::vector<std::string>{"/repositories/a/b/_manifests/.tmp-inflight"});
   BOOST_TEST(listDir(manifests + "/tags") == std::vector<std::string>{"latest"});
+}
+
+BOOST_AUTO_TEST_CASE(killed_at_every_publish_step_serves_the_old_or_the_new_image) {
+  std::string first = putImage("a/b", "one");
+  BOOST_REQUIRE(storage->setTag("a/b", "latest", first).isOk());
+  int round = 0;
+  for (const char* step : {"blob.data", "layers.link", "manifest.data", "revision.link",
+                           "tag.index", "tag.current", "tag.create"}) {
+    BOOST_TEST_CONTEXT("killed at " << step) {
+      const std::string seed = "kill" + std::to_string(round++);
+      // The child is killed (_exit, no cleanup) just before `step` is published.
+      pid_t child = ::fork();
+      BOOST_REQUIRE(child >= 0);
+      if (child == 0) {
+        // Never return into the test runner from the child, whatever happens.
+        try {
+          storage->setFaultHook([step](std::string_view current) -> Status {
+            if (current == step) ::_exit(42);
+            return Status();
+          });
+          putImage("a/b", seed);
+          std::string digest = sha256Of(manifestFor(sha256Of("{\"config\":\"" + seed + "\"}"),
+                                                    sha256Of("layer bytes " + seed)));
+          (void)storage->setTag("a/b", "latest", digest);
+          (void)storage->setTag("a/b", "new-" + seed, digest);
+        } catch (...) {
+          ::_exit(43);
+        }
+        ::_exit(0);
+      }
+      int wstatus = 0;
+      BOOST_REQUIRE(::waitpid(child, &wstatus, 0) == child);
+      BOOST_TEST(WIFEXITED(wstatus));
+      BOOST_TEST(WEXITSTATUS(wstatus) == 42);  // the step was reached
+
+      // Whatever the tag points at is complete: the manifest verifies and its blobs are linked.
+      auto current = storage->getTag("a/b", "latest");
+      BOOST_REQUIRE(current.isOk());
+      auto manifest = storage->readManifest("a/b", *current);
+      BOOST_TEST(manifest.isOk());
+      for (const auto& name : listDir(repoDir("a/b") + "/_manifests/tags")) {
+        BOOST_TEST(storage->getTag("a/b", name).isOk(), name);  // no half-made tag is listed
+      }
+      // A re-run after the crash completes.
+      std::string digest = putImage("a/b", seed);
+      BOOST_REQUIRE(storage->setTag("a/b", "latest", digest).isOk());
+      BOOST_TEST(*storage->getTag("a/b", "latest") == digest);
+      BOOST_REQUIRE(storage->setTag("a/b", "latest", first).isOk());
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_set_tag_of_one_tag) {
