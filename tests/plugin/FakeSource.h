@@ -1,0 +1,45 @@
+// A SourceAdapter over a FakeRegistry whose tag times the test sets directly, so engine tests
+// do not depend on any one adapter's timestamp rule.
+#pragma once
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+#include "FakeRegistry.h"
+#include "tributary/registry/SourceAdapter.h"
+
+namespace tributary::testing {
+
+class FakeSource final : public registry::SourceAdapter {
+ public:
+  FakeSource(FakeRegistry& reg, std::string repository)
+      : reg_(reg), repository_(std::move(repository)) {}
+
+  void setTime(const std::string& tag, int64_t ms) { times_[tag] = ms; }
+
+  registry::RegistryClient& registry() override { std::abort(); }
+  const std::string& repository() const override { return repository_; }
+  Result<std::vector<registry::TagInfo>> listTags(
+      const std::function<bool(const std::string&)>& wanted) override {
+    TRIB_ASSIGN_OR_RETURN(std::vector<std::string> tags, reg_.listTags(repository_));
+    std::vector<registry::TagInfo> out;
+    for (const std::string& t : tags) {
+      if (wanted && !wanted(t)) continue;
+      registry::TagInfo info;
+      info.tag = t;
+      auto it = times_.find(t);
+      if (it != times_.end()) info.pushedAtMs = it->second;
+      info.timestampSource = "test";
+      out.push_back(info);
+    }
+    return out;
+  }
+
+ private:
+  FakeRegistry& reg_;
+  std::string repository_;
+  std::map<std::string, int64_t> times_;
+};
+
+}  // namespace tributary::testing
