@@ -24,6 +24,8 @@ class FakeServer {
 
   uint16_t port() const { return port_; }
   std::string hostPort() const { return "127.0.0.1:" + std::to_string(port_); }
+  /// Connections accepted so far (keep-alive reuse shows as 1 for many requests).
+  int totalConnections() const { return server_->totalConnections(); }
   std::string url() const { return (tls_ ? "https://" : "http://") + hostPort(); }
 
  private:

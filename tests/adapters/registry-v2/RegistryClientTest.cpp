@@ -460,4 +460,13 @@ BOOST_AUTO_TEST_CASE(get_returns_plain_reply) {
   BOOST_TEST(c.get("//evil/x", "foo/bar").status().code() == StatusCode::kInvalidArgument);
 }
 
+BOOST_AUTO_TEST_CASE(keep_alive_connection_is_reused) {
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    reply(rs, 200, R"({"schemaVersion":2})", "application/vnd.oci.image.manifest.v1+json");
+  });
+  RegistryClient c(localOptions(s));
+  for (int i = 0; i < 5; ++i) BOOST_TEST_REQUIRE(c.getManifest("foo/bar", "v1").isOk());
+  BOOST_TEST(s.totalConnections() == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
