@@ -1,5 +1,7 @@
 #include "tributary/plugin/BlobTransfer.h"
 
+#include <exception>
+
 #include "tributary/plugin/StorageBlobSink.h"
 
 namespace tributary::plugin {
@@ -34,7 +36,14 @@ void BlobTransfer::work() {
     if (task_.isCancelled()) {
       result.status = cancelledError("task cancelled");
     } else {
-      result = transfer(blob);
+      // An exception must not escape a worker thread (that would terminate the host).
+      try {
+        result = transfer(blob);
+      } catch (const std::exception& e) {
+        result.status = internalError("blob " + blob.digest + ": " + e.what());
+      } catch (...) {
+        result.status = internalError("blob " + blob.digest + ": unknown exception");
+      }
     }
     if (result.status.isOk()) progress_.blobDone();
     {

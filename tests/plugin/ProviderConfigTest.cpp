@@ -1,0 +1,61 @@
+// Provider config parsing (create's JSON) and the static info() document.
+#include <boost/test/unit_test.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "tributary/plugin/Provider.h"
+#include "tributary/plugin/ProviderConfig.h"
+
+using namespace tributary;
+using namespace tributary::plugin;
+
+BOOST_AUTO_TEST_SUITE(ProviderConfigTest)
+
+BOOST_AUTO_TEST_CASE(empty_means_defaults) {
+  for (const char* text : {"", "  ", "{}"}) {
+    auto c = ProviderConfig::parse(text);
+    BOOST_REQUIRE(c.isOk());
+    BOOST_TEST(c->concurrency == 4);
+    BOOST_TEST(!c->allowPrivateNetworks);
+    BOOST_TEST(c->cacheDir.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(full_config) {
+  auto c = ProviderConfig::parse(
+      R"({"concurrency":8,"insecure_registries":["127.0.0.1:5001"],"allow_private_networks":true,"ca_files":{"Reg.Example:443":"/etc/hostname"},"cache_dir":"/tmp"})");
+  BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().toString());
+  BOOST_TEST(c->concurrency == 8);
+  BOOST_TEST(c->insecureRegistries.count("127.0.0.1:5001") == 1u);
+  BOOST_TEST(c->allowPrivateNetworks);
+  BOOST_TEST(c->caFiles.at("reg.example:443") == "/etc/hostname");
+  BOOST_TEST(c->cacheDir == "/tmp");
+}
+
+BOOST_AUTO_TEST_CASE(every_problem_reported) {
+  auto c = ProviderConfig::parse(
+      R"({"concurency":2,"concurrency":0,"insecure_registries":["http://x"],"ca_files":{"h:1":"/nonexistent/ca.crt"},"cache_dir":"/nonexistent-dir"})");
+  BOOST_REQUIRE(!c.isOk());
+  const std::string m = c.status().message();
+  BOOST_TEST(m.find("unknown provider config key `concurency`") != std::string::npos, m);
+  BOOST_TEST(m.find("concurrency must be a whole number 1..64, got 0") != std::string::npos, m);
+  BOOST_TEST(m.find("insecure_registries[0] `http://x` must not include a scheme") != std::string::npos, m);
+  BOOST_TEST(m.find("`/nonexistent/ca.crt` is not a readable file") != std::string::npos, m);
+  BOOST_TEST(m.find("cache_dir `/nonexistent-dir` is not an existing directory") != std::string::npos, m);
+}
+
+BOOST_AUTO_TEST_CASE(info_is_json_with_source_limits) {
+  Poco::JSON::Parser parser;
+  auto info = parser.parse(Provider::info()).extract<Poco::JSON::Object::Ptr>();
+  BOOST_TEST(info->getValue<std::string>("name") == "tributary");
+  auto types = info->getArray("source_types");
+  BOOST_REQUIRE(types);
+  BOOST_REQUIRE(types->size() == 4u);
+  BOOST_TEST(types->getObject(0)->getValue<std::string>("type") == "dockerhub");
+  BOOST_TEST(types->getObject(0)->getValue<int>("max_latest_n") == 5);
+  BOOST_TEST(types->getObject(3)->getValue<bool>("requires_domain"));
+  BOOST_TEST(info->getObject("rule_schema"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
