@@ -42,6 +42,10 @@ import images  # noqa: E402
 from regclient import RegistryClient, MANIFEST_ACCEPT  # noqa: E402
 
 MiB = 1024 * 1024
+# "tributary": the provider config from the task brief (no cache_dir); "tributary_cached":
+# the same plus cache_dir, so a re-run can answer `created` from the digest-keyed cache.
+TRIBUTARY_VARIANTS = ("tributary", "tributary_cached")
+TOOLS = TRIBUTARY_VARIANTS + ("skopeo",)
 TIME_BIN = "/usr/bin/time"
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -148,8 +152,20 @@ def _parse_time_v(text):
     return out
 
 
-def measure(argv, workdir, label, env=None, timeout=1800):
-    """Run argv under /usr/bin/time -v; wall time from our own monotonic clock."""
+def _request_kinds(entries):
+    """{"HEAD manifests": n, "GET blobs": n, ...} from access-log entries."""
+    out = {}
+    for method, path, _status in entries:
+        m = re.match(r"/v2/(?:.+/)?(manifests|blobs|tags)/", path)
+        kind = "%s %s" % (method, m.group(1) if m else path.split("?")[0])
+        out[kind] = out.get(kind, 0) + 1
+    return out
+
+
+def measure(argv, workdir, label, env=None, timeout=1800, source=None):
+    """Run argv under /usr/bin/time -v; wall time from our own monotonic clock. With
+    `source` (the source Registry), also count the requests it answered during the run."""
+    before = len(source.access_log()) if source is not None else 0
     tfile = os.path.join(workdir, label + ".time")
     out_path = os.path.join(workdir, label + ".stdout")
     err_path = os.path.join(workdir, label + ".stderr")
@@ -164,6 +180,11 @@ def measure(argv, workdir, label, env=None, timeout=1800):
         stats = _parse_time_v(f.read())
     stats.update({"wall_s": wall, "returncode": proc.returncode, "loadavg_1m_before": load,
                   "stdout": out_path, "stderr": err_path})
+    if source is not None:
+        time.sleep(0.2)  # let the registry flush its access log
+        entries = source.access_log()[before:]
+        stats["source_requests"] = len(entries)
+        stats["source_request_kinds"] = _request_kinds(entries)
     if proc.returncode != 0:
         with open(err_path, "rb") as f:
             tail = f.read()[-3000:].decode(errors="replace")
@@ -186,12 +207,15 @@ def vm_hwm_kib(pid):
 # Tributary and skopeo runs
 # ------------------------------------------------------------------------------------------
 
-def write_tributary_config(path, root, source_host):
+def write_tributary_config(path, root, source_host, cache_dir=None):
     # The destination registry's own config.yml (JSON is YAML) plus the replication block.
     cfg = harness.registry_config(root, harness.free_port())
-    cfg["replication"] = {"provider": {"config": {
-        "concurrency": 4, "insecure_registries": [source_host],
-        "allow_private_networks": True}}}
+    provider = {"concurrency": 4, "insecure_registries": [source_host],
+                "allow_private_networks": True}
+    if cache_dir:
+        # The provider's on-disk created-time / platform-choice caches (keyed by digest).
+        provider["cache_dir"] = cache_dir
+    cfg["replication"] = {"provider": {"config": provider}}
     harness.write_config(path, cfg)
     return path
 
@@ -223,15 +247,20 @@ def read_report(stats):
         return json.loads(data[start:]) if start >= 0 else None
 
 
-def run_tributary(tools, src, source_host, workdir, tag):
+def run_tributary(tools, src, source, workdir, tag, cached=False):
+    source_host = source.host
     root = harness.make_temp_dir("trib-bench-dst-")
+    cache_dir = None
+    if cached:
+        cache_dir = os.path.join(workdir, "%s-cache" % tag)
+        os.makedirs(cache_dir, exist_ok=True)
     config = write_tributary_config(os.path.join(workdir, "trib-%s.yml" % tag), root,
-                                    source_host)
+                                    source_host, cache_dir)
     rule = write_rule(os.path.join(workdir, "rule-%s.json" % tag), source_host, src.repo)
     argv = tributary_argv(tools, config, rule)
-    cold = measure(argv, workdir, "%s-tributary-cold" % tag)
+    cold = measure(argv, workdir, "%s-cold" % tag, source=source)
     cold["report"] = read_report(cold)
-    noop = measure(argv, workdir, "%s-tributary-noop" % tag)
+    noop = measure(argv, workdir, "%s-noop" % tag, source=source)
     noop["report"] = read_report(noop)
     return root, argv, cold, noop
 
@@ -248,15 +277,16 @@ def skopeo_argv(sk, source_host, dest_host, repo):
             "%s/%s" % (source_host, repo), dest]
 
 
-def run_skopeo(sk, src, source_host, workdir, tag):
+def run_skopeo(sk, src, source, workdir, tag):
+    source_host = source.host
     root = harness.make_temp_dir("trib-bench-skdst-")
     reg = harness.Registry(root, workdir=harness.make_temp_dir("trib-bench-skreg-")).start()
     env = dict(os.environ)
     env["TMPDIR"] = sk.tmpdir
     argv = skopeo_argv(sk, source_host, reg.host, src.repo)
-    cold = measure(argv, workdir, "%s-skopeo-cold" % tag, env=env)
+    cold = measure(argv, workdir, "%s-skopeo-cold" % tag, env=env, source=source)
     cold["dest_registry_vmhwm_kib"] = vm_hwm_kib(reg.proc.pid)
-    noop = measure(argv, workdir, "%s-skopeo-noop" % tag, env=env)
+    noop = measure(argv, workdir, "%s-skopeo-noop" % tag, env=env, source=source)
     noop["dest_registry_vmhwm_kib"] = vm_hwm_kib(reg.proc.pid)
     return reg, argv, cold, noop
 
@@ -385,10 +415,11 @@ def evaluate(results):
         out.append(("B cold speed-up (skopeo wall / tributary wall)", r, ">= 3.0",
                     r is not None and r >= 3.0))
     for name in ("A", "A2", "B"):
-        if have(name, "tributary") and have(name, "skopeo"):
-            r = _ratio(sc[name]["skopeo"]["noop"]["wall_s"], sc[name]["tributary"]["noop"]["wall_s"])
-            out.append(("%s no-op speed-up (skopeo / tributary)" % name, r, ">= 10.0",
-                        r is not None and r >= 10.0))
+        for tool in TRIBUTARY_VARIANTS:
+            if have(name, tool) and have(name, "skopeo"):
+                r = _ratio(sc[name]["skopeo"]["noop"]["wall_s"], sc[name][tool]["noop"]["wall_s"])
+                out.append(("%s no-op speed-up (skopeo / %s)" % (name, tool), r, ">= 10.0",
+                            r is not None and r >= 10.0))
     for name in ("A", "A2", "B"):
         if have(name, "tributary") and have(name, "skopeo"):
             t = max(sc[name]["tributary"]["cold"]["max_rss_kib"],
@@ -414,7 +445,7 @@ def evaluate(results):
 def table_rows(results):
     rows = []
     for name, sres in results["scenarios"].items():
-        for tool in ("tributary", "skopeo"):
+        for tool in TOOLS:
             if tool not in sres:
                 continue
             for phase in ("cold", "noop"):
@@ -422,20 +453,20 @@ def table_rows(results):
                 rows.append((name, tool, phase, m["wall_s"], m["mib_per_s"],
                              m["max_rss_kib"] / 1024.0, m.get("user_s") or 0.0,
                              m.get("sys_s") or 0.0, m.get("dest_registry_vmhwm_kib"),
-                             m.get("note", "")))
+                             m.get("note", ""), m.get("source_requests")))
     return rows
 
 
 def print_table(results):
-    hdr = "%-3s %-9s %-5s %9s %9s %9s %7s %7s %10s  %s" % (
+    hdr = "%-3s %-16s %-5s %9s %9s %9s %7s %7s %10s %6s  %s" % (
         "sc", "tool", "phase", "wall s", "MiB/s", "RSS MiB", "user s", "sys s", "dst-reg MiB",
-        "note")
+        "src-rq", "note")
     print(hdr)
     print("-" * len(hdr))
     for r in table_rows(results):
-        print("%-3s %-9s %-5s %9.2f %9.1f %9.1f %7.2f %7.2f %10s  %s" % (
+        print("%-3s %-16s %-5s %9.2f %9.1f %9.1f %7.2f %7.2f %10s %6s  %s" % (
             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-            "%.1f" % (r[8] / 1024.0) if r[8] else "-", r[9]))
+            "%.1f" % (r[8] / 1024.0) if r[8] else "-", r[10], r[9]))
     print()
     for e in results["targets"]:
         print("%-50s %8s  target %-14s %s" % (
@@ -462,12 +493,22 @@ def markdown(results):
             src["bytes"] / MiB))
     lines.append("")
     lines.append("| sc | tool | run | wall s | MiB/s | peak RSS MiB | user s | sys s | "
-                 "dest registry VmHWM MiB | note |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "dest registry VmHWM MiB | source requests | note |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in table_rows(results):
-        lines.append("| %s | %s | %s | %.2f | %.1f | %.1f | %.2f | %.2f | %s | %s |" % (
+        lines.append("| %s | %s | %s | %.2f | %.1f | %.1f | %.2f | %.2f | %s | %s | %s |" % (
             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-            "%.1f" % (r[8] / 1024.0) if r[8] else "-", r[9]))
+            "%.1f" % (r[8] / 1024.0) if r[8] else "-", r[10], r[9]))
+    lines.append("")
+    lines.append("Source requests by kind:")
+    lines.append("")
+    for name, sres in results["scenarios"].items():
+        for tool in TOOLS:
+            for phase in ("cold", "noop"):
+                m = sres.get(tool, {}).get(phase)
+                if m and m.get("source_request_kinds"):
+                    lines.append("- %s %s %s: %s" % (name, tool, phase, ", ".join(
+                        "%s %d" % kv for kv in sorted(m["source_request_kinds"].items()))))
     lines.append("")
     lines.append("| target | measured | target | result |")
     lines.append("|---|---|---|---|")
@@ -559,31 +600,33 @@ def main():
             src = sources[name]
             sres = {"source": src.summary()}
             results["scenarios"][name] = sres
-            if not args.skip_tributary:
-                print("[%s] tributary cold + no-op ..." % name, flush=True)
-                root, argv, cold, noop = run_tributary(tools, src, source.host, workdir, name)
-                results["commands"]["tributary"] = " ".join(argv)
+            for tool in ([] if args.skip_tributary else TRIBUTARY_VARIANTS):
+                print("[%s] %s cold + no-op ..." % (name, tool), flush=True)
+                root, argv, cold, noop = run_tributary(
+                    tools, src, source, workdir, "%s-%s" % (name, tool),
+                    cached=(tool == "tributary_cached"))
+                results["commands"][tool] = " ".join(argv)
                 for m, phase in ((cold, "cold"), (noop, "noop")):
                     rep = m.get("report") or {}
                     totals = rep.get("totals", {})
                     m["note"] = "status=%s fetched=%s" % (rep.get("status"),
                                                           totals.get("bytes_fetched"))
                     if rep.get("status") != "succeeded":
-                        failures.append("%s tributary %s: report status %r" % (
-                            name, phase, rep.get("status")))
+                        failures.append("%s %s %s: report status %r" % (
+                            name, tool, phase, rep.get("status")))
                 if (noop.get("report") or {}).get("totals", {}).get("bytes_fetched"):
-                    failures.append("%s tributary no-op fetched bytes" % name)
-                sres["tributary"] = {"cold": _summarise(cold, src.total_bytes),
-                                     "noop": _summarise(noop, src.total_bytes)}
-                with harness.Registry(root, workdir=os.path.join(workdir, name + "-trib-reg")) \
-                        as dst:
+                    failures.append("%s %s no-op fetched bytes" % (name, tool))
+                sres[tool] = {"cold": _summarise(cold, src.total_bytes),
+                              "noop": _summarise(noop, src.total_bytes)}
+                with harness.Registry(root, workdir=os.path.join(workdir, "%s-%s-reg" % (
+                        name, tool))) as dst:
                     problems = verify(client, RegistryClient.for_registry(dst), src,
                                       deep=not args.shallow_verify)
-                sres["tributary"]["verify_problems"] = problems
-                failures += ["%s tributary: %s" % (name, p) for p in problems]
+                sres[tool]["verify_problems"] = problems
+                failures += ["%s %s: %s" % (name, tool, p) for p in problems]
                 shutil.rmtree(root, ignore_errors=True)
             print("[%s] skopeo cold + no-op ..." % name, flush=True)
-            reg, argv, cold, noop = run_skopeo(sk, src, source.host, workdir, name)
+            reg, argv, cold, noop = run_skopeo(sk, src, source, workdir, name)
             results["commands"]["skopeo"] = " ".join(argv)
             try:
                 problems = verify(client, RegistryClient.for_registry(reg), src,
