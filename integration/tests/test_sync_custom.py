@@ -165,6 +165,29 @@ def main():
             eligible, out = harness.garbage_collect(dreg.config_path, dry_run=True)
             assert not eligible, "GC would delete %s\n%s" % (sorted(eligible), out[-3000:])
             assert not src.server_errors(), src.server_errors()
+
+            # 5. Upstream moves on: a newer tag enters the window, the oldest selected one
+            # leaves it (it stays at the destination: syncing never deletes). Only the new
+            # image's own blobs are fetched; the shared base layer is reused from storage.
+            newer = images.make_image(
+                "custom/app/v4", created="2024-07-01T00:00:00Z",
+                layers=[fixture["v1"].layers[0], images.make_layer("custom/app/v4/top", 3000)])
+            images.push_artifact(sc, SRC_REPO, newer, ["v4"])
+            moved = dest.sync(rule).expect(0)
+            want = ["v4"] + expected[:-1]
+            assert moved.tags() == want, moved.describe()
+            acts = moved.actions()
+            assert acts.pop("v4") == "synced", moved.describe()
+            assert set(acts.values()) == {"unchanged"}, moved.describe()
+            own = [b for b in newer.blobs() if b.digest != fixture["v1"].layers[0].digest]
+            assert moved.report["totals"]["bytes_fetched"] == sum(b.size for b in own), (
+                moved.report["totals"], [b.size for b in own])
+            assert moved.report["totals"]["blobs_reused"] >= 1, moved.report["totals"]
+            assert sorted(dc.tags(DEST_REPO)) == sorted(expected + ["v4"]), dc.tags(DEST_REPO)
+            checks.assert_pull_matches(sk, dreg, DEST_REPO, "v4", newer,
+                                       os.path.join(work, "pull", "v4"))
+            eligible, out = harness.garbage_collect(dreg.config_path, dry_run=True)
+            assert not eligible, "GC would delete %s\n%s" % (sorted(eligible), out[-3000:])
     print("test_sync_custom OK")
 
 
