@@ -188,7 +188,38 @@ def main():
                                        os.path.join(work, "pull", "v4"))
             eligible, out = harness.garbage_collect(dreg.config_path, dry_run=True)
             assert not eligible, "GC would delete %s\n%s" % (sorted(eligible), out[-3000:])
+        many_tags_one_digest(work, src, sc, sk)
     print("test_sync_custom OK")
+
+
+def many_tags_one_digest(work, src, sc, sk):
+    """45 tags on two digests with equal `created`: ties break by tag name, descending; the
+    maximum latest_n for a custom source (30) is honoured; each digest is written once."""
+    a = images.make_image("custom/many/a", created="2024-08-01T00:00:00Z", layer_sizes=(900,))
+    b = images.make_image("custom/many/b", created="2024-08-01T00:00:00Z", layer_sizes=(800,))
+    names = ["r%02d" % i for i in range(45)]
+    art = {n: (a if i % 2 == 0 else b) for i, n in enumerate(names)}
+    for n in names:
+        images.push_artifact(sc, "upstream/many", art[n], [n])
+    dest = syncrun.SyncTarget(os.path.join(work, "dest-many"), syncrun.provider_config_for(
+        [src], cache_dir=os.path.join(work, "cache-many")))
+    rule = syncrun.make_rule(src.host, "upstream/many", "mirror/many", name="many",
+                             tag_regex="r[0-9]+", latest_n=30)
+    expected = sorted(names, reverse=True)[:30]
+    res = dest.sync(rule).expect(0)
+    assert res.tags() == expected, res.describe()
+    assert set(res.actions().values()) == {"synced"}, res.describe()
+    assert res.report["totals"]["bytes_fetched"] == sum(x.size for x in a.blobs() + b.blobs()), \
+        res.report["totals"]
+    with dest.serve() as dreg:
+        dc = regclient.RegistryClient.for_registry(dreg)
+        assert sorted(dc.tags("mirror/many")) == sorted(expected), dc.tags("mirror/many")
+        for n in (expected[0], expected[-1]):
+            checks.assert_pull_matches(sk, dreg, "mirror/many", n, art[n],
+                                       os.path.join(work, "pull-many", n))
+        for n in expected:
+            assert syncrun.head_digest(dc, "mirror/many", n) == art[n].digest, n
+    print("45 tags on 2 digests: newest 30 by name on equal times, synced")
 
 
 if __name__ == "__main__":
