@@ -93,6 +93,29 @@ def main():
         res = fresh.sync(dead)
         res.expect(1)
         assert not files_only(fresh.root), files_only(fresh.root)
+
+        # --- address policy: loopback sources refused unless allowed (DESIGN §6) -----------
+        for domain in (src.host, "localhost:%d" % src.port):
+            strict = syncrun.SyncTarget(
+                os.path.join(work, "strict-" + domain.split(":")[0]),
+                {"insecure_registries": [domain]})  # allow_private_networks defaults to false
+            refused = copy.deepcopy(good)
+            refused["source"]["domain"] = domain
+            for dry in (True, False):
+                res = strict.sync(refused, dry_run=dry)
+                res.expect(1)
+                assert "loopback" in res.stderr or "private" in res.stderr, res.describe()
+            assert not files_only(strict.root), files_only(strict.root)
+        # Plain HTTP source not listed as insecure: TLS is attempted and fails; no downgrade.
+        tls_only = syncrun.SyncTarget(os.path.join(work, "tls-only"),
+                                      {"allow_private_networks": True})
+        before_gets = src.count_requests("GET")
+        res = tls_only.sync(good)
+        res.expect(1)
+        assert src.count_requests("GET") == before_gets, "plain HTTP was used without opt-in"
+        assert not files_only(tls_only.root), files_only(tls_only.root)
+        print("address policy and TLS-by-default enforced")
+
         with dest.serve() as dreg:
             dc = regclient.RegistryClient.for_registry(dreg)
             assert dc.tags("mirror/app") == ["v1"], dc.tags("mirror/app")
