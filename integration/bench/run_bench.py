@@ -554,6 +554,49 @@ def _summarise(m, src_bytes):
     return m
 
 
+def tributary_once(tools, src, source, client, workdir, label, tool, args, results, failures):
+    root, argv, cold, noop = run_tributary(tools, src, source, workdir, label,
+                                           cached=(tool == "tributary_cached"))
+    results["commands"][tool] = " ".join(argv)
+    for m, phase in ((cold, "cold"), (noop, "noop")):
+        rep = m.get("report") or {}
+        totals = rep.get("totals", {})
+        m["note"] = "status=%s fetched=%s" % (rep.get("status"), totals.get("bytes_fetched"))
+        if rep.get("status") != "succeeded":
+            failures.append("%s %s: report status %r" % (label, phase, rep.get("status")))
+    if (noop.get("report") or {}).get("totals", {}).get("bytes_fetched"):
+        failures.append("%s: no-op fetched bytes" % label)
+    with harness.Registry(root, workdir=os.path.join(workdir, label + "-reg")) as dst:
+        problems = verify(client, RegistryClient.for_registry(dst), src,
+                          deep=not args.shallow_verify)
+    shutil.rmtree(root, ignore_errors=True)
+    return cold, noop, problems
+
+
+def skopeo_once(sk, src, source, client, workdir, label, args, results):
+    reg, argv, cold, noop = run_skopeo(sk, src, source, workdir, label)
+    results["commands"]["skopeo"] = " ".join(argv)
+    try:
+        problems = verify(client, RegistryClient.for_registry(reg), src,
+                          deep=not args.shallow_verify)
+    finally:
+        reg.stop()
+    shutil.rmtree(reg.root, ignore_errors=True)
+    return cold, noop, problems
+
+
+def _median_run(runs, src_bytes):
+    """The repetition with the median wall time; peak RSS is the worst of all of them."""
+    ordered = sorted(runs, key=lambda m: m["wall_s"])
+    m = dict(ordered[(len(ordered) - 1) // 2])
+    m["wall_s_all"] = [r["wall_s"] for r in runs]
+    m["max_rss_kib"] = max(r["max_rss_kib"] for r in runs)
+    if any(r.get("dest_registry_vmhwm_kib") for r in runs):
+        m["dest_registry_vmhwm_kib"] = max(r.get("dest_registry_vmhwm_kib") or 0 for r in runs)
+    m["repetitions"] = len(runs)
+    return _summarise(m, src_bytes)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -564,6 +607,9 @@ def main():
     ap.add_argument("--scenarios", default="A,A2,B", help="comma list of A, A2, B")
     ap.add_argument("--skip-tributary", action="store_true",
                     help="measure skopeo only (when the plugin/CLI are not built)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="repetitions per tool (fresh destinations each); the median wall "
+                         "time is reported, the worst peak RSS")
     ap.add_argument("--shallow-verify", action="store_true",
                     help="HEAD blobs instead of re-hashing them in the destinations")
     args = ap.parse_args()
@@ -600,44 +646,26 @@ def main():
             src = sources[name]
             sres = {"source": src.summary()}
             results["scenarios"][name] = sres
-            for tool in ([] if args.skip_tributary else TRIBUTARY_VARIANTS):
-                print("[%s] %s cold + no-op ..." % (name, tool), flush=True)
-                root, argv, cold, noop = run_tributary(
-                    tools, src, source, workdir, "%s-%s" % (name, tool),
-                    cached=(tool == "tributary_cached"))
-                results["commands"][tool] = " ".join(argv)
-                for m, phase in ((cold, "cold"), (noop, "noop")):
-                    rep = m.get("report") or {}
-                    totals = rep.get("totals", {})
-                    m["note"] = "status=%s fetched=%s" % (rep.get("status"),
-                                                          totals.get("bytes_fetched"))
-                    if rep.get("status") != "succeeded":
-                        failures.append("%s %s %s: report status %r" % (
-                            name, tool, phase, rep.get("status")))
-                if (noop.get("report") or {}).get("totals", {}).get("bytes_fetched"):
-                    failures.append("%s %s no-op fetched bytes" % (name, tool))
-                sres[tool] = {"cold": _summarise(cold, src.total_bytes),
-                              "noop": _summarise(noop, src.total_bytes)}
-                with harness.Registry(root, workdir=os.path.join(workdir, "%s-%s-reg" % (
-                        name, tool))) as dst:
-                    problems = verify(client, RegistryClient.for_registry(dst), src,
-                                      deep=not args.shallow_verify)
-                sres[tool]["verify_problems"] = problems
-                failures += ["%s %s: %s" % (name, tool, p) for p in problems]
-                shutil.rmtree(root, ignore_errors=True)
-            print("[%s] skopeo cold + no-op ..." % name, flush=True)
-            reg, argv, cold, noop = run_skopeo(sk, src, source, workdir, name)
-            results["commands"]["skopeo"] = " ".join(argv)
-            try:
-                problems = verify(client, RegistryClient.for_registry(reg), src,
-                                  deep=not args.shallow_verify)
-            finally:
-                reg.stop()
-            shutil.rmtree(reg.root, ignore_errors=True)
-            sres["skopeo"] = {"cold": _summarise(cold, src.total_bytes),
-                              "noop": _summarise(noop, src.total_bytes),
-                              "verify_problems": problems}
-            failures += ["%s skopeo: %s" % (name, p) for p in problems]
+            runs = {}  # tool -> [(cold, noop)], one per repetition
+            tools_here = ([] if args.skip_tributary else list(TRIBUTARY_VARIANTS)) + ["skopeo"]
+            for rep in range(args.repeat):
+                # Tools interleave within a repetition so load changes hit all of them.
+                for tool in tools_here:
+                    label = "%s-%s-r%d" % (name, tool, rep)
+                    print("[%s] %s cold + no-op (repetition %d/%d) ..." % (
+                        name, tool, rep + 1, args.repeat), flush=True)
+                    if tool == "skopeo":
+                        cold, noop, problems = skopeo_once(sk, src, source, client, workdir,
+                                                           label, args, results)
+                    else:
+                        cold, noop, problems = tributary_once(tools, src, source, client,
+                                                              workdir, label, tool, args,
+                                                              results, failures)
+                    failures += ["%s %s: %s" % (name, tool, p) for p in problems]
+                    runs.setdefault(tool, []).append((cold, noop))
+            for tool, reps in runs.items():
+                sres[tool] = {"cold": _median_run([c for c, _ in reps], src.total_bytes),
+                              "noop": _median_run([n for _, n in reps], src.total_bytes)}
 
     results["targets"] = evaluate(results)
     results["failures"] = failures
