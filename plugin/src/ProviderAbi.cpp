@@ -10,53 +10,13 @@
 #include <string>
 
 #include "rp/replication_provider.h"
+#include "rp/status_mapping.hpp"
 #include "tributary/plugin/Provider.h"
 #include "tributary/plugin/ProviderConfig.h"
 
 namespace tributary::plugin {
 namespace {
 
-rp_status toRp(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return RP_OK;
-    case StatusCode::kUnavailable: return RP_ERR_UNAVAILABLE;
-    case StatusCode::kResourceExhausted: return RP_ERR_RATE_LIMITED;
-    case StatusCode::kDeadlineExceeded: return RP_ERR_TIMEOUT;
-    case StatusCode::kAborted: return RP_ERR_ABORTED;
-    case StatusCode::kUnauthenticated: return RP_ERR_UNAUTHENTICATED;
-    case StatusCode::kPermissionDenied: return RP_ERR_PERMISSION_DENIED;
-    case StatusCode::kInvalidArgument: return RP_ERR_INVALID_ARGUMENT;
-    case StatusCode::kNotFound: return RP_ERR_NOT_FOUND;
-    case StatusCode::kAlreadyExists: return RP_ERR_ALREADY_EXISTS;
-    case StatusCode::kFailedPrecondition: return RP_ERR_FAILED_PRECONDITION;
-    case StatusCode::kOutOfRange: return RP_ERR_INVALID_ARGUMENT;
-    case StatusCode::kDataLoss: return RP_ERR_DATA_LOSS;
-    case StatusCode::kCancelled: return RP_ERR_CANCELLED;
-    case StatusCode::kUnimplemented: return RP_ERR_UNIMPLEMENTED;
-    case StatusCode::kInternal: return RP_ERR_INTERNAL;
-  }
-  return RP_ERR_INTERNAL;
-}
-
-StatusCode fromRp(rp_status s) {
-  switch (s) {
-    case RP_OK: return StatusCode::kOk;
-    case RP_ERR_UNAVAILABLE: return StatusCode::kUnavailable;
-    case RP_ERR_RATE_LIMITED: return StatusCode::kResourceExhausted;
-    case RP_ERR_TIMEOUT: return StatusCode::kDeadlineExceeded;
-    case RP_ERR_ABORTED: return StatusCode::kAborted;
-    case RP_ERR_UNAUTHENTICATED: return StatusCode::kUnauthenticated;
-    case RP_ERR_PERMISSION_DENIED: return StatusCode::kPermissionDenied;
-    case RP_ERR_INVALID_ARGUMENT: return StatusCode::kInvalidArgument;
-    case RP_ERR_NOT_FOUND: return StatusCode::kNotFound;
-    case RP_ERR_ALREADY_EXISTS: return StatusCode::kAlreadyExists;
-    case RP_ERR_FAILED_PRECONDITION: return StatusCode::kFailedPrecondition;
-    case RP_ERR_DATA_LOSS: return StatusCode::kDataLoss;
-    case RP_ERR_CANCELLED: return StatusCode::kCancelled;
-    case RP_ERR_UNIMPLEMENTED: return StatusCode::kUnimplemented;
-    default: return StatusCode::kInternal;  // RP_ERR_IO, RP_ERR_INCOMPATIBLE, unknown values
-  }
-}
 
 rp_str toStr(const std::string& s) { return rp_str{s.data(), s.size()}; }
 std::string fromStr(rp_str s) { return s.ptr ? std::string(s.ptr, s.len) : std::string(); }
@@ -115,8 +75,7 @@ class HostCalls {
     }
     if (s == RP_OK) return Status();
     if (message.empty()) message = rp_status_str(s);
-    if (s == RP_ERR_IO) message = "storage I/O error: " + message;
-    return Status(fromRp(s), what + ": " + message);
+    return rp::statusFromRp(s, what + ": " + message);
   }
   const rp_host_v1& host() const { return host_; }
 
@@ -319,7 +278,7 @@ rp_status guarded(rp_provider_owned_str* outError, Body&& body) {
     Status s = body();
     if (s.isOk()) return RP_OK;
     setOut(outError, s.message());
-    return toRp(s.code());
+    return rp::toRpStatus(s);
   } catch (const std::bad_alloc&) {
     setOut(outError, "out of memory");
   } catch (const std::exception& e) {

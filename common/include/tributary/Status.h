@@ -34,6 +34,7 @@ enum class StatusCode {
   kCancelled,
   kUnimplemented,
   kInternal,
+  kIo,  // local storage failure: disk full, permissions, a path that is not a directory
 };
 
 /// Short stable name of a code ("UNAVAILABLE", "INVALID_ARGUMENT", ...).
@@ -55,6 +56,7 @@ inline const char* statusCodeName(StatusCode code) {
     case StatusCode::kCancelled: return "CANCELLED";
     case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
     case StatusCode::kInternal: return "INTERNAL";
+    case StatusCode::kIo: return "IO";
   }
   return "UNKNOWN";
 }
@@ -125,6 +127,7 @@ inline Status unimplementedError(std::string m) {
   return {StatusCode::kUnimplemented, std::move(m)};
 }
 inline Status internalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status ioError(std::string m) { return {StatusCode::kIo, std::move(m)}; }
 
 /// A value or a non-OK Status.
 template <typename T>

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <utility>
 
-#include "tributary/loader/ProviderStatus.h"
+#include "rp/status_mapping.hpp"
 
 namespace tributary::loader {
 namespace {
@@ -158,7 +158,7 @@ Result<std::string> ProviderLibrary::info() const {
   rp::ProviderOwnedString json(table_.free_str);
   const rp_status status = table_.info(json.out());
   if (status != RP_OK) {
-    return statusFromProvider(status, quoted(path_) + ": info failed: " + rp_status_str(status));
+    return rp::statusFromRp(status, quoted(path_) + ": info failed: " + rp_status_str(status));
   }
   return json.str();
 }
@@ -167,7 +167,7 @@ Result<rp::ProviderInstance> ProviderLibrary::createInstance(std::string_view co
   rp::ProviderInstance instance;
   rp::ProviderReply reply = rp::ProviderInstance::create(table_, *host_, configJson, instance);
   if (!reply.ok()) {
-    return statusFromProvider(reply.status, quoted(path_) + " refused its configuration (" +
+    return rp::statusFromRp(reply.status, quoted(path_) + " refused its configuration (" +
                                                 rp_status_str(reply.status) + "): " +
                                                 (reply.message.empty() ? std::string("no message")
                                                                        : reply.message));

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "rp/status_mapping.hpp"
 #include "tributary/sidecar/YamlToJson.h"
 #include "tributary/storage/StorageTable.h"
 
@@ -27,15 +28,6 @@ void setHostOwned(rp_host_owned_str* out, const std::string& text) {
   *out = rp_host_owned_str{buffer, text.size()};
 }
 
-rp_status toRpStatus(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return RP_OK;
-    case StatusCode::kNotFound: return RP_ERR_NOT_FOUND;
-    case StatusCode::kInvalidArgument: return RP_ERR_INVALID_ARGUMENT;
-    case StatusCode::kFailedPrecondition: return RP_ERR_FAILED_PRECONDITION;
-    default: return RP_ERR_INTERNAL;
-  }
-}
 
 }  // namespace
 
@@ -62,7 +54,7 @@ HostServices::HostServices(std::map<std::string, Credential, std::less<>> creden
           std::string_view(name.ptr == nullptr ? "" : name.ptr, name.len));
       if (!secret.isOk()) {
         setHostOwned(outError, secret.status().message());
-        return toRpStatus(secret.status().code());
+        return rp::toRpStatus(secret.status());
       }
       if (outValue == nullptr) return RP_ERR_INVALID_ARGUMENT;
       setHostOwned(outValue, secret.value());

@@ -9,7 +9,7 @@
 
 #include "DigestHasher.h"
 #include "DurableFileOps.h"
-#include "tributary/storage/StatusMapping.h"
+#include "tributary/storage/IoError.h"
 
 namespace tributary::storage {
 

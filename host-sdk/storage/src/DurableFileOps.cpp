@@ -16,7 +16,7 @@
 #include <filesystem>
 
 #include "UniqueFd.h"
-#include "tributary/storage/StatusMapping.h"
+#include "tributary/storage/IoError.h"
 
 namespace tributary::storage::durable {
 

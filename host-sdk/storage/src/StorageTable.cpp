@@ -5,7 +5,8 @@
 #include <exception>
 #include <new>
 
-#include "tributary/storage/StatusMapping.h"
+#include "rp/status_mapping.hpp"
+#include "tributary/storage/IoError.h"
 
 namespace tributary::storage {
 
@@ -28,7 +29,7 @@ void setError(rp_host_owned_str* out, const Status& status) {
 
 rp_status finish(rp_host_owned_str* out_error, const Status& status) {
   setError(out_error, status);
-  return toRpStatus(status);
+  return rp::toRpStatus(status);
 }
 
 // Runs `body` (returning Status) with every exception turned into a status: nothing may unwind
