@@ -6,7 +6,7 @@
 
 namespace tributary::plugin {
 
-BlobTransfer::BlobTransfer(custom::RegistryReader& reader, Storage& storage,
+BlobTransfer::BlobTransfer(registry::RegistryReader& reader, Storage& storage,
                            std::string sourceRepository, int concurrency, TaskContext& task,
                            ProgressReporter& progress)
     : reader_(reader),

@@ -21,7 +21,7 @@ bool PlatformMatcher::matches(const std::string& os, const std::string& architec
   return false;
 }
 
-std::vector<size_t> PlatformMatcher::select(const std::vector<custom::Descriptor>& children) const {
+std::vector<size_t> PlatformMatcher::select(const std::vector<registry::Descriptor>& children) const {
   std::vector<size_t> out;
   if (filter_.empty()) {
     for (size_t i = 0; i < children.size(); ++i) out.push_back(i);
@@ -29,7 +29,7 @@ std::vector<size_t> PlatformMatcher::select(const std::vector<custom::Descriptor
   }
   std::vector<bool> taken(filter_.size(), false);
   for (size_t i = 0; i < children.size(); ++i) {
-    const custom::Descriptor& c = children[i];
+    const registry::Descriptor& c = children[i];
     if (c.isAttestation() || !c.hasPlatform) continue;
     const Platform p =
         Platform::normalised(c.platform.os, c.platform.architecture, c.platform.variant);

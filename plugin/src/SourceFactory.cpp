@@ -1,6 +1,6 @@
 #include "tributary/plugin/SourceFactory.h"
 
-#include "tributary/custom/ClientRegistryReader.h"
+#include "tributary/registry/ClientRegistryReader.h"
 #include "tributary/custom/CustomSource.h"
 #include "tributary/plugin/SourceType.h"
 
@@ -10,7 +10,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                            const ProviderConfig& config,
                                                            registry::Credentials credentials,
                                                            std::function<bool()> isCancelled,
-                                                           custom::JsonFileCache& createdCache) {
+                                                           registry::JsonFileCache& createdCache) {
   if (rule.source.type != "custom")
     return unimplementedError("source type " + rule.source.type +
                               " is not available in this build yet (only custom)");
@@ -25,7 +25,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   options.isCancelled = std::move(isCancelled);
   auto session = std::make_unique<SourceSession>();
   session->client = std::make_unique<registry::RegistryClient>(std::move(options));
-  session->reader = std::make_unique<custom::ClientRegistryReader>(*session->client);
+  session->reader = std::make_unique<registry::ClientRegistryReader>(*session->client);
   session->adapter = std::make_unique<custom::CustomSource>(
       session->client.get(), *session->reader, rule.source.repository, createdCache);
   return session;

@@ -1,6 +1,6 @@
 #include "tributary/plugin/SyncReport.h"
 
-#include "tributary/custom/Rfc3339.h"
+#include "tributary/registry/Rfc3339.h"
 #include "tributary/plugin/JsonWriter.h"
 
 namespace tributary::plugin {
@@ -44,7 +44,7 @@ std::string SyncReport::toJson() const {
     w.key("digest");
     if (e.digest.empty()) w.null(); else w.value(e.digest);
     w.key("pushed_at");
-    if (e.pushedAtMs) w.value(custom::Rfc3339::formatMs(*e.pushedAtMs)); else w.null();
+    if (e.pushedAtMs) w.value(registry::Rfc3339::formatMs(*e.pushedAtMs)); else w.null();
     w.key("action").value(actionName(e.action));
     w.key("reason").value(e.reason);
     w.key("bytes_fetched").value(e.bytesFetched);

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "tributary/custom/ImageConfig.h"
-#include "tributary/custom/MemoryBlobSink.h"
+#include "tributary/registry/ImageConfig.h"
+#include "tributary/registry/MemoryBlobSink.h"
 
 namespace tributary::plugin {
 namespace {
@@ -17,8 +17,8 @@ std::string platformText(const std::string& os, const std::string& arch, const s
 }  // namespace
 
 TagResolver::TagResolver(const Rule& rule, const std::string& sourceRepository,
-                         custom::RegistryReader& reader, Storage& storage,
-                         custom::JsonFileCache& choiceCache)
+                         registry::RegistryReader& reader, Storage& storage,
+                         registry::JsonFileCache& choiceCache)
     : rule_(rule),
       sourceRepository_(sourceRepository),
       reader_(reader),
@@ -101,16 +101,16 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
                           reader_.getManifest(sourceRepository_, out.sourceDigest));
     top = std::move(m);
   }
-  TRIB_ASSIGN_OR_RETURN(custom::ParsedManifest parsed,
-                        custom::ParsedManifest::parse(top->bytes, top->mediaType));
-  if (parsed.kind == custom::ManifestKind::kSchema1) {
+  TRIB_ASSIGN_OR_RETURN(registry::ParsedManifest parsed,
+                        registry::ParsedManifest::parse(top->bytes, top->mediaType));
+  if (parsed.kind == registry::ManifestKind::kSchema1) {
     out.action = TagAction::kSkipped;
     out.reason = "schema1 manifest (" + parsed.mediaType +
                  ") is not supported; the source must serve Docker schema2 or OCI";
     return Status();
   }
 
-  if (parsed.kind == custom::ManifestKind::kImage) {
+  if (parsed.kind == registry::ManifestKind::kImage) {
     bool platformOk = true;
     TRIB_RETURN_IF_ERROR(addImage(out, out.sourceDigest, top->bytes, parsed, matcher_.filtered(),
                                   platformOk));
@@ -128,7 +128,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
   const std::vector<size_t> selected = matcher_.select(parsed.children);
   if (selected.empty()) {
     std::string available;
-    for (const custom::Descriptor& c : parsed.children) {
+    for (const registry::Descriptor& c : parsed.children) {
       if (!c.hasPlatform || c.isAttestation()) continue;
       available += (available.empty() ? "" : ", ") +
                    platformText(c.platform.os, c.platform.architecture, c.platform.variant);
@@ -139,7 +139,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
     return Status();
   }
   if (matcher_.singlePlatform()) {
-    const custom::Descriptor& child = parsed.children[selected.front()];
+    const registry::Descriptor& child = parsed.children[selected.front()];
     out.targetDigest = child.digest;
     choiceCache_.put(choiceKey(out.sourceDigest), out.targetDigest);
     if (decide(out, destination)) return Status();
@@ -147,12 +147,12 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
     out.targetDigest = out.sourceDigest;
   }
   for (size_t i : selected) {
-    const custom::Descriptor& child = parsed.children[i];
+    const registry::Descriptor& child = parsed.children[i];
     TRIB_ASSIGN_OR_RETURN(registry::Manifest m,
                           reader_.getManifest(sourceRepository_, child.digest));
-    TRIB_ASSIGN_OR_RETURN(custom::ParsedManifest childParsed,
-                          custom::ParsedManifest::parse(m.bytes, m.mediaType));
-    if (childParsed.kind != custom::ManifestKind::kImage)
+    TRIB_ASSIGN_OR_RETURN(registry::ParsedManifest childParsed,
+                          registry::ParsedManifest::parse(m.bytes, m.mediaType));
+    if (childParsed.kind != registry::ManifestKind::kImage)
       return unimplementedError("child " + child.digest + " of index " + out.sourceDigest +
                                 " is not an image manifest (nested indexes and schema1 "
                                 "children are not supported)");
@@ -167,7 +167,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
 }
 
 Status TagResolver::addImage(ResolvedTag& out, const std::string& digest,
-                             const std::string& bytes, const custom::ParsedManifest& parsed,
+                             const std::string& bytes, const registry::ParsedManifest& parsed,
                              bool checkPlatform, bool& platformOk) {
   std::set<std::string> seen;
   for (const BlobRef& b : out.blobs) seen.insert(b.digest);
@@ -175,12 +175,12 @@ Status TagResolver::addImage(ResolvedTag& out, const std::string& digest,
   if (checkPlatform) {
     if (parsed.config.size > kMaxConfigBytes)
       return failedPreconditionError("config " + parsed.config.digest + " is larger than 4 MiB");
-    custom::MemoryBlobSink sink(kMaxConfigBytes);
+    registry::MemoryBlobSink sink(kMaxConfigBytes);
     TRIB_RETURN_IF_ERROR(
         reader_.fetchBlob(sourceRepository_, parsed.config.digest, parsed.config.size, sink)
             .withContext("fetching config " + parsed.config.digest));
     TRIB_RETURN_IF_ERROR(sink.verify(parsed.config.digest));
-    auto cfg = custom::ImageConfig::parse(sink.bytes());
+    auto cfg = registry::ImageConfig::parse(sink.bytes());
     if (!cfg || !matcher_.matches(cfg->os, cfg->architecture, cfg->variant)) {
       platformOk = false;
       out.action = TagAction::kSkipped;
@@ -195,7 +195,7 @@ Status TagResolver::addImage(ResolvedTag& out, const std::string& digest,
     config.bytes = std::make_shared<const std::string>(sink.bytes());
   }
   if (seen.insert(config.digest).second) out.blobs.push_back(std::move(config));
-  for (const custom::Descriptor& layer : parsed.layers) {
+  for (const registry::Descriptor& layer : parsed.layers) {
     if (!layer.urls.empty()) continue;  // foreign: clients fetch it from its urls
     if (seen.insert(layer.digest).second) out.blobs.push_back({layer.digest, layer.size, nullptr});
   }

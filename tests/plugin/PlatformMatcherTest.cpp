@@ -8,9 +8,9 @@ using namespace tributary::plugin;
 
 namespace {
 
-custom::Descriptor child(const std::string& os, const std::string& arch,
+registry::Descriptor child(const std::string& os, const std::string& arch,
                          const std::string& variant, bool attestation = false) {
-  custom::Descriptor d;
+  registry::Descriptor d;
   d.digest = "sha256:" + std::string(64, 'a');
   d.hasPlatform = true;
   d.platform = {os, arch, variant};
@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(arm64_equals_arm64_v8) {
 }
 
 BOOST_AUTO_TEST_CASE(selects_one_child_per_platform_and_skips_attestations) {
-  std::vector<custom::Descriptor> children{
+  std::vector<registry::Descriptor> children{
       child("linux", "amd64", ""), child("linux", "arm", "v6"), child("linux", "arm", "v7"),
       child("linux", "arm64", "v8"), child("unknown", "unknown", ""),
       child("linux", "amd64", "", true), child("linux", "amd64", "")};

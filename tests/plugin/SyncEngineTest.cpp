@@ -46,7 +46,7 @@ struct Env {
   FakeRegistry reg;
   FakeStorage storage;
   FakeSource source{reg, "up/app"};
-  custom::JsonFileCache choices{""};
+  registry::JsonFileCache choices{""};
   RecordingTask task;
   NullLogger logger;
 

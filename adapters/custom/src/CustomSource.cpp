@@ -21,8 +21,8 @@ std::optional<int64_t> decodeCached(const std::string& value) {
 
 }  // namespace
 
-CustomSource::CustomSource(registry::RegistryClient* client, RegistryReader& reader,
-                           std::string repository, JsonFileCache& createdCache)
+CustomSource::CustomSource(registry::RegistryClient* client, registry::RegistryReader& reader,
+                           std::string repository, registry::JsonFileCache& createdCache)
     : client_(client), reader_(reader), repository_(std::move(repository)), cache_(createdCache) {}
 
 registry::RegistryClient& CustomSource::registry() {

@@ -1,6 +1,6 @@
-#include "tributary/custom/ClientRegistryReader.h"
+#include "tributary/registry/ClientRegistryReader.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 Result<std::vector<std::string>> ClientRegistryReader::listTags(const std::string& repository) {
   return client_.listTags(repository);
@@ -21,4 +21,4 @@ Status ClientRegistryReader::fetchBlob(const std::string& repository, const std:
   return client_.fetchBlob(repository, digest, expectedSize, sink);
 }
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

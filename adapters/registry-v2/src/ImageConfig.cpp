@@ -1,11 +1,11 @@
-#include "tributary/custom/ImageConfig.h"
+#include "tributary/registry/ImageConfig.h"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "tributary/custom/Rfc3339.h"
+#include "tributary/registry/Rfc3339.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 Result<ImageConfig> ImageConfig::parse(const std::string& bytes) {
   try {
@@ -28,4 +28,4 @@ Result<ImageConfig> ImageConfig::parse(const std::string& bytes) {
   }
 }
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

@@ -1,4 +1,4 @@
-#include "tributary/custom/JsonFileCache.h"
+#include "tributary/registry/JsonFileCache.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
-namespace tributary::custom {
+namespace tributary::registry {
 namespace {
 
 std::string errnoText(int err) { return std::strerror(err); }
@@ -118,4 +118,4 @@ Status JsonFileCache::flush() {
   return Status();
 }
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

@@ -1,11 +1,11 @@
-#include "tributary/custom/MemoryBlobSink.h"
+#include "tributary/registry/MemoryBlobSink.h"
 
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 
 #include "tributary/Names.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 Status MemoryBlobSink::write(const char* data, size_t len) {
   if (bytes_.size() + len > limit_)
@@ -31,4 +31,4 @@ Status MemoryBlobSink::verify(const std::string& digest) const {
   return Status();
 }
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

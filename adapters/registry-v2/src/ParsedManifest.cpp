@@ -1,4 +1,4 @@
-#include "tributary/custom/ParsedManifest.h"
+#include "tributary/registry/ParsedManifest.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -6,7 +6,7 @@
 
 #include "tributary/Names.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 namespace {
 
 using Poco::JSON::Array;
@@ -138,4 +138,4 @@ Result<ParsedManifest> ParsedManifest::parse(const std::string& bytes,
   return m;
 }
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

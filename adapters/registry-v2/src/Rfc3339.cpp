@@ -1,8 +1,8 @@
-#include "tributary/custom/Rfc3339.h"
+#include "tributary/registry/Rfc3339.h"
 
 #include <cstdio>
 
-namespace tributary::custom {
+namespace tributary::registry {
 namespace {
 
 // Howard Hinnant's days_from_civil: proleptic Gregorian date -> days since 1970-01-01.
@@ -119,4 +119,4 @@ std::string Rfc3339::formatMs(int64_t ms) {
   return buf;
 }
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

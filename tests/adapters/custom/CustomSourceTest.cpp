@@ -1,5 +1,6 @@
 // CustomSource: tags via tags/list, times from config `created`, cached by digest in memory
 // and in a JSON file (a later process pays nothing but a HEAD per tag).
+#define BOOST_TEST_MODULE custom_adapter_tests
 #include <boost/test/unit_test.hpp>
 
 #include <cstdlib>
@@ -8,8 +9,8 @@
 
 #include "FakeRegistry.h"
 #include "tributary/custom/CustomSource.h"
-#include "tributary/custom/JsonFileCache.h"
-#include "tributary/custom/Rfc3339.h"
+#include "tributary/registry/JsonFileCache.h"
+#include "tributary/registry/Rfc3339.h"
 
 using namespace tributary;
 using namespace tributary::custom;
@@ -43,16 +44,16 @@ BOOST_AUTO_TEST_SUITE(CustomSourceTest)
 
 BOOST_AUTO_TEST_CASE(lists_wanted_tags_with_created_times) {
   Fixture f;
-  JsonFileCache cache("");
+  registry::JsonFileCache cache("");
   CustomSource source(nullptr, f.reg, "lib/app", cache);
   auto tags = source.listTags([](const std::string& t) { return t != "dev"; });
   BOOST_REQUIRE(tags.isOk());
   BOOST_REQUIRE(tags->size() == 2u);
   BOOST_TEST((*tags)[0].tag == "1.0");
   BOOST_TEST((*tags)[0].digest == f.v1);
-  BOOST_TEST(Rfc3339::formatMs(*(*tags)[0].pushedAtMs) == "2024-01-01T00:00:00Z");
+  BOOST_TEST(registry::Rfc3339::formatMs(*(*tags)[0].pushedAtMs) == "2024-01-01T00:00:00Z");
   BOOST_TEST((*tags)[0].timestampSource == "config.created");
-  BOOST_TEST(Rfc3339::formatMs(*(*tags)[1].pushedAtMs) == "2024-06-01T00:00:00.500Z");
+  BOOST_TEST(registry::Rfc3339::formatMs(*(*tags)[1].pushedAtMs) == "2024-06-01T00:00:00.500Z");
   // The unwanted tag cost nothing: 2 HEADs, 2 manifest GETs.
   BOOST_TEST(f.reg.headCalls == 2);
   BOOST_TEST(f.reg.getCalls == 2);
@@ -60,7 +61,7 @@ BOOST_AUTO_TEST_CASE(lists_wanted_tags_with_created_times) {
 
 BOOST_AUTO_TEST_CASE(cache_hit_costs_a_head_and_no_get) {
   Fixture f;
-  JsonFileCache cache("");
+  registry::JsonFileCache cache("");
   CustomSource source(nullptr, f.reg, "lib/app", cache);
   BOOST_REQUIRE(source.listTags(nullptr).isOk());
   // dev and 2.0 share a digest: the second already hits the cache within the first run.
@@ -72,7 +73,7 @@ BOOST_AUTO_TEST_CASE(cache_hit_costs_a_head_and_no_get) {
   BOOST_TEST(f.reg.getCalls == 0);
   BOOST_TEST(f.reg.totalBlobFetches() == 0);
   BOOST_TEST((*again)[0].timestampSource == "config.created (cached)");
-  BOOST_TEST(Rfc3339::formatMs(*(*again)[0].pushedAtMs) == "2024-01-01T00:00:00Z");
+  BOOST_TEST(registry::Rfc3339::formatMs(*(*again)[0].pushedAtMs) == "2024-01-01T00:00:00Z");
 }
 
 BOOST_AUTO_TEST_CASE(cache_file_round_trip_warms_a_new_process) {
@@ -80,25 +81,25 @@ BOOST_AUTO_TEST_CASE(cache_file_round_trip_warms_a_new_process) {
   TempDir dir;
   const std::string path = dir.path + "/custom-created.json";
   {
-    JsonFileCache cache(path);
+    registry::JsonFileCache cache(path);
     CustomSource source(nullptr, f.reg, "lib/app", cache);
     BOOST_REQUIRE(source.listTags(nullptr).isOk());
   }
   BOOST_TEST(std::filesystem::exists(path));
   f.reg.resetCounters();
-  JsonFileCache fresh(path);  // as a later process would
+  registry::JsonFileCache fresh(path);  // as a later process would
   BOOST_TEST(fresh.size() == 2u);
   CustomSource source(nullptr, f.reg, "lib/app", fresh);
   auto tags = source.listTags(nullptr);
   BOOST_REQUIRE(tags.isOk());
   BOOST_TEST(f.reg.getCalls == 0);
-  BOOST_TEST(Rfc3339::formatMs(*(*tags)[1].pushedAtMs) == "2024-06-01T00:00:00.500Z");
+  BOOST_TEST(registry::Rfc3339::formatMs(*(*tags)[1].pushedAtMs) == "2024-06-01T00:00:00.500Z");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_created_is_cached_too) {
   testing::FakeRegistry reg;
   reg.tag("lib/app", "x", reg.addSimpleImage("linux", "amd64", "", "", "x"));
-  JsonFileCache cache("");
+  registry::JsonFileCache cache("");
   CustomSource source(nullptr, reg, "lib/app", cache);
   auto first = source.listTags(nullptr);
   BOOST_REQUIRE(first.isOk());
@@ -111,7 +112,7 @@ BOOST_AUTO_TEST_CASE(unknown_created_is_cached_too) {
 BOOST_AUTO_TEST_CASE(listing_failure_is_returned) {
   Fixture f;
   f.reg.failList = true;
-  JsonFileCache cache("");
+  registry::JsonFileCache cache("");
   CustomSource source(nullptr, f.reg, "lib/app", cache);
   auto tags = source.listTags(nullptr);
   BOOST_TEST(!tags.isOk());
@@ -126,11 +127,11 @@ BOOST_AUTO_TEST_CASE(corrupt_file_is_a_cold_cache_and_gets_replaced) {
   TempDir dir;
   const std::string path = dir.path + "/c.json";
   { std::ofstream(path) << "{not json"; }
-  JsonFileCache cache(path);
+  registry::JsonFileCache cache(path);
   BOOST_TEST(cache.size() == 0u);
   cache.put("k", "v");
   BOOST_TEST(cache.flush().isOk());
-  JsonFileCache again(path);
+  registry::JsonFileCache again(path);
   BOOST_TEST(again.get("k").value_or("") == "v");
   // No temp files are left beside it.
   int files = 0;

@@ -3,7 +3,7 @@
 
 #include "FakeRegistry.h"
 #include "tributary/custom/ImageCreatedResolver.h"
-#include "tributary/custom/Rfc3339.h"
+#include "tributary/registry/Rfc3339.h"
 
 using namespace tributary;
 using namespace tributary::custom;
@@ -19,7 +19,7 @@ BOOST_AUTO_TEST_CASE(single_image_uses_config_created) {
   auto t = resolver.createdMs("r/x", *m);
   BOOST_REQUIRE(t.isOk());
   BOOST_REQUIRE(t->has_value());
-  BOOST_TEST(**t == *Rfc3339::parseMs("2024-03-01T11:00:00.250Z"));
+  BOOST_TEST(**t == *registry::Rfc3339::parseMs("2024-03-01T11:00:00.250Z"));
 }
 
 BOOST_AUTO_TEST_CASE(index_takes_newest_child_and_ignores_attestations) {
@@ -35,7 +35,7 @@ BOOST_AUTO_TEST_CASE(index_takes_newest_child_and_ignores_attestations) {
   auto t = resolver.createdMs("r/x", *reg.getManifest("r/x", idx));
   BOOST_REQUIRE(t.isOk());
   BOOST_REQUIRE(t->has_value());
-  BOOST_TEST(Rfc3339::formatMs(**t) == "2024-02-01T00:00:00Z");
+  BOOST_TEST(registry::Rfc3339::formatMs(**t) == "2024-02-01T00:00:00Z");
 }
 
 BOOST_AUTO_TEST_CASE(missing_created_is_unknown_not_an_error) {

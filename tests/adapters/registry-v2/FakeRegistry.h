@@ -14,7 +14,7 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/RegistryReader.h"
 
 namespace tributary::testing {
 
@@ -32,7 +32,7 @@ struct ChildSpec {
   bool attestation = false;
 };
 
-class FakeRegistry final : public custom::RegistryReader {
+class FakeRegistry final : public registry::RegistryReader {
  public:
   // ---- building content ----
   std::string addBlob(const std::string& bytes) {
@@ -113,7 +113,7 @@ class FakeRegistry final : public custom::RegistryReader {
     return addImage(cfg, {layer});
   }
 
-  // ---- RegistryReader ----
+  // ---- registry::RegistryReader ----
   Result<std::vector<std::string>> listTags(const std::string& repository) override {
     std::lock_guard<std::mutex> l(m_);
     ++listCalls;

@@ -1,10 +1,9 @@
 // Parsing image config `created` timestamps (RFC 3339 with fractions and zones) to ms.
-#define BOOST_TEST_MODULE custom_adapter_tests
 #include <boost/test/unit_test.hpp>
 
-#include "tributary/custom/Rfc3339.h"
+#include "tributary/registry/Rfc3339.h"
 
-using tributary::custom::Rfc3339;
+using tributary::registry::Rfc3339;
 
 BOOST_AUTO_TEST_SUITE(Rfc3339Test)
 

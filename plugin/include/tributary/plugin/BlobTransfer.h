@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/ProgressReporter.h"
 #include "tributary/plugin/ResolvedTag.h"
 #include "tributary/plugin/Storage.h"
@@ -31,7 +31,7 @@ struct BlobOutcome {
 
 class BlobTransfer {
  public:
-  BlobTransfer(custom::RegistryReader& reader, Storage& storage, std::string sourceRepository,
+  BlobTransfer(registry::RegistryReader& reader, Storage& storage, std::string sourceRepository,
                int concurrency, TaskContext& task, ProgressReporter& progress);
   /// Stops handing out jobs and joins the workers (a job in flight finishes or sees the
   /// cancellation through its sink).
@@ -54,7 +54,7 @@ class BlobTransfer {
   void work();
   BlobOutcome transfer(const BlobRef& blob);
 
-  custom::RegistryReader& reader_;
+  registry::RegistryReader& reader_;
   Storage& storage_;
   const std::string sourceRepository_;
   const int concurrency_;

@@ -5,8 +5,8 @@
 // Thread rules: one Planner per call; borrowed objects must allow it (see their notes).
 #pragma once
 
-#include "tributary/custom/JsonFileCache.h"
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/JsonFileCache.h"
+#include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/PlanReport.h"
 #include "tributary/plugin/Rule.h"
 #include "tributary/plugin/Storage.h"
@@ -17,8 +17,8 @@ namespace tributary::plugin {
 
 class Planner {
  public:
-  Planner(const Rule& rule, registry::SourceAdapter& source, custom::RegistryReader& reader,
-          Storage& storage, custom::JsonFileCache& choiceCache, TaskContext& task)
+  Planner(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
+          Storage& storage, registry::JsonFileCache& choiceCache, TaskContext& task)
       : rule_(rule), source_(source), reader_(reader), storage_(storage),
         choiceCache_(choiceCache), task_(task) {}
 
@@ -28,9 +28,9 @@ class Planner {
  private:
   const Rule& rule_;
   registry::SourceAdapter& source_;
-  custom::RegistryReader& reader_;
+  registry::RegistryReader& reader_;
   Storage& storage_;
-  custom::JsonFileCache& choiceCache_;
+  registry::JsonFileCache& choiceCache_;
   TaskContext& task_;
 };
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tributary/custom/ParsedManifest.h"
+#include "tributary/registry/ParsedManifest.h"
 #include "tributary/plugin/Platform.h"
 
 namespace tributary::plugin {
@@ -26,7 +26,7 @@ class PlatformMatcher {
 
   /// Indexes into `children` of the selected ones, in index order. With a filter, at most one
   /// child per filter platform (the first, as docker pull picks), attestations skipped.
-  std::vector<size_t> select(const std::vector<custom::Descriptor>& children) const;
+  std::vector<size_t> select(const std::vector<registry::Descriptor>& children) const;
 
   /// "[linux/amd64, linux/arm/v7]" for messages.
   std::string describe() const;

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "tributary/custom/JsonFileCache.h"
+#include "tributary/registry/JsonFileCache.h"
 #include "tributary/plugin/Logger.h"
 #include "tributary/plugin/ProviderConfig.h"
 #include "tributary/plugin/Rule.h"
@@ -44,8 +44,8 @@ class Provider {
   Storage& storage_;
   Logger& logger_;
   SecretStore& secrets_;
-  custom::JsonFileCache createdCache_;  // manifest digest -> image created ms (custom)
-  custom::JsonFileCache choiceCache_;   // index digest|platform -> chosen child digest
+  registry::JsonFileCache createdCache_;  // manifest digest -> image created ms (custom)
+  registry::JsonFileCache choiceCache_;   // index digest|platform -> chosen child digest
 };
 
 }  // namespace tributary::plugin

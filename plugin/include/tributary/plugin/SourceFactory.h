@@ -8,8 +8,8 @@
 #include <functional>
 #include <memory>
 
-#include "tributary/custom/JsonFileCache.h"
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/JsonFileCache.h"
+#include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/ProviderConfig.h"
 #include "tributary/plugin/Rule.h"
 #include "tributary/registry/RegistryClient.h"
@@ -20,7 +20,7 @@ namespace tributary::plugin {
 /// Members are destroyed bottom-up: the adapter and reader before the client they borrow.
 struct SourceSession {
   std::unique_ptr<registry::RegistryClient> client;
-  std::unique_ptr<custom::RegistryReader> reader;
+  std::unique_ptr<registry::RegistryReader> reader;
   std::unique_ptr<registry::SourceAdapter> adapter;
 };
 
@@ -30,7 +30,7 @@ class SourceFactory {
                                                      const ProviderConfig& config,
                                                      registry::Credentials credentials,
                                                      std::function<bool()> isCancelled,
-                                                     custom::JsonFileCache& createdCache);
+                                                     registry::JsonFileCache& createdCache);
 };
 
 }  // namespace tributary::plugin

@@ -10,8 +10,8 @@
 // Thread rules: one SyncEngine per execute call.
 #pragma once
 
-#include "tributary/custom/JsonFileCache.h"
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/JsonFileCache.h"
+#include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/Logger.h"
 #include "tributary/plugin/Rule.h"
 #include "tributary/plugin/Storage.h"
@@ -23,8 +23,8 @@ namespace tributary::plugin {
 
 class SyncEngine {
  public:
-  SyncEngine(const Rule& rule, registry::SourceAdapter& source, custom::RegistryReader& reader,
-             Storage& storage, custom::JsonFileCache& choiceCache, TaskContext& task,
+  SyncEngine(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
+             Storage& storage, registry::JsonFileCache& choiceCache, TaskContext& task,
              Logger& logger, int concurrency)
       : rule_(rule), source_(source), reader_(reader), storage_(storage),
         choiceCache_(choiceCache), task_(task), logger_(logger), concurrency_(concurrency) {}
@@ -36,9 +36,9 @@ class SyncEngine {
  private:
   const Rule& rule_;
   registry::SourceAdapter& source_;
-  custom::RegistryReader& reader_;
+  registry::RegistryReader& reader_;
   Storage& storage_;
-  custom::JsonFileCache& choiceCache_;
+  registry::JsonFileCache& choiceCache_;
   TaskContext& task_;
   Logger& logger_;
   int concurrency_;

@@ -8,9 +8,9 @@
 // Thread rules: one resolver per task, used from one thread.
 #pragma once
 
-#include "tributary/custom/JsonFileCache.h"
-#include "tributary/custom/ParsedManifest.h"
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/JsonFileCache.h"
+#include "tributary/registry/ParsedManifest.h"
+#include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/OverwritePolicy.h"
 #include "tributary/plugin/PlatformMatcher.h"
 #include "tributary/plugin/ResolvedTag.h"
@@ -22,7 +22,7 @@ namespace tributary::plugin {
 class TagResolver {
  public:
   TagResolver(const Rule& rule, const std::string& sourceRepository,
-              custom::RegistryReader& reader, Storage& storage, custom::JsonFileCache& choiceCache);
+              registry::RegistryReader& reader, Storage& storage, registry::JsonFileCache& choiceCache);
 
   /// Never fails as a whole: problems become kSkipped (the tag can't be synced as the rule
   /// asks) or kFailed (an error that may go away) in the result.
@@ -31,16 +31,16 @@ class TagResolver {
  private:
   Status resolveInto(ResolvedTag& out);
   Status addImage(ResolvedTag& out, const std::string& digest, const std::string& bytes,
-                  const custom::ParsedManifest& parsed, bool checkPlatform, bool& platformOk);
+                  const registry::ParsedManifest& parsed, bool checkPlatform, bool& platformOk);
   std::string choiceKey(const std::string& sourceDigest) const;
   /// Applies the overwrite policy; true when the tag needs no manifest work.
   bool decide(ResolvedTag& out, const std::optional<std::string>& destination);
 
   const Rule& rule_;
   const std::string sourceRepository_;
-  custom::RegistryReader& reader_;
+  registry::RegistryReader& reader_;
   Storage& storage_;
-  custom::JsonFileCache& choiceCache_;
+  registry::JsonFileCache& choiceCache_;
   PlatformMatcher matcher_;
   OverwritePolicy overwrite_;
 };

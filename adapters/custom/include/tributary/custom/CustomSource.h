@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "tributary/custom/JsonFileCache.h"
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/JsonFileCache.h"
+#include "tributary/registry/RegistryReader.h"
 #include "tributary/registry/SourceAdapter.h"
 
 namespace tributary::custom {
@@ -16,10 +16,10 @@ namespace tributary::custom {
 class CustomSource final : public registry::SourceAdapter {
  public:
   /// `client` serves registry() (may be null in tests that never call it); `reader` does the
-  /// requests (normally a ClientRegistryReader over `client`); `createdCache` maps a manifest
+  /// requests (normally a registry::ClientRegistryReader over `client`); `createdCache` maps a manifest
   /// digest to its created time. All are borrowed and must outlive this object.
-  CustomSource(registry::RegistryClient* client, RegistryReader& reader, std::string repository,
-               JsonFileCache& createdCache);
+  CustomSource(registry::RegistryClient* client, registry::RegistryReader& reader, std::string repository,
+               registry::JsonFileCache& createdCache);
 
   registry::RegistryClient& registry() override;
   const std::string& repository() const override { return repository_; }
@@ -31,9 +31,9 @@ class CustomSource final : public registry::SourceAdapter {
 
  private:
   registry::RegistryClient* client_;
-  RegistryReader& reader_;
+  registry::RegistryReader& reader_;
   std::string repository_;
-  JsonFileCache& cache_;
+  registry::JsonFileCache& cache_;
 };
 
 }  // namespace tributary::custom

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "tributary/Status.h"
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/RegistryReader.h"
 
 namespace tributary::custom {
 
@@ -19,7 +19,7 @@ class ImageCreatedResolver {
   /// Config blobs above this size are not read (they are never that big in practice).
   static constexpr size_t kMaxConfigBytes = 4u << 20;
 
-  explicit ImageCreatedResolver(RegistryReader& reader) : reader_(reader) {}
+  explicit ImageCreatedResolver(registry::RegistryReader& reader) : reader_(reader) {}
 
   /// `manifest` was fetched from `repository`. nullopt = no usable `created` anywhere.
   Result<std::optional<int64_t>> createdMs(const std::string& repository,
@@ -30,7 +30,7 @@ class ImageCreatedResolver {
                                                 const std::string& configDigest,
                                                 uint64_t configSize);
 
-  RegistryReader& reader_;
+  registry::RegistryReader& reader_;
 };
 
 }  // namespace tributary::custom

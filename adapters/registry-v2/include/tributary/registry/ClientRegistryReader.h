@@ -1,9 +1,9 @@
 // RegistryReader over a real RegistryClient (which it borrows; the client must outlive it).
 #pragma once
 
-#include "tributary/custom/RegistryReader.h"
+#include "tributary/registry/RegistryReader.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 class ClientRegistryReader final : public RegistryReader {
  public:
@@ -21,4 +21,4 @@ class ClientRegistryReader final : public RegistryReader {
   registry::RegistryClient& client_;
 };
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

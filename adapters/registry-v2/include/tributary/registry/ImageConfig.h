@@ -7,7 +7,7 @@
 
 #include "tributary/Status.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 struct ImageConfig {
   std::string os;
@@ -19,4 +19,4 @@ struct ImageConfig {
   static Result<ImageConfig> parse(const std::string& bytes);
 };
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

@@ -15,7 +15,7 @@
 
 #include "tributary/Status.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 class JsonFileCache {
  public:
@@ -43,4 +43,4 @@ class JsonFileCache {
   bool dirty_ = false;                          // guarded by mutex_
 };
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

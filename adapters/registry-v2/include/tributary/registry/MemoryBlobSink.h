@@ -6,7 +6,7 @@
 
 #include "tributary/registry/BlobSink.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 class MemoryBlobSink final : public registry::BlobSink {
  public:
@@ -25,4 +25,4 @@ class MemoryBlobSink final : public registry::BlobSink {
   std::string bytes_;
 };
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

@@ -12,7 +12,7 @@
 
 #include "tributary/Status.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 inline constexpr const char* kDockerManifestV2 = "application/vnd.docker.distribution.manifest.v2+json";
 inline constexpr const char* kDockerManifestList =
@@ -55,4 +55,4 @@ struct ParsedManifest {
   static Result<ParsedManifest> parse(const std::string& bytes, const std::string& contentType);
 };
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

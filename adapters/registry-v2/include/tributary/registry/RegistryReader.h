@@ -16,7 +16,7 @@
 #include "tributary/registry/BlobSink.h"
 #include "tributary/registry/RegistryClient.h"
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 class RegistryReader {
  public:
@@ -34,4 +34,4 @@ class RegistryReader {
                            uint64_t expectedSize, registry::BlobSink& sink) = 0;
 };
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry

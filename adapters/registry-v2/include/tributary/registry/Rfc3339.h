@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace tributary::custom {
+namespace tributary::registry {
 
 class Rfc3339 {
  public:
@@ -20,4 +20,4 @@ class Rfc3339 {
   static std::string formatMs(int64_t ms);
 };
 
-}  // namespace tributary::custom
+}  // namespace tributary::registry
