@@ -94,8 +94,8 @@ def seed_large(client, name, repo, scale, factor, seed):
     """3 tags x [shared base, own layer]; blob sizes x factor."""
     base_size = int(60 * MiB * scale * factor)
     own_size = int(80 * MiB * scale * factor)
-    src = SourceRepo(name, repo, "3 tags x [%d MiB shared base + %d MiB own layer]" % (
-        base_size // MiB, own_size // MiB))
+    src = SourceRepo(name, repo, "3 tags x [%.1f MiB shared base + %.1f MiB own layer]" % (
+        base_size / MiB, own_size / MiB))
     base = images.make_layer("%s/base" % seed, base_size, files=2)
     for i in range(3):
         tag = "v%d" % (i + 1)
@@ -111,9 +111,9 @@ def seed_multiarch(client, name, repo, scale, seed):
     """15 tags, each a Docker manifest list over 3 platforms with per-platform shared bases."""
     base_size = int(10 * MiB * scale)
     app_size = int(2 * MiB * scale)
-    src = SourceRepo(name, repo, "15 tags x 3-platform list; %d MiB per-platform base shared "
-                     "by all tags + %d MiB app layer per tag/platform" % (base_size // MiB,
-                                                                          app_size // MiB))
+    src = SourceRepo(name, repo, "15 tags x 3-platform list; %.1f MiB per-platform base shared "
+                     "by all tags + %.1f MiB app layer per tag/platform" % (base_size / MiB,
+                                                                            app_size / MiB))
     bases = {images.platform_string(p): images.make_layer("%s/base/%s" % (
         seed, images.platform_string(p)), base_size, files=4) for p in images.PLATFORMS}
     for i in range(15):
@@ -399,25 +399,32 @@ def _ratio(a, b):
     return a / b if a and b else None
 
 
-def evaluate(results):
-    """Targets from DESIGN.md section 6, as (name, measured ratio, target, met)."""
+def evaluate(results, best=False):
+    """Targets from DESIGN.md section 6, as {name, ratio, target, met}. With best=True the
+    fastest repetition of each command is compared instead of the median (less sensitive to
+    load from other work on the machine; both tools get the same treatment)."""
     sc = results["scenarios"]
+    wall = "wall_s_min" if best else "wall_s"
     out = []
 
     def have(name, tool):
         return name in sc and tool in sc[name]
 
+    def w(name, tool, phase):
+        return sc[name][tool][phase][wall]
+
     if have("A", "tributary") and have("A", "skopeo"):
-        r = _ratio(sc["A"]["tributary"]["cold"]["mib_per_s"], sc["A"]["skopeo"]["cold"]["mib_per_s"])
+        # Same bytes on both sides, so the throughput ratio is the inverse wall-time ratio.
+        r = _ratio(w("A", "skopeo", "cold"), w("A", "tributary", "cold"))
         out.append(("A cold throughput tributary/skopeo", r, ">= 3.0", r is not None and r >= 3.0))
     if have("B", "tributary") and have("B", "skopeo"):
-        r = _ratio(sc["B"]["skopeo"]["cold"]["wall_s"], sc["B"]["tributary"]["cold"]["wall_s"])
+        r = _ratio(w("B", "skopeo", "cold"), w("B", "tributary", "cold"))
         out.append(("B cold speed-up (skopeo wall / tributary wall)", r, ">= 3.0",
                     r is not None and r >= 3.0))
     for name in ("A", "A2", "B"):
         for tool in TRIBUTARY_VARIANTS:
             if have(name, tool) and have(name, "skopeo"):
-                r = _ratio(sc[name]["skopeo"]["noop"]["wall_s"], sc[name][tool]["noop"]["wall_s"])
+                r = _ratio(w(name, "skopeo", "noop"), w(name, tool, "noop"))
                 out.append(("%s no-op speed-up (skopeo / %s)" % (name, tool), r, ">= 10.0",
                             r is not None and r >= 10.0))
     for name in ("A", "A2", "B"):
@@ -442,6 +449,10 @@ def evaluate(results):
     return [{"name": n, "ratio": r, "target": t, "met": m} for n, r, t, m in out]
 
 
+def _fmt(x):
+    return "%.2f" % x if x is not None else "n/a"
+
+
 def table_rows(results):
     rows = []
     for name, sres in results["scenarios"].items():
@@ -453,7 +464,8 @@ def table_rows(results):
                 rows.append((name, tool, phase, m["wall_s"], m["mib_per_s"],
                              m["max_rss_kib"] / 1024.0, m.get("user_s") or 0.0,
                              m.get("sys_s") or 0.0, m.get("dest_registry_vmhwm_kib"),
-                             m.get("note", ""), m.get("source_requests")))
+                             m.get("note", ""), m.get("source_requests"),
+                             m.get("wall_s_all") or [m["wall_s"]]))
     return rows
 
 
@@ -468,10 +480,13 @@ def print_table(results):
             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
             "%.1f" % (r[8] / 1024.0) if r[8] else "-", r[10], r[9]))
     print()
-    for e in results["targets"]:
-        print("%-50s %8s  target %-14s %s" % (
-            e["name"], "%.2f" % e["ratio"] if e["ratio"] is not None else "n/a", e["target"],
-            {True: "MET", False: "MISSED", None: ""}[e["met"]]))
+    print("%-52s %8s %8s  %-14s %s" % ("target (median | best of N)", "median", "best",
+                                         "target", "median / best"))
+    for e, b in zip(results["targets"], results["targets_best_of_n"]):
+        print("%-52s %8s %8s  %-14s %s / %s" % (
+            e["name"], _fmt(e["ratio"]), _fmt(b["ratio"]), e["target"],
+            {True: "MET", False: "MISSED", None: "-"}[e["met"]],
+            {True: "MET", False: "MISSED", None: "-"}[b["met"]]))
 
 
 def markdown(results):
@@ -492,13 +507,13 @@ def markdown(results):
             name, src["description"], src["tags"], src["blobs"], src["manifests"],
             src["bytes"] / MiB))
     lines.append("")
-    lines.append("| sc | tool | run | wall s | MiB/s | peak RSS MiB | user s | sys s | "
-                 "dest registry VmHWM MiB | source requests | note |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("| sc | tool | run | wall s (median) | all runs s | MiB/s | peak RSS MiB | "
+                 "user s | sys s | dest registry VmHWM MiB | source requests | note |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in table_rows(results):
-        lines.append("| %s | %s | %s | %.2f | %.1f | %.1f | %.2f | %.2f | %s | %s | %s |" % (
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-            "%.1f" % (r[8] / 1024.0) if r[8] else "-", r[10], r[9]))
+        lines.append("| %s | %s | %s | %.2f | %s | %.1f | %.1f | %.2f | %.2f | %s | %s | %s |" % (
+            r[0], r[1], r[2], r[3], " ".join("%.2f" % x for x in r[11]), r[4], r[5], r[6],
+            r[7], "%.1f" % (r[8] / 1024.0) if r[8] else "-", r[10], r[9]))
     lines.append("")
     lines.append("Source requests by kind:")
     lines.append("")
@@ -510,12 +525,13 @@ def markdown(results):
                     lines.append("- %s %s %s: %s" % (name, tool, phase, ", ".join(
                         "%s %d" % kv for kv in sorted(m["source_request_kinds"].items()))))
     lines.append("")
-    lines.append("| target | measured | target | result |")
-    lines.append("|---|---|---|---|")
-    for e in results["targets"]:
-        lines.append("| %s | %s | %s | %s |" % (
-            e["name"], "%.2f" % e["ratio"] if e["ratio"] is not None else "n/a", e["target"],
-            {True: "met", False: "**missed**", None: "-"}[e["met"]]))
+    lines.append("| target | median | best of N | target | result (median / best) |")
+    lines.append("|---|---|---|---|---|")
+    word = {True: "met", False: "**missed**", None: "-"}
+    for e, b in zip(results["targets"], results["targets_best_of_n"]):
+        lines.append("| %s | %s | %s | %s | %s / %s |" % (
+            e["name"], _fmt(e["ratio"]), _fmt(b["ratio"]), e["target"], word[e["met"]],
+            word[b["met"]]))
     return "\n".join(lines) + "\n"
 
 
@@ -590,6 +606,7 @@ def _median_run(runs, src_bytes):
     ordered = sorted(runs, key=lambda m: m["wall_s"])
     m = dict(ordered[(len(ordered) - 1) // 2])
     m["wall_s_all"] = [r["wall_s"] for r in runs]
+    m["wall_s_min"] = min(m["wall_s_all"])
     m["max_rss_kib"] = max(r["max_rss_kib"] for r in runs)
     if any(r.get("dest_registry_vmhwm_kib") for r in runs):
         m["dest_registry_vmhwm_kib"] = max(r.get("dest_registry_vmhwm_kib") or 0 for r in runs)
@@ -668,6 +685,7 @@ def main():
                               "noop": _median_run([n for _, n in reps], src.total_bytes)}
 
     results["targets"] = evaluate(results)
+    results["targets_best_of_n"] = evaluate(results, best=True)
     results["failures"] = failures
     print()
     print_table(results)
