@@ -99,8 +99,13 @@ Result<std::string> HostServices::secretJson(std::string_view name) const {
 
 void HostServices::log(rp_log_level level, std::string_view message) {
   if (!logEnabled(level)) return;
+  const std::string line = "tributary: " + levelName(level) + ": " + std::string(message);
   std::lock_guard<std::mutex> lock(logMutex_);
-  logStream_ << "tributary: " << levelName(level) << ": " << message << '\n';
+  if (lineWriter_) {
+    lineWriter_(line);
+    return;
+  }
+  logStream_ << line << '\n';
   logStream_.flush();
 }
 

@@ -67,6 +67,7 @@ void ProgressBar::onEvent(const rp_progress_event_v1& received) {
   const size_t width = line.size();
   if (width < lastWidth_) line.append(lastWidth_ - width, ' ');  // erase a longer old line
   lastWidth_ = width;
+  lastLine_ = line;
   out_ << '\r' << line << std::flush;
   ++redraws_;
 }
@@ -76,6 +77,16 @@ void ProgressBar::finish() {
   if (!enabled_ || redraws_ == 0) return;
   out_ << '\r' << std::string(lastWidth_, ' ') << '\r' << std::flush;
   lastWidth_ = 0;
+  lastLine_.clear();
+}
+
+void ProgressBar::printAbove(std::string_view line) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const bool barShown = enabled_ && lastWidth_ > 0;
+  if (barShown) out_ << '\r' << std::string(lastWidth_, ' ') << '\r';
+  out_ << line << '\n';
+  if (barShown) out_ << lastLine_;
+  out_ << std::flush;
 }
 
 }  // namespace tributary::sidecar

@@ -150,6 +150,7 @@ int SyncCommand::run() {
   }
 
   ProgressBar bar(err_, !options_.json && ProgressBar::stderrIsTerminal());
+  host.setLineWriter([&bar](std::string_view line) { bar.printAbove(line); });
   rp_task_v1 task;
   std::memset(&task, 0, sizeof(task));
   task.struct_size = sizeof(task);
@@ -168,6 +169,7 @@ int SyncCommand::run() {
     cancelled = CancelOnSignals::requested();
   }
   bar.finish();
+  host.setLineWriter(nullptr);  // the bar dies before the provider instance, which may log
 
   if (!reply.ok()) {
     const std::string what = options_.dryRun ? "plan" : "sync";

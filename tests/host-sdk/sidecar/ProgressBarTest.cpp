@@ -57,6 +57,31 @@ BOOST_AUTO_TEST_CASE(disabled_bar_draws_nothing) {
   BOOST_TEST(bar.redrawCount() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(lines_printed_above_the_bar_never_share_its_line) {
+  std::ostringstream out;
+  ProgressBar bar(out, true);
+  bar.onEvent(bytesEvent(1500000, 1));
+  const std::string drawn = out.str();  // "\r  1.5 MB  1 blobs ..."
+  out.str("");
+  bar.printAbove("tributary: INFO: tag v1 synced");
+  const std::string barText = drawn.substr(1);
+  // cleared with spaces, the log line on its own line, then the bar drawn again below it
+  BOOST_TEST(out.str() == "\r" + std::string(barText.size(), ' ') + "\r" +
+                              "tributary: INFO: tag v1 synced\n" + barText);
+  bar.finish();
+  out.str("");
+  bar.printAbove("after");  // nothing on screen any more: just the line
+  BOOST_TEST(out.str() == "after\n");
+}
+
+BOOST_AUTO_TEST_CASE(disabled_bar_prints_lines_plainly) {
+  std::ostringstream out;
+  ProgressBar bar(out, false);
+  bar.onEvent(bytesEvent(5, 1));
+  bar.printAbove("line");
+  BOOST_TEST(out.str() == "line\n");
+}
+
 BOOST_AUTO_TEST_CASE(too_small_event_struct_is_ignored) {
   std::ostringstream out;
   ProgressBar bar(out, true);

@@ -1,6 +1,7 @@
 // HostServices: the sidecar's rp_host_v1 — logging, secrets and storage for a provider.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <mutex>
@@ -39,6 +40,12 @@ class HostServices {
 
   /// Writes one log line if `level` is enabled. Thread: any.
   void log(rp_log_level level, std::string_view message);
+  /// Where finished log lines go instead of the stream (e.g. ProgressBar::printAbove, so
+  /// lines and the status bar share the terminal). Empty = back to the stream. Thread: any.
+  void setLineWriter(std::function<void(std::string_view)> writer) {
+    std::lock_guard<std::mutex> lock(logMutex_);
+    lineWriter_ = std::move(writer);
+  }
   bool logEnabled(rp_log_level level) const { return level >= threshold_; }
 
   /// "DEBUG", "INFO", "WARN", "ERROR" (unknown levels print their number).
@@ -48,6 +55,7 @@ class HostServices {
   std::map<std::string, Credential, std::less<>> credentials_;
   rp_log_level threshold_;
   std::ostream& logStream_;
+  std::function<void(std::string_view)> lineWriter_;
   std::mutex logMutex_;  // keeps concurrent lines whole
   rp_host_v1 table_;
 };

@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "rp/replication_provider.h"
 
@@ -27,6 +28,9 @@ class ProgressBar {
   void onEvent(const rp_progress_event_v1& event);
   /// Clears the line (if anything was drawn). Call before printing the result.
   void finish();
+  /// Writes `line` (plus a newline) above the bar: clears the bar, prints, redraws it, so log
+  /// lines never get glued to a half-drawn status line. Thread: any.
+  void printAbove(std::string_view line);
 
   /// The line's text (without \r), for tests.
   static std::string formatLine(uint64_t bytesDone, uint64_t bytesTotal, uint64_t blobsDone,
@@ -46,6 +50,7 @@ class ProgressBar {
   Clock::time_point lastDraw_{};
   uint64_t bytesDone_ = 0, bytesTotal_ = 0, blobsDone_ = 0, blobsTotal_ = 0;
   size_t lastWidth_ = 0;
+  std::string lastLine_;  // what is on screen now, for printAbove's redraw
   int redraws_ = 0;
 };
 
