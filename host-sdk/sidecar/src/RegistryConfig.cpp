@@ -122,8 +122,21 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
     }
 
     const YAML::Node replication = root["replication"];
+    config.stateDirectory_ = config.rootDirectory_ + "/tributary";
+    YAML::Node providerConfig(YAML::NodeType::Map);
     if (replication && !replication.IsNull()) {
       if (!replication.IsMap()) return keyError(sourceName, "replication", "must be a mapping");
+      if (replication["state_dir"] && !replication["state_dir"].IsNull()) {
+        TRIB_ASSIGN_OR_RETURN(config.stateDirectory_,
+                              scalar(replication["state_dir"], sourceName,
+                                     "replication.state_dir"));
+        if (config.stateDirectory_.empty()) {
+          return keyError(sourceName, "replication.state_dir", "is empty");
+        }
+        if (config.stateDirectory_.front() != '/') {
+          config.stateDirectory_ = baseDirectory + "/" + config.stateDirectory_;
+        }
+      }
       const YAML::Node provider = replication["provider"];
       if (provider && !provider.IsNull()) {
         if (!provider.IsMap()) {
@@ -135,13 +148,23 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
                                        "replication.provider.library"));
         }
         if (provider["config"] && !provider["config"].IsNull()) {
-          config.providerConfigJson_ = yamlToJson(provider["config"]);
+          if (!provider["config"].IsMap()) {
+            return keyError(sourceName, "replication.provider.config", "must be a mapping");
+          }
+          providerConfig = YAML::Clone(provider["config"]);
         }
       }
       TRIB_ASSIGN_OR_RETURN(config.credentials_,
                             parseCredentials(replication["credentials"], sourceName,
                                              baseDirectory));
     }
+    // Without a cache every one-shot run would GET each tag's manifest and config again just
+    // to learn its `created` time; keep it under the state directory unless configured.
+    if (!providerConfig["cache_dir"]) {
+      config.defaultedCacheDirectory_ = config.stateDirectory_ + "/cache";
+      providerConfig["cache_dir"] = config.defaultedCacheDirectory_;
+    }
+    config.providerConfigJson_ = yamlToJson(providerConfig);
     return config;
   } catch (const YAML::Exception& e) {
     // e.g. indexing into a scalar where a mapping was expected

@@ -138,6 +138,16 @@ int SyncCommand::run() {
   host.log(RP_LOG_DEBUG, "loaded provider `" + libraryPath + "` (rp ABI version " +
                              std::to_string((*library)->abiVersion()) + ")");
 
+  if (!config->defaultedCacheDirectory().empty()) {
+    // The provider wants an existing cache_dir; ours is state, not registry content.
+    std::error_code ec;
+    std::filesystem::create_directories(config->defaultedCacheDirectory(), ec);
+    if (ec) {
+      return fail(kExitBadInput, "cannot create the cache directory `" +
+                                     config->defaultedCacheDirectory() + "`: " + ec.message() +
+                                     " (set replication.state_dir)");
+    }
+  }
   auto created = (*library)->createInstance(config->providerConfigJson());
   if (!created.isOk()) return fail(kExitBadInput, created.status().message());
   rp::ProviderInstance instance = std::move(created).value();

@@ -59,8 +59,27 @@ BOOST_AUTO_TEST_CASE(debian_stock_config_without_replication_section) {
   RegistryConfig config = parseOk(kDebianStock);
   BOOST_TEST(config.rootDirectory() == "/var/lib/docker-registry");
   BOOST_TEST(config.providerLibrary().empty());
-  BOOST_TEST(config.providerConfigJson().empty());
+  // No replication section: state under the root, and the provider still gets a cache so
+  // a second one-shot run needs no manifest GETs.
+  BOOST_TEST(config.stateDirectory() == "/var/lib/docker-registry/tributary");
+  BOOST_TEST(config.providerConfigJson() ==
+             R"({"cache_dir":"/var/lib/docker-registry/tributary/cache"})");
   BOOST_TEST(config.credentials().empty());
+}
+
+BOOST_AUTO_TEST_CASE(state_dir_and_cache_dir) {
+  RegistryConfig relative = parseOk(std::string(kDebianStock) +
+                                    "replication:\n  state_dir: state\n");
+  BOOST_TEST(relative.stateDirectory() == "/etc/docker/registry/state");
+  BOOST_TEST(relative.providerConfigJson() ==
+             R"({"cache_dir":"/etc/docker/registry/state/cache"})");
+  RegistryConfig own = parseOk(std::string(kDebianStock) +
+                               "replication:\n  provider:\n    config:\n"
+                               "      cache_dir: /var/cache/trib\n");
+  BOOST_TEST(own.providerConfigJson() == R"({"cache_dir":"/var/cache/trib"})");
+  BOOST_TEST(parseError(std::string(kDebianStock) + "replication:\n  provider:\n"
+                        "    config: [1, 2]\n") ==
+             "config.yml: replication.provider.config must be a mapping");
 }
 
 BOOST_AUTO_TEST_CASE(missing_rootdirectory) {
@@ -113,7 +132,8 @@ BOOST_AUTO_TEST_CASE(replication_provider_config_becomes_json_verbatim) {
              R"({"edition":"standard","mirrors":["https://mirror.gcr.io","http://127.0.0.1:5001"],)"
              R"("parallel_fetches":4,"chunk_mb":8.5,"verify_tls":true,"proxy":null,)"
              R"("quoted_number":"42","octal":15,"note":"line \"one\"\nline two\n",)"
-             R"("nested":{"a":[1,false,null]}})");
+             R"("nested":{"a":[1,false,null]},)"
+             R"("cache_dir":"/var/lib/docker-registry/tributary/cache"})");
 }
 
 BOOST_AUTO_TEST_CASE(credentials_with_password_and_password_file) {

@@ -30,7 +30,9 @@ struct Credential {
 ///       config: { ... }                                # optional, handed to the provider as JSON
 ///     credentials:
 ///       hub-readonly: { username: bot, password_file: /run/secrets/hub }
+///     state_dir: /var/lib/tributary          # optional; default <rootdirectory>/tributary
 ///
+/// The provider config gets `cache_dir: <state_dir>/cache` unless it sets its own.
 /// Immutable after load; safe to share between threads.
 class RegistryConfig {
  public:
@@ -45,7 +47,13 @@ class RegistryConfig {
   const std::string& rootDirectory() const { return rootDirectory_; }
   /// replication.provider.library, or "" when unset.
   const std::string& providerLibrary() const { return providerLibrary_; }
-  /// replication.provider.config converted to JSON ("" when unset: provider defaults).
+  /// replication.state_dir, default `<rootdirectory>/tributary` (outside docker/, which is
+  /// all Distribution reads); relative paths are resolved against the config's folder.
+  const std::string& stateDirectory() const { return stateDirectory_; }
+  /// `<state_dir>/cache` when the provider config had no cache_dir of its own (the host
+  /// creates it), else "".
+  const std::string& defaultedCacheDirectory() const { return defaultedCacheDirectory_; }
+  /// replication.provider.config converted to JSON, with cache_dir defaulted.
   const std::string& providerConfigJson() const { return providerConfigJson_; }
   const std::map<std::string, Credential, std::less<>>& credentials() const {
     return credentials_;
@@ -55,6 +63,8 @@ class RegistryConfig {
   std::string rootDirectory_;
   std::string providerLibrary_;
   std::string providerConfigJson_;
+  std::string stateDirectory_;
+  std::string defaultedCacheDirectory_;
   std::map<std::string, Credential, std::less<>> credentials_;
 };
 
