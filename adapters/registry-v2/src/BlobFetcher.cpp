@@ -90,11 +90,13 @@ Status BlobFetcher::attempt(const Url& blobUrl, const std::string& scope,
   }
   TRIB_ASSIGN_OR_RETURN(auto ex, requester_.open(std::move(req), scope, context));
   const int status = ex->status();
-  uint64_t skip = 0;  // bytes to drop before the wanted ones (range asked, whole blob served)
   if (status == 206 && wantRange) {
     uint64_t first = 0, last = 0, size = 0;
     bool sizeKnown = false;
     std::string cr = ex->head().header("content-range");
+    if (rangeMode && cr.empty())
+      return unimplementedError(context + ": the server answered 206 without Content-Range; "
+                                "it does not support byte ranges");
     if (!parseContentRange(cr, first, last, size, sizeKnown))
       return unavailableError(context + ": 206 answer with unusable Content-Range `" + cr + "`");
     if (first != from)
@@ -104,13 +106,16 @@ Status BlobFetcher::attempt(const Url& blobUrl, const std::string& scope,
       return dataLossError(context + ": blob is " + std::to_string(size) + " bytes, expected " +
                            std::to_string(total));
   } else if (status == 200) {
+    // A part fetch gains nothing from a whole-blob answer (it would download everything up
+    // to the part); the caller falls back to one streamed fetch of the whole blob.
+    if (rangeMode)
+      return unimplementedError(context + ": the server ignores Range (HTTP 200 instead of 206)");
     if (have > 0) {
       // The server ignored Range: start over from byte 0.
       TRIB_RETURN_IF_ERROR(sink.reset());
       have = 0;
     }
-    skip = rangeMode ? base : 0;
-    if (!rangeMode && ex->head().contentLength && *ex->head().contentLength != total) {
+    if (ex->head().contentLength && *ex->head().contentLength != total) {
       std::string got = std::to_string(*ex->head().contentLength);
       return dataLossError(context + ": blob is " + got + " bytes, expected " +
                            std::to_string(total));
@@ -131,13 +136,6 @@ Status BlobFetcher::attempt(const Url& blobUrl, const std::string& scope,
     if (*n == 0) break;
     const char* p = buffer;
     size_t len = *n;
-    if (skip > 0) {
-      size_t drop = static_cast<size_t>(std::min<uint64_t>(skip, len));
-      skip -= drop;
-      p += drop;
-      len -= drop;
-    }
-    if (len == 0) continue;
     if (have + len > total) {
       if (!rangeMode)
         return dataLossError(context + ": more than the expected " + std::to_string(total) +
@@ -147,7 +145,7 @@ Status BlobFetcher::attempt(const Url& blobUrl, const std::string& scope,
     TRIB_RETURN_IF_ERROR(sink.write(p, len));
     have += len;
     if (onBytes_) onBytes_(len);
-    if (rangeMode && have == total) return Status();  // the rest of a 200 body is not needed
+    if (rangeMode && have == total) return Status();  // a longer 206 than asked: rest unneeded
   }
   if (have != total) {
     // A body that ended cleanly but short (close-delimited or a lying Content-Length).

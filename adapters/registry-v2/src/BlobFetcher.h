@@ -2,7 +2,8 @@
 // straight from the socket into one buffer and from there into the sink, no other copy.
 // A connection that breaks mid-body is resumed with `Range: bytes=<sink.offset()>-` from the
 // registry URL (presigned redirect URLs expire, so each try starts over at the registry);
-// a 200 instead of 206 resets the sink and starts over.
+// a 200 instead of 206 resets the sink and starts over. A part fetch (fetchRange) answered
+// with 200 or without Content-Range is kUnimplemented instead: the source does not do ranges.
 //
 // Thread rules: one BlobFetcher per fetch; the requester it uses is shared and thread-safe.
 #pragma once
@@ -29,7 +30,8 @@ class BlobFetcher {
   Status fetchWhole(const Url& blobUrl, const std::string& scope, const std::string& context,
                     uint64_t expectedSize, BlobSink& sink);
 
-  /// Bytes [offset, offset+length): the sink receives `length` bytes.
+  /// Bytes [offset, offset+length): the sink receives `length` bytes. kUnimplemented when the
+  /// server does not honour Range (200, or 206 without Content-Range).
   Status fetchRange(const Url& blobUrl, const std::string& scope, const std::string& context,
                     uint64_t offset, uint64_t length, BlobSink& sink);
 

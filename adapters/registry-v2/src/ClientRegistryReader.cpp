@@ -21,4 +21,10 @@ Status ClientRegistryReader::fetchBlob(const std::string& repository, const std:
   return client_.fetchBlob(repository, digest, expectedSize, sink);
 }
 
+Status ClientRegistryReader::fetchBlobRange(const std::string& repository,
+                                            const std::string& digest, uint64_t offset,
+                                            uint64_t length, registry::BlobSink& sink) {
+  return client_.fetchBlobRange(repository, digest, offset, length, sink);
+}
+
 }  // namespace tributary::registry

@@ -58,9 +58,23 @@ Status HttpErrorMapping::fromHttpStatus(int status, const std::string& reason,
   return failedPreconditionError(message);
 }
 
-Status HttpErrorMapping::fromException(const std::exception& e, const std::string& context) {
+bool HttpErrorMapping::looksLikePlainHttp(const std::string& errorText) {
+  // OpenSSL's reading of an HTTP reply ("HTTP/1.1 400 ...") where a TLS record was expected.
+  for (const char* needle : {"wrong version number", "http request", "unknown protocol",
+                             "packet length too long"}) {
+    if (errorText.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Status HttpErrorMapping::fromException(const std::exception& e, const std::string& context,
+                                       const std::string& httpsHost) {
   if (auto* pe = dynamic_cast<const Poco::Exception*>(&e)) {
     std::string text = pe->displayText();
+    if (!httpsHost.empty() && looksLikePlainHttp(text)) {
+      text += "; the server may speak plain HTTP; if so, list `" + httpsHost +
+              "` in insecure_registries";
+    }
     if (dynamic_cast<const Poco::TimeoutException*>(pe))
       return deadlineExceededError(context + ": timed out (" + text + ")");
     if (dynamic_cast<const Poco::Net::CertificateValidationException*>(pe) ||

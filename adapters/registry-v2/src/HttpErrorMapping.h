@@ -23,8 +23,14 @@ class HttpErrorMapping {
                                const std::string& context);
 
   /// Timeouts kDeadlineExceeded, certificate problems kFailedPrecondition (not retryable: the
-  /// CA configuration must change), other network errors kUnavailable.
-  static Status fromException(const std::exception& e, const std::string& context);
+  /// CA configuration must change), other network errors kUnavailable. `httpsHost` is the
+  /// host[:port] of an https request: a TLS error that means "this is a plain-HTTP server"
+  /// (wrong version number, ...) then names the insecure_registries fix.
+  static Status fromException(const std::exception& e, const std::string& context,
+                              const std::string& httpsHost = "");
+
+  /// True for OpenSSL errors seen when TLS talks to a plain-HTTP server.
+  static bool looksLikePlainHttp(const std::string& errorText);
 };
 
 }  // namespace tributary::registry

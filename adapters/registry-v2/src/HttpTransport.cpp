@@ -175,7 +175,8 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
   } catch (const std::exception& e) {
     staleConnection = session && session->reused() && !responseStarted &&
                       !dynamic_cast<const Poco::TimeoutException*>(&e);
-    return HttpErrorMapping::fromException(e, context);
+    return HttpErrorMapping::fromException(
+        e, context, request.url.isHttps() ? request.url.authority() : std::string());
   }
 }
 

@@ -284,8 +284,74 @@ BOOST_AUTO_TEST_CASE(blob_range_fetch) {
   ignoring.honourRange = false;
   RegistryClient c2(localOptions(ignoring.server));
   MemorySink sink2;
-  BOOST_TEST_REQUIRE(c2.fetchBlobRange("foo/bar", kDigest, 1000, 5000, sink2).isOk());
-  BOOST_TEST((sink2.bytes == b.blob.substr(1000, 5000)));
+  // A whole-blob answer to a part request is "no ranges here" (the caller fetches the blob
+  // whole), not a download of everything up to the part.
+  Status s2 = c2.fetchBlobRange("foo/bar", kDigest, 1000, 5000, sink2);
+  BOOST_TEST(s2.code() == StatusCode::kUnimplemented);
+  BOOST_TEST(s2.message().find("ignores Range") != std::string::npos, s2.message());
+  BOOST_TEST(sink2.bytes.empty());
+  BOOST_TEST(ignoring.ranges.size() == 1u);  // not retried
+}
+
+BOOST_AUTO_TEST_CASE(blob_range_206_without_content_range_is_unimplemented) {
+  const std::string blob = randomBytes(10000, 9);
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    rs.setStatus(Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT);
+    rs.setContentLength64(100);
+    rs.send().write(blob.data(), 100);
+  });
+  RegistryClient c(localOptions(s));
+  MemorySink sink;
+  Status st = c.fetchBlobRange("foo/bar", kDigest, 0, 100, sink);
+  BOOST_TEST(st.code() == StatusCode::kUnimplemented);
+  BOOST_TEST(st.message().find("without Content-Range") != std::string::npos, st.message());
+}
+
+BOOST_AUTO_TEST_CASE(blob_range_resumes_a_broken_part_within_the_range) {
+  BlobServer b;
+  b.blob = randomBytes(300000, 10);
+  b.drops = 1;
+  b.dropAfter = 50000;
+  RegistryClient c(localOptions(b.server));
+  MemorySink sink;
+  Status s = c.fetchBlobRange("foo/bar", kDigest, 100000, 150000, sink);
+  BOOST_TEST_REQUIRE(s.isOk(), s.toString());
+  BOOST_TEST((sink.bytes == b.blob.substr(100000, 150000)));
+  BOOST_TEST_REQUIRE(b.ranges.size() == 2u);
+  BOOST_TEST(b.ranges[0] == "bytes=100000-249999");
+  BOOST_TEST(b.ranges[1] == "bytes=150000-249999");
+}
+
+BOOST_AUTO_TEST_CASE(https_to_a_plain_http_server_hints_at_insecure_registries) {
+  FakeServer plain([](HTTPServerRequest&, HTTPServerResponse& rs) { reply(rs, 200, "{}"); });
+  RegistryClientOptions o = localOptions(plain);
+  o.plainHttp = false;  // speak TLS to a plain-HTTP server
+  o.maxAttempts = 1;
+  RegistryClient c(o);
+  auto r = c.headManifest("foo/bar", "latest");
+  BOOST_TEST_REQUIRE(!r.isOk());
+  BOOST_TEST(r.status().code() == StatusCode::kUnavailable);  // the code stays a network error
+  BOOST_TEST(r.status().message().find(
+                 "the server may speak plain HTTP; if so, list `" + plain.hostPort() +
+                 "` in insecure_registries") != std::string::npos,
+             r.status().message());
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_https_connection_has_no_plain_http_hint) {
+  uint16_t port;
+  {
+    FakeServer gone([](HTTPServerRequest&, HTTPServerResponse& rs) { reply(rs, 200, "{}"); });
+    port = gone.port();
+  }
+  RegistryClientOptions o;
+  o.host = "127.0.0.1:" + std::to_string(port);
+  o.allowPrivateNetworks = true;
+  o.maxAttempts = 1;
+  RegistryClient c(o);
+  auto r = c.headManifest("foo/bar", "latest");
+  BOOST_TEST_REQUIRE(!r.isOk());
+  BOOST_TEST(r.status().message().find("insecure_registries") == std::string::npos,
+             r.status().message());
 }
 
 BOOST_AUTO_TEST_CASE(redirect_to_other_host_drops_authorization) {

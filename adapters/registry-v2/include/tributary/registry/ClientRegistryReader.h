@@ -16,6 +16,8 @@ class ClientRegistryReader final : public RegistryReader {
                                          const std::string& reference) override;
   Status fetchBlob(const std::string& repository, const std::string& digest,
                    uint64_t expectedSize, registry::BlobSink& sink) override;
+  Status fetchBlobRange(const std::string& repository, const std::string& digest, uint64_t offset,
+                        uint64_t length, registry::BlobSink& sink) override;
 
  private:
   registry::RegistryClient& client_;

@@ -96,7 +96,9 @@ class RegistryClient {
   Status fetchBlob(const std::string& repository, const std::string& digest,
                    uint64_t expectedSize, BlobSink& sink);
 
-  /// Fetch bytes [offset, offset+length) of a blob (for parallel ranged fetches).
+  /// Fetch bytes [offset, offset+length) of a blob (for parallel ranged fetches); a broken
+  /// body resumes within the range. kUnimplemented when the server does not honour Range
+  /// (answers 200, or 206 without Content-Range): fetch the blob whole instead.
   Status fetchBlobRange(const std::string& repository, const std::string& digest,
                         uint64_t offset, uint64_t length, BlobSink& sink);
 

@@ -32,6 +32,16 @@ class RegistryReader {
   /// Streams a blob into `sink` (resume, reset and size limit as RegistryClient::fetchBlob).
   virtual Status fetchBlob(const std::string& repository, const std::string& digest,
                            uint64_t expectedSize, registry::BlobSink& sink) = 0;
+  /// Bytes [offset, offset+length) of a blob into `sink` (as RegistryClient::fetchBlobRange).
+  /// kUnimplemented when the source does not honour Range; that is also the answer of readers
+  /// that cannot fetch ranges at all, so callers always have the whole-blob fallback.
+  virtual Status fetchBlobRange(const std::string& repository, const std::string& digest,
+                                uint64_t offset, uint64_t length, registry::BlobSink& sink) {
+    (void)sink;
+    return unimplementedError("byte ranges of blob " + digest + " of " + repository + " (" +
+                              std::to_string(offset) + "+" + std::to_string(length) +
+                              ") are not supported by this reader");
+  }
 };
 
 }  // namespace tributary::registry
