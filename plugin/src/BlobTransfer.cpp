@@ -1,20 +1,22 @@
 #include "tributary/plugin/BlobTransfer.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "tributary/plugin/StorageBlobSink.h"
 
 namespace tributary::plugin {
 
-BlobTransfer::BlobTransfer(registry::RegistryReader& reader, Storage& storage,
-                           std::string sourceRepository, int concurrency, TaskContext& task,
-                           ProgressReporter& progress)
-    : reader_(reader),
+BlobTransfer::BlobTransfer(SourceEndpoints& endpoints, Storage& storage,
+                           std::string sourceRepository, BlobTransferOptions options,
+                           TaskContext& task, ProgressReporter& progress, Logger& logger)
+    : endpoints_(endpoints),
       storage_(storage),
       sourceRepository_(std::move(sourceRepository)),
-      concurrency_(concurrency < 1 ? 1 : concurrency),
+      options_(options),
       task_(task),
-      progress_(progress) {}
+      progress_(progress),
+      logger_(logger) {}
 
 BlobTransfer::~BlobTransfer() {
   stop_ = true;
@@ -23,7 +25,7 @@ BlobTransfer::~BlobTransfer() {
 
 void BlobTransfer::start(std::vector<BlobRef> blobs) {
   blobs_ = std::move(blobs);
-  const size_t n = std::min(blobs_.size(), static_cast<size_t>(concurrency_));
+  const size_t n = std::min(blobs_.size(), static_cast<size_t>(std::max(options_.concurrency, 1)));
   for (size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -69,28 +71,78 @@ BlobOutcome BlobTransfer::transfer(const BlobRef& blob) {
     out.status = stat.status().withContext("stat blob " + blob.digest);
     return out;
   }
-  auto writer = storage_.openBlobWriter(blob.digest, blob.size);
-  if (!writer) {
-    out.status = writer.status().withContext("opening storage writer for " + blob.digest);
+  if (blob.bytes) {  // the resolver already holds (and verified) the bytes: no request
+    auto writer = storage_.openBlobWriter(blob.digest, blob.size);
+    if (!writer) {
+      out.status = writer.status().withContext("opening storage writer for " + blob.digest);
+      return out;
+    }
+    Status s = (*writer)->write(blob.bytes->data(), blob.bytes->size());
+    if (s.isOk()) progress_.bytes(blob.bytes->size());
+    if (s.isOk()) s = (*writer)->commit();
+    // An uncommitted writer aborts when it goes out of scope.
+    if (!s.isOk()) {
+      out.status = s.withContext("blob " + blob.digest);
+      return out;
+    }
+    out.fetched = true;
+    out.bytes = blob.size;
     return out;
   }
-  Status s;
-  if (blob.bytes) {
-    s = (*writer)->write(blob.bytes->data(), blob.bytes->size());
-    if (s.isOk()) progress_.bytes(blob.bytes->size());
-  } else {
-    StorageBlobSink sink(**writer, task_, progress_);
-    s = reader_.fetchBlob(sourceRepository_, blob.digest, blob.size, sink);
-  }
-  if (s.isOk()) s = (*writer)->commit();
-  // An uncommitted writer aborts when it goes out of scope.
+  bool ranged = false;
+  const SourceEndpoints::Endpoint* servedBy = nullptr;
+  Status s = endpoints_.tryInOrder(
+      "blob " + blob.digest,
+      [&](SourceEndpoints::Endpoint& e) { return fetchFrom(e, blob, ranged); }, &servedBy);
   if (!s.isOk()) {
     out.status = s.withContext("blob " + blob.digest);
     return out;
   }
   out.fetched = true;
   out.bytes = blob.size;
+  out.ranged = ranged;
+  out.fromMirror = servedBy != nullptr && servedBy->mirror;
   return out;
+}
+
+Status BlobTransfer::fetchFrom(SourceEndpoints::Endpoint& endpoint, const BlobRef& blob,
+                               bool& ranged) {
+  ranged = false;
+  auto writer = storage_.openBlobWriter(blob.digest, blob.size);
+  if (!writer) return writer.status().withContext("opening storage writer for " + blob.digest);
+  StorageBlobSink sink(**writer, task_, progress_);
+  const bool wantRanges = options_.ranged && blob.size >= options_.rangeThreshold &&
+                          blob.size > options_.parts.partSize && !endpoint.noRanges.load();
+  Status s;
+  if (wantRanges) {
+    RangedBlobFetcher fetcher(*endpoint.reader, task_, options_.parts);
+    s = fetcher.fetch(sourceRepository_, blob.digest, blob.size, sink);
+    if (s.code() == StatusCode::kUnimplemented) {
+      // The endpoint ignores Range: remember it for this run and stream the blob whole.
+      endpoint.noRanges = true;
+      if (logger_.enabled(LogLevel::kDebug))
+        logger_.log(LogLevel::kDebug, "blob " + blob.digest + ": " + endpoint.host +
+                                          " does not serve byte ranges (" + s.message() +
+                                          "); fetching it whole");
+      s = sink.reset();
+      if (s.isOk()) s = endpoint.reader->fetchBlob(sourceRepository_, blob.digest, blob.size, sink);
+    } else {
+      ranged = s.isOk();
+      if (ranged && logger_.enabled(LogLevel::kDebug))
+        logger_.log(LogLevel::kDebug,
+                    "blob " + blob.digest + ": " + std::to_string(fetcher.stats().parts) +
+                        " ranged parts from " + endpoint.host + ", " +
+                        std::to_string(fetcher.stats().partRetries) + " retried, at most " +
+                        std::to_string(fetcher.stats().peakLiveBuffers) + " buffered");
+    }
+  } else {
+    s = endpoint.reader->fetchBlob(sourceRepository_, blob.digest, blob.size, sink);
+  }
+  // The host verifies size and digest here; an uncommitted writer aborts when it goes out of
+  // scope, so the next endpoint starts from a clean writer.
+  if (s.isOk()) s = (*writer)->commit();
+  if (!s.isOk()) ranged = false;
+  return s;
 }
 
 Status BlobTransfer::waitFor(const std::vector<std::string>& digests,

@@ -96,7 +96,7 @@ Result<std::string> Provider::plan(const std::string& ruleJson, TaskContext& tas
   TRIB_ASSIGN_OR_RETURN(registry::Credentials creds, credentialsFor(rule));
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
                         SourceFactory::open(rule, config_, std::move(creds), cancelProbe(task),
-                                            createdCache_));
+                                            createdCache_, logger_));
   Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task);
   TRIB_ASSIGN_OR_RETURN(PlanReport report, planner.plan());
   return report.toJson();
@@ -107,13 +107,31 @@ Result<std::string> Provider::execute(const std::string& ruleJson, TaskContext& 
   TRIB_ASSIGN_OR_RETURN(registry::Credentials creds, credentialsFor(rule));
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
                         SourceFactory::open(rule, config_, std::move(creds), cancelProbe(task),
-                                            createdCache_));
+                                            createdCache_, logger_));
   if (logger_.enabled(LogLevel::kInfo))
     logger_.log(LogLevel::kInfo, "rule " + rule.name + ": syncing " + rule.source.type + " " +
                                      session->adapter->repository() + " into " +
                                      rule.destination.repository);
-  SyncEngine engine(rule, *session->adapter, *session->reader, storage_, choiceCache_, task,
-                    logger_, config_.concurrency);
+  BlobTransferOptions transfer;
+  transfer.concurrency = config_.concurrency;
+  transfer.ranged = rule.acceleration;
+  transfer.rangeThreshold = config_.rangeThresholdBytes;
+  transfer.parts.partSize = config_.rangePartBytes;
+  transfer.parts.parallelism = config_.rangeParallelism;
+  if (rule.acceleration && logger_.enabled(LogLevel::kInfo)) {
+    std::string mirrors;
+    auto it = config_.mirrors.find(session->endpoints->originHost());
+    if (it != config_.mirrors.end())
+      for (const std::string& m : it->second) mirrors += (mirrors.empty() ? "" : ", ") + m;
+    logger_.log(LogLevel::kInfo,
+                "rule " + rule.name + ": acceleration on (blobs of " +
+                    std::to_string(config_.rangeThresholdBytes) + "+ bytes as " +
+                    std::to_string(config_.rangeParallelism) + " parallel ranges of " +
+                    std::to_string(config_.rangePartBytes) + " bytes; mirrors: " +
+                    (mirrors.empty() ? std::string("none configured") : mirrors) + ")");
+  }
+  SyncEngine engine(rule, *session->adapter, *session->reader, *session->endpoints, storage_,
+                    choiceCache_, task, logger_, transfer);
   auto report = engine.execute();
   if (!report) {
     if (logger_.enabled(LogLevel::kWarn))

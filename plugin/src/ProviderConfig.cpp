@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include <Poco/JSON/Array.h>
@@ -28,10 +30,13 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
   std::vector<std::string> problems;
   for (const std::string& key : root->getNames()) {
     if (key != "concurrency" && key != "insecure_registries" && key != "allow_private_networks" &&
-        key != "ca_files" && key != "cache_dir")
+        key != "ca_files" && key != "cache_dir" && key != "mirrors" &&
+        key != "range_threshold_bytes" && key != "range_part_bytes" &&
+        key != "range_parallelism")
       problems.push_back("unknown provider config key `" + key +
                          "` (known: concurrency, insecure_registries, allow_private_networks, "
-                         "ca_files, cache_dir)");
+                         "ca_files, cache_dir, mirrors, range_threshold_bytes, "
+                         "range_part_bytes, range_parallelism)");
   }
   if (root->has("concurrency")) {
     auto v = root->get("concurrency");
@@ -100,6 +105,62 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
         problems.push_back("cache_dir `" + config.cacheDir + "` is not an existing directory");
     }
   }
+  if (root->has("mirrors")) {
+    auto obj = root->getObject("mirrors");
+    if (!obj) {
+      problems.push_back(
+          "mirrors must be an object {\"origin host[:port]\": [\"mirror host[:port]\", ...]}");
+    } else {
+      for (const std::string& origin : obj->getNames()) {
+        auto from = HostPort::normalise(origin, "mirrors key");
+        if (!from) {
+          problems.push_back(from.status().message());
+          continue;
+        }
+        const std::string what = "mirrors[`" + origin + "`]";
+        auto arr = obj->getArray(origin);
+        if (!arr || arr->size() == 0) {
+          problems.push_back(what + " must be a non-empty array of host[:port] strings");
+          continue;
+        }
+        std::vector<std::string>& list = config.mirrors[*from];
+        for (size_t i = 0; i < arr->size(); ++i) {
+          auto e = arr->get(static_cast<unsigned>(i));
+          const std::string item = what + "[" + std::to_string(i) + "]";
+          if (!e.isString()) {
+            problems.push_back(item + " must be a host[:port] string");
+            continue;
+          }
+          auto to = HostPort::normalise(e.convert<std::string>(), item);
+          if (!to) {
+            problems.push_back(to.status().message());
+          } else if (*to == *from) {
+            problems.push_back(item + " `" + *to + "` is the origin itself");
+          } else if (std::find(list.begin(), list.end(), *to) != list.end()) {
+            problems.push_back(what + " lists `" + *to + "` twice");
+          } else {
+            list.push_back(*to);
+          }
+        }
+      }
+    }
+  }
+  // A whole number in [min, max], else a problem naming the key and the range.
+  auto wholeNumber = [&](const char* key, int64_t min, int64_t max, auto& into) {
+    if (!root->has(key)) return;
+    auto v = root->get(key);
+    if (!v.isInteger() || v.convert<int64_t>() < min || v.convert<int64_t>() > max) {
+      problems.push_back(std::string(key) + " must be a whole number " + std::to_string(min) +
+                         ".." + std::to_string(max) + ", got " +
+                         (v.isEmpty() ? std::string("null") : v.convert<std::string>()));
+    } else {
+      into = static_cast<std::remove_reference_t<decltype(into)>>(v.convert<int64_t>());
+    }
+  };
+  wholeNumber("range_threshold_bytes", 1, int64_t{1} << 50, config.rangeThresholdBytes);
+  wholeNumber("range_part_bytes", static_cast<int64_t>(kMinRangePartBytes),
+              static_cast<int64_t>(kMaxRangePartBytes), config.rangePartBytes);
+  wholeNumber("range_parallelism", 1, kMaxRangeParallelism, config.rangeParallelism);
   if (!problems.empty()) {
     std::string joined;
     for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];

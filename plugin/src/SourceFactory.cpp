@@ -2,6 +2,7 @@
 
 #include "tributary/registry/ClientRegistryReader.h"
 #include "tributary/custom/CustomSource.h"
+#include "tributary/plugin/MirroredRegistryReader.h"
 #include "tributary/plugin/SourceType.h"
 
 namespace tributary::plugin {
@@ -10,22 +11,46 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                            const ProviderConfig& config,
                                                            registry::Credentials credentials,
                                                            std::function<bool()> isCancelled,
-                                                           registry::JsonFileCache& createdCache) {
+                                                           registry::JsonFileCache& createdCache,
+                                                           Logger& logger) {
   if (rule.source.type != "custom")
     return unimplementedError("source type " + rule.source.type +
                               " is not available in this build yet (only custom)");
   const SourceType* type = SourceType::find(rule.source.type);
-  registry::RegistryClientOptions options;
-  options.host = rule.source.domain.empty() && type ? type->defaultHost : rule.source.domain;
-  options.plainHttp = config.insecureRegistries.count(options.host) > 0;
-  auto ca = config.caFiles.find(options.host);
-  if (ca != config.caFiles.end()) options.caFile = ca->second;
+  // Connection settings of any host from the provider config.
+  auto optionsFor = [&](const std::string& host) {
+    registry::RegistryClientOptions o;
+    o.host = host;
+    o.plainHttp = config.insecureRegistries.count(host) > 0;
+    auto ca = config.caFiles.find(host);
+    if (ca != config.caFiles.end()) o.caFile = ca->second;
+    o.allowPrivateNetworks = config.allowPrivateNetworks;
+    o.isCancelled = isCancelled;
+    return o;
+  };
+  const std::string host =
+      rule.source.domain.empty() && type ? type->defaultHost : rule.source.domain;
+  registry::RegistryClientOptions options = optionsFor(host);
   options.credentials = std::move(credentials);
-  options.allowPrivateNetworks = config.allowPrivateNetworks;
-  options.isCancelled = std::move(isCancelled);
   auto session = std::make_unique<SourceSession>();
   session->client = std::make_unique<registry::RegistryClient>(std::move(options));
-  session->reader = std::make_unique<registry::ClientRegistryReader>(*session->client);
+  session->originReader = std::make_unique<registry::ClientRegistryReader>(*session->client);
+  session->endpoints = std::make_unique<SourceEndpoints>(*session->originReader, host, logger);
+  auto mirrors = config.mirrors.find(host);
+  if (rule.acceleration && mirrors != config.mirrors.end()) {
+    for (const std::string& mirror : mirrors->second) {
+      registry::RegistryClientOptions m = optionsFor(mirror);
+      m.maxAttempts = 1;
+      session->mirrorClients.push_back(std::make_unique<registry::RegistryClient>(std::move(m)));
+      session->mirrorReaders.push_back(
+          std::make_unique<registry::ClientRegistryReader>(*session->mirrorClients.back()));
+      session->endpoints->addMirror(mirror, *session->mirrorReaders.back());
+    }
+  }
+  if (session->endpoints->hasMirrors())
+    session->reader = std::make_unique<MirroredRegistryReader>(*session->endpoints);
+  else
+    session->reader = std::make_unique<registry::ClientRegistryReader>(*session->client);
   session->adapter = std::make_unique<custom::CustomSource>(
       session->client.get(), *session->reader, rule.source.repository, createdCache);
   return session;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "tributary/plugin/BlobTransfer.h"
@@ -60,8 +61,12 @@ Result<SyncReport> SyncEngine::execute() {
   SyncReport report(rule_.name);
   std::set<std::string> countedBlobs;
   uint64_t bytesFetched = 0, blobsFetched = 0, blobsReused = 0;
+  uint64_t rangedBlobs = 0, rangedBytes = 0, mirrorBlobs = 0, mirrorBytes = 0;
   {
-    BlobTransfer transfer(reader_, storage_, source_.repository(), concurrency_, task_, progress);
+    std::optional<SourceEndpoints> originOnly;
+    if (endpoints_ == nullptr) originOnly.emplace(reader_, "source", logger_);
+    BlobTransfer transfer(endpoints_ ? *endpoints_ : *originOnly, storage_, source_.repository(),
+                          transfer_, task_, progress, logger_);
     transfer.start(unique);
     for (size_t i = 0; i < resolved.size(); ++i) {
       ResolvedTag& r = resolved[i];
@@ -82,6 +87,10 @@ Result<SyncReport> SyncEngine::execute() {
             if (o.fetched) {
               ++blobsFetched;
               bytesFetched += o.bytes;
+              rangedBlobs += o.ranged;
+              rangedBytes += o.ranged ? o.bytes : 0;
+              mirrorBlobs += o.fromMirror;
+              mirrorBytes += o.fromMirror ? o.bytes : 0;
             } else {
               ++blobsReused;
             }
@@ -118,6 +127,7 @@ Result<SyncReport> SyncEngine::execute() {
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   report.setTotals(bytesFetched, blobsFetched, blobsReused, elapsed.count());
+  report.setAccelerationTotals(rangedBlobs, rangedBytes, mirrorBlobs, mirrorBytes);
   return report;
 }
 

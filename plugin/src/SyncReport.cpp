@@ -13,6 +13,14 @@ void SyncReport::setTotals(uint64_t bytesFetched, uint64_t blobsFetched, uint64_
   durationMs_ = durationMs;
 }
 
+void SyncReport::setAccelerationTotals(uint64_t rangedBlobs, uint64_t rangedBytes,
+                                       uint64_t mirrorBlobs, uint64_t mirrorBytes) {
+  rangedBlobs_ = rangedBlobs;
+  rangedBytes_ = rangedBytes;
+  mirrorBlobs_ = mirrorBlobs;
+  mirrorBytes_ = mirrorBytes;
+}
+
 const char* SyncReport::actionName(Action a) {
   switch (a) {
     case Action::kSynced: return "synced";
@@ -56,6 +64,10 @@ std::string SyncReport::toJson() const {
   w.key("blobs_fetched").value(blobsFetched_);
   w.key("blobs_reused").value(blobsReused_);
   w.key("duration_ms").value(durationMs_);
+  w.key("ranged_blobs").value(rangedBlobs_);
+  w.key("ranged_bytes").value(rangedBytes_);
+  w.key("mirror_blobs").value(mirrorBlobs_);
+  w.key("mirror_bytes").value(mirrorBytes_);
   w.endObject();
   w.endObject();
   return w.str();

@@ -45,6 +45,53 @@ BOOST_AUTO_TEST_CASE(every_problem_reported) {
   BOOST_TEST(m.find("cache_dir `/nonexistent-dir` is not an existing directory") != std::string::npos, m);
 }
 
+BOOST_AUTO_TEST_CASE(acceleration_defaults) {
+  auto c = ProviderConfig::parse("{}");
+  BOOST_REQUIRE(c.isOk());
+  BOOST_TEST(c->mirrors.empty());
+  BOOST_TEST(c->rangeThresholdBytes == 32u * 1024 * 1024);
+  BOOST_TEST(c->rangePartBytes == 8u * 1024 * 1024);
+  BOOST_TEST(c->rangeParallelism == 4);
+}
+
+BOOST_AUTO_TEST_CASE(mirrors_and_range_keys) {
+  auto c = ProviderConfig::parse(
+      R"({"mirrors":{"Registry-1.Docker.IO":["mirror.local:5000","127.0.0.1:5002"],"unknown.example":["m.example"]},)"
+      R"("range_threshold_bytes":1048576,"range_part_bytes":262144,"range_parallelism":8})");
+  BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().toString());
+  BOOST_TEST(c->mirrors.size() == 2u);
+  BOOST_TEST((c->mirrors.at("registry-1.docker.io") ==
+              std::vector<std::string>{"mirror.local:5000", "127.0.0.1:5002"}));  // order kept
+  BOOST_TEST(c->mirrors.at("unknown.example").size() == 1u);
+  BOOST_TEST(c->rangeThresholdBytes == 1048576u);
+  BOOST_TEST(c->rangePartBytes == 262144u);
+  BOOST_TEST(c->rangeParallelism == 8);
+}
+
+BOOST_AUTO_TEST_CASE(mirror_and_range_problems_reported) {
+  auto c = ProviderConfig::parse(
+      R"({"mirrors":{"a.example":[],"b.example":"m.example","c.example":["http://m",7,"c.example","m.example","M.example"],"bad host":["m.example"]},)"
+      R"("range_threshold_bytes":0,"range_part_bytes":1000,"range_parallelism":17})");
+  BOOST_REQUIRE(!c.isOk());
+  const std::string m = c.status().message();
+  BOOST_TEST(m.find("mirrors[`a.example`] must be a non-empty array of host[:port] strings") != std::string::npos, m);
+  BOOST_TEST(m.find("mirrors[`b.example`] must be a non-empty array") != std::string::npos, m);
+  BOOST_TEST(m.find("mirrors[`c.example`][0] `http://m` must not include a scheme") != std::string::npos, m);
+  BOOST_TEST(m.find("mirrors[`c.example`][1] must be a host[:port] string") != std::string::npos, m);
+  BOOST_TEST(m.find("mirrors[`c.example`][2] `c.example` is the origin itself") != std::string::npos, m);
+  BOOST_TEST(m.find("mirrors[`c.example`] lists `m.example` twice") != std::string::npos, m);
+  BOOST_TEST(m.find("mirrors key `bad host`") != std::string::npos, m);
+  BOOST_TEST(m.find("range_threshold_bytes must be a whole number 1..") != std::string::npos, m);
+  BOOST_TEST(m.find("range_part_bytes must be a whole number 65536..268435456, got 1000") != std::string::npos, m);
+  BOOST_TEST(m.find("range_parallelism must be a whole number 1..16, got 17") != std::string::npos, m);
+
+  auto notObject = ProviderConfig::parse(R"({"mirrors":["m.example"],"range_parallelism":"4"})");
+  BOOST_REQUIRE(!notObject.isOk());
+  BOOST_TEST(notObject.status().message().find("mirrors must be an object") != std::string::npos);
+  BOOST_TEST(notObject.status().message().find("range_parallelism must be a whole number 1..16, got 4") != std::string::npos,
+             notObject.status().message());
+}
+
 BOOST_AUTO_TEST_CASE(info_is_json_with_source_limits) {
   Poco::JSON::Parser parser;
   auto info = parser.parse(Provider::info()).extract<Poco::JSON::Object::Ptr>();

@@ -53,7 +53,8 @@ BOOST_AUTO_TEST_CASE(report_json_shape) {
              "{\"tag\":\"1.24\",\"digest\":null,\"pushed_at\":null,\"action\":\"failed\","
              "\"reason\":\"UNAVAILABLE: \\\"quoted\\\"\\nline\",\"bytes_fetched\":0}],"
              "\"totals\":{\"bytes_fetched\":42,\"blobs_fetched\":1,\"blobs_reused\":2,"
-             "\"duration_ms\":1500}}");
+             "\"duration_ms\":1500,\"ranged_blobs\":0,\"ranged_bytes\":0,"
+             "\"mirror_blobs\":0,\"mirror_bytes\":0}}");
 }
 
 BOOST_AUTO_TEST_CASE(plan_json_shape) {

@@ -126,6 +126,7 @@ class FakeRegistry final : public registry::RegistryReader {
                                                     const std::string& reference) override {
     std::lock_guard<std::mutex> l(m_);
     ++headCalls;
+    if (unreachable) return unavailableError("connection refused (fake)");
     std::string digest = resolve(repository, reference);
     auto it = manifests_.find(digest);
     if (it == manifests_.end()) return notFoundError("manifest " + reference + " not found (fake)");
@@ -135,6 +136,8 @@ class FakeRegistry final : public registry::RegistryReader {
                                          const std::string& reference) override {
     std::lock_guard<std::mutex> l(m_);
     ++getCalls;
+    if (reference.find(':') == std::string::npos) ++getByTagCalls;
+    if (unreachable) return unavailableError("connection refused (fake)");
     std::string digest = resolve(repository, reference);
     auto it = manifests_.find(digest);
     if (it == manifests_.end()) return notFoundError("manifest " + reference + " not found (fake)");
@@ -146,6 +149,7 @@ class FakeRegistry final : public registry::RegistryReader {
     {
       std::lock_guard<std::mutex> l(m_);
       ++blobFetches[digest];
+      if (unreachable) return unavailableError("connection refused (fake)");
       auto it = blobs_.find(digest);
       if (it == blobs_.end()) return notFoundError("blob " + digest + " not found (fake)");
       bytes = it->second;
@@ -155,6 +159,35 @@ class FakeRegistry final : public registry::RegistryReader {
     size_t half = bytes.size() / 2;
     TRIB_RETURN_IF_ERROR(sink.write(bytes.data(), half));
     return sink.write(bytes.data() + half, bytes.size() - half);
+  }
+
+  /// Byte ranges only when `honourRange` is set; else kUnimplemented like a server that
+  /// answers 200 to a Range request.
+  Status fetchBlobRange(const std::string&, const std::string& digest, uint64_t offset,
+                        uint64_t length, registry::BlobSink& sink) override {
+    std::string bytes;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      ++rangeFetches[digest];
+      if (unreachable) return unavailableError("connection refused (fake)");
+      if (!honourRange) return unimplementedError("ignores Range (fake)");
+      auto it = blobs_.find(digest);
+      if (it == blobs_.end()) return notFoundError("blob " + digest + " not found (fake)");
+      if (offset + length > it->second.size()) return failedPreconditionError("416 (fake)");
+      bytes = it->second.substr(offset, length);
+    }
+    return sink.write(bytes.data(), bytes.size());
+  }
+
+  /// Serves `bytes` under `digest` although they hash to something else (a bad mirror).
+  void putBlobAs(const std::string& digest, const std::string& bytes) {
+    std::lock_guard<std::mutex> l(m_);
+    blobs_[digest] = bytes;
+  }
+  void putManifestAs(const std::string& digest, const std::string& bytes,
+                     const std::string& mediaType) {
+    std::lock_guard<std::mutex> l(m_);
+    manifests_[digest] = {bytes, mediaType};
   }
 
   void removeBlob(const std::string& digest) {
@@ -182,15 +215,20 @@ class FakeRegistry final : public registry::RegistryReader {
   }
   void resetCounters() {
     std::lock_guard<std::mutex> l(m_);
-    listCalls = headCalls = getCalls = 0;
+    listCalls = headCalls = getCalls = getByTagCalls = 0;
     blobFetches.clear();
+    rangeFetches.clear();
   }
 
   int listCalls = 0;
   int headCalls = 0;
   int getCalls = 0;
+  int getByTagCalls = 0;
   std::map<std::string, int> blobFetches;
+  std::map<std::string, int> rangeFetches;
   bool failList = false;
+  bool honourRange = false;  // fetchBlobRange serves parts (else: "ignores Range")
+  bool unreachable = false;  // every request but listTags fails like a dead host
 
  private:
   struct StoredManifest {

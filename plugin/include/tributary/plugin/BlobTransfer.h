@@ -4,6 +4,12 @@
 // share it; callers wait for the digests one tag needs, so tags publish while later blobs are
 // still in flight.
 //
+// Acceleration (options.ranged, the rule's `acceleration`): a blob of at least rangeThreshold
+// bytes is fetched as parallel byte ranges (RangedBlobFetcher), falling back to one streamed
+// fetch when the source ignores Range. Endpoints: every blob is tried on the source's mirrors
+// first, then the origin (SourceEndpoints); a new writer per endpoint, so the host's digest
+// check at commit is what rejects a bad mirror copy.
+//
 // Thread rules: start/waitFor/outcome from the engine's thread; workers are internal.
 #pragma once
 
@@ -16,9 +22,11 @@
 #include <thread>
 #include <vector>
 
-#include "tributary/registry/RegistryReader.h"
+#include "tributary/plugin/Logger.h"
 #include "tributary/plugin/ProgressReporter.h"
+#include "tributary/plugin/RangedBlobFetcher.h"
 #include "tributary/plugin/ResolvedTag.h"
+#include "tributary/plugin/SourceEndpoints.h"
 #include "tributary/plugin/Storage.h"
 
 namespace tributary::plugin {
@@ -27,12 +35,23 @@ struct BlobOutcome {
   Status status;
   bool fetched = false;  // false: reused (already in the store)
   uint64_t bytes = 0;    // fetched bytes
+  bool ranged = false;      // fetched as parallel byte ranges
+  bool fromMirror = false;  // served by a mirror, not the origin
+};
+
+struct BlobTransferOptions {
+  int concurrency = 4;                   // blob workers
+  bool ranged = false;                   // parallel byte ranges for large blobs
+  uint64_t rangeThreshold = 32ull << 20;  // blobs of at least this many bytes are ranged
+  RangedFetchOptions parts;              // part size, parts in flight per blob, part tries
 };
 
 class BlobTransfer {
  public:
-  BlobTransfer(registry::RegistryReader& reader, Storage& storage, std::string sourceRepository,
-               int concurrency, TaskContext& task, ProgressReporter& progress);
+  /// Every reference is borrowed and must outlive this object.
+  BlobTransfer(SourceEndpoints& endpoints, Storage& storage, std::string sourceRepository,
+               BlobTransferOptions options, TaskContext& task, ProgressReporter& progress,
+               Logger& logger);
   /// Stops handing out jobs and joins the workers (a job in flight finishes or sees the
   /// cancellation through its sink).
   ~BlobTransfer();
@@ -53,13 +72,16 @@ class BlobTransfer {
  private:
   void work();
   BlobOutcome transfer(const BlobRef& blob);
+  // One endpoint's try: a fresh writer, the bytes (ranged or whole), commit.
+  Status fetchFrom(SourceEndpoints::Endpoint& endpoint, const BlobRef& blob, bool& ranged);
 
-  registry::RegistryReader& reader_;
+  SourceEndpoints& endpoints_;
   Storage& storage_;
   const std::string sourceRepository_;
-  const int concurrency_;
+  const BlobTransferOptions options_;
   TaskContext& task_;
   ProgressReporter& progress_;
+  Logger& logger_;
 
   std::vector<BlobRef> blobs_;  // immutable once started
   std::atomic<size_t> next_{0};

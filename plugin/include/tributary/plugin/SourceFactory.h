@@ -1,25 +1,37 @@
 // Builds what one plan/execute needs to read a rule's source: the registry client (TLS,
 // insecure and private-network settings, CA file, credentials and cancellation from the
 // provider config and task), a reader over it, and the rule type's SourceAdapter.
+// With `acceleration` on and mirrors configured for the source host, one client per mirror
+// (its own insecure/CA settings, no credentials: the rule's secret belongs to the origin, and
+// one try per request: the origin is the fallback), and the reader becomes a
+// MirroredRegistryReader. Without acceleration mirrors are not used.
 // Only `custom` is implemented here; the other types answer kUnimplemented until their
 // adapters land.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "tributary/registry/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
+#include "tributary/plugin/Logger.h"
 #include "tributary/plugin/ProviderConfig.h"
 #include "tributary/plugin/Rule.h"
+#include "tributary/plugin/SourceEndpoints.h"
 #include "tributary/registry/RegistryClient.h"
 #include "tributary/registry/SourceAdapter.h"
 
 namespace tributary::plugin {
 
-/// Members are destroyed bottom-up: the adapter and reader before the client they borrow.
+/// Members are destroyed bottom-up: the adapter and readers before the clients they borrow.
 struct SourceSession {
-  std::unique_ptr<registry::RegistryClient> client;
+  std::unique_ptr<registry::RegistryClient> client;  // the origin
+  std::vector<std::unique_ptr<registry::RegistryClient>> mirrorClients;
+  std::unique_ptr<registry::RegistryReader> originReader;
+  std::vector<std::unique_ptr<registry::RegistryReader>> mirrorReaders;
+  std::unique_ptr<SourceEndpoints> endpoints;  // mirrors (when in use), then the origin
+  /// For tags, manifests and configs: mirrored when mirrors are in use, else the origin.
   std::unique_ptr<registry::RegistryReader> reader;
   std::unique_ptr<registry::SourceAdapter> adapter;
 };
@@ -30,7 +42,8 @@ class SourceFactory {
                                                      const ProviderConfig& config,
                                                      registry::Credentials credentials,
                                                      std::function<bool()> isCancelled,
-                                                     registry::JsonFileCache& createdCache);
+                                                     registry::JsonFileCache& createdCache,
+                                                     Logger& logger);
 };
 
 }  // namespace tributary::plugin

@@ -12,8 +12,10 @@
 
 #include "tributary/registry/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
+#include "tributary/plugin/BlobTransfer.h"
 #include "tributary/plugin/Logger.h"
 #include "tributary/plugin/Rule.h"
+#include "tributary/plugin/SourceEndpoints.h"
 #include "tributary/plugin/Storage.h"
 #include "tributary/plugin/SyncReport.h"
 #include "tributary/plugin/TaskContext.h"
@@ -23,11 +25,23 @@ namespace tributary::plugin {
 
 class SyncEngine {
  public:
+  /// Blobs come from `reader` alone, `concurrency` at a time, never ranged.
   SyncEngine(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
              Storage& storage, registry::JsonFileCache& choiceCache, TaskContext& task,
              Logger& logger, int concurrency)
       : rule_(rule), source_(source), reader_(reader), storage_(storage),
-        choiceCache_(choiceCache), task_(task), logger_(logger), concurrency_(concurrency) {}
+        choiceCache_(choiceCache), task_(task), logger_(logger) {
+    transfer_.concurrency = concurrency;
+  }
+
+  /// With acceleration: manifests and configs through `reader` (normally a
+  /// MirroredRegistryReader over `endpoints`), blobs from `endpoints` (mirrors, then origin)
+  /// with `transfer` options (ranged fetches when transfer.ranged).
+  SyncEngine(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
+             SourceEndpoints& endpoints, Storage& storage, registry::JsonFileCache& choiceCache,
+             TaskContext& task, Logger& logger, BlobTransferOptions transfer)
+      : rule_(rule), source_(source), reader_(reader), endpoints_(&endpoints), storage_(storage),
+        choiceCache_(choiceCache), task_(task), logger_(logger), transfer_(transfer) {}
 
   /// The report when the run reached the end (tags may have failed: see its status); an
   /// error when it could not run (listing failed) or was cancelled.
@@ -37,11 +51,12 @@ class SyncEngine {
   const Rule& rule_;
   registry::SourceAdapter& source_;
   registry::RegistryReader& reader_;
+  SourceEndpoints* endpoints_ = nullptr;  // null: blobs from reader_ only
   Storage& storage_;
   registry::JsonFileCache& choiceCache_;
   TaskContext& task_;
   Logger& logger_;
-  int concurrency_;
+  BlobTransferOptions transfer_;
 };
 
 }  // namespace tributary::plugin

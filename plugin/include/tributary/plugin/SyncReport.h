@@ -2,7 +2,10 @@
 // {"rule","status":"succeeded|partial|failed",
 //  "tags":[{"tag","digest","pushed_at","action":"synced|unchanged|kept|skipped|failed",
 //           "reason","bytes_fetched"}],
-//  "totals":{"bytes_fetched","blobs_fetched","blobs_reused","duration_ms"}}
+//  "totals":{"bytes_fetched","blobs_fetched","blobs_reused","duration_ms",
+//            "ranged_blobs","ranged_bytes","mirror_blobs","mirror_bytes"}}
+// ranged_*: fetched as parallel byte ranges; mirror_*: served by a mirror (both count into
+// bytes_fetched / blobs_fetched too; 0 without acceleration).
 // status: succeeded = no tag failed (also when nothing was selected); failed = every selected
 // tag failed; partial = otherwise.
 #pragma once
@@ -32,6 +35,8 @@ class SyncReport {
   void add(Entry e) { entries_.push_back(std::move(e)); }
   void setTotals(uint64_t bytesFetched, uint64_t blobsFetched, uint64_t blobsReused,
                  int64_t durationMs);
+  void setAccelerationTotals(uint64_t rangedBlobs, uint64_t rangedBytes, uint64_t mirrorBlobs,
+                             uint64_t mirrorBytes);
 
   const std::vector<Entry>& entries() const { return entries_; }
   /// "succeeded" | "partial" | "failed".
@@ -47,6 +52,10 @@ class SyncReport {
   uint64_t blobsFetched_ = 0;
   uint64_t blobsReused_ = 0;
   int64_t durationMs_ = 0;
+  uint64_t rangedBlobs_ = 0;
+  uint64_t rangedBytes_ = 0;
+  uint64_t mirrorBlobs_ = 0;
+  uint64_t mirrorBytes_ = 0;
 };
 
 }  // namespace tributary::plugin
