@@ -9,7 +9,7 @@
     acceleration the origin serves the tag listing and the HEAD by tag but no blob and no
     manifest by digest; everything content-addressed comes from the mirror; byte-exact.
     Without acceleration the mirror gets no request. With the mirror stopped the sync still
-    succeeds from the origin (one "not answering" line, byte-exact)."""
+    succeeds from the origin (one "mirror ... is not usable" line, byte-exact)."""
 
 import os
 import re
@@ -177,7 +177,7 @@ def check_mirrors(work, sk):
         res = fallback.sync(rule, extra=["--verbose"]).expect(0)
         assert res.report["status"] == "succeeded", res.describe()
         assert res.actions() == {"single": "synced", "multi": "synced"}, res.describe()
-        assert "mirror %s is not answering" % mirror.host in res.stderr, res.describe()
+        assert "mirror %s is not usable" % mirror.host in res.stderr, res.describe()
         assert res.report["totals"]["mirror_blobs"] == 0, res.report["totals"]
         settle()
         origin_new = origin.access_log()[origin_count:]

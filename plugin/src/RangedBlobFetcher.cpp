@@ -6,6 +6,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -160,8 +161,30 @@ Status RangedBlobFetcher::fetch(const std::string& repository, const std::string
   };
 
   std::vector<std::thread> threads;
+  // Stops and joins the part threads however this function is left (an exception from the
+  // sink must not destroy joinable threads: that would terminate the host).
+  struct Joiner {
+    std::mutex& mutex;
+    std::condition_variable& changed;
+    bool& stop;
+    std::vector<std::thread>& threads;
+    ~Joiner() {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        stop = true;
+      }
+      changed.notify_all();
+      for (std::thread& t : threads) t.join();
+    }
+  } joiner{mutex, changed, stop, threads};
   const uint64_t threadCount = std::min(window, partCount);
-  for (uint64_t i = 0; i < threadCount; ++i) threads.emplace_back(partThread);
+  try {
+    for (uint64_t i = 0; i < threadCount; ++i) threads.emplace_back(partThread);
+  } catch (const std::system_error& e) {
+    // Fewer threads than asked only means fewer parts in flight; none at all is an error.
+    if (threads.empty())
+      return resourceExhaustedError(std::string("cannot start part threads: ") + e.what());
+  }
 
   // This thread writes the parts in order as they become ready.
   Status result;
@@ -195,6 +218,7 @@ Status RangedBlobFetcher::fetch(const std::string& repository, const std::string
   }
   changed.notify_all();
   for (std::thread& t : threads) t.join();
+  threads.clear();  // joined: nothing left for the Joiner
   slots.clear();
   stats_.partRetries = retries.load();
   stats_.peakLiveBuffers = peak.load();

@@ -3,9 +3,13 @@
 namespace tributary::plugin {
 namespace {
 
-// Errors that say "this host is not answering properly", as opposed to "it lacks this object".
-bool unreachable(StatusCode code) {
-  return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded;
+// Errors that will repeat for every object of the run ("this host is down / refuses us / its
+// TLS does not fit"), as opposed to "it lacks this object" (404) or "these bytes were wrong".
+// Wrongly skipping a mirror only costs speed; asking a dead one for every object costs more.
+bool unusable(StatusCode code) {
+  return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded ||
+         code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied ||
+         code == StatusCode::kFailedPrecondition;
 }
 
 }  // namespace
@@ -38,9 +42,9 @@ Status SourceEndpoints::tryInOrder(const std::string& what,
       return s;
     }
     if (!e->mirror || s.code() == StatusCode::kCancelled) return s;
-    if (unreachable(s.code()) && !e->unreachable.exchange(true) &&
+    if (unusable(s.code()) && !e->unreachable.exchange(true) &&
         logger_.enabled(LogLevel::kInfo)) {
-      logger_.log(LogLevel::kInfo, "mirror " + e->host + " is not answering (" + s.toString() +
+      logger_.log(LogLevel::kInfo, "mirror " + e->host + " is not usable (" + s.toString() +
                                        "); using the next endpoint for the rest of this run");
     }
     if (logger_.enabled(LogLevel::kDebug))

@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(a_dead_mirror_is_tried_once_per_run) {
   BOOST_TEST(env.storage.tags.size() == 2u);
   const int mirrorRequests = env.mirror.getCalls + env.mirror.totalBlobFetches();
   BOOST_TEST(mirrorRequests == 1);
-  BOOST_TEST(env.logger.count(LogLevel::kInfo, "mirror mirror.example is not answering") == 1);
+  BOOST_TEST(env.logger.count(LogLevel::kInfo, "mirror mirror.example is not usable") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(acceleration_off_uses_no_mirror) {

@@ -4,8 +4,9 @@
 // is only ever a faster path: any error there (404, auth, network, wrong bytes) moves on to
 // the next endpoint with a debug log line, and the origin's answer is final.
 //
-// A mirror that cannot be reached (network error, timeout, 5xx) is skipped for the rest of
-// the run, so a dead mirror costs one failed request, not one per object.
+// A mirror that cannot be used (network error, timeout, 5xx, auth refused, TLS mismatch) is
+// skipped for the rest of the run, so a dead mirror costs one failed request, not one per
+// object. Mirrors get no credentials (the rule's secret belongs to the origin).
 //
 // Thread rules: mirrors are added before use; after that every method may be called from
 // several threads at once.
