@@ -26,7 +26,7 @@ class Planner {
   Result<PlanReport> plan();
 
  private:
-  const Rule& rule_;
+  const Rule rule_;  // a copy: callers may pass a temporary
   registry::SourceAdapter& source_;
   registry::RegistryReader& reader_;
   Storage& storage_;

@@ -48,7 +48,7 @@ class SyncEngine {
   Result<SyncReport> execute();
 
  private:
-  const Rule& rule_;
+  const Rule rule_;  // a copy: callers may pass a temporary
   registry::SourceAdapter& source_;
   registry::RegistryReader& reader_;
   SourceEndpoints* endpoints_ = nullptr;  // null: blobs from reader_ only
