@@ -1,29 +1,45 @@
 #include "HttpConnectionPool.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/Timespan.h>
 
 namespace tributary::registry {
 
 HttpConnectionPool::HttpConnectionPool(ConnectionPoolOptions options)
-    : options_(std::move(options)), policy_(options_.allowPrivateNetworks) {
-  // One context per client: building one loads the system CA store, far too slow per request.
-  try {
-    Poco::Net::Context::Params params;
-    params.caLocation = options_.caFile;
-    params.loadDefaultCAs = true;
-    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-    params.verificationDepth = 9;
-    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
-    context_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-    context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-  } catch (const Poco::Exception& e) {
-    tlsStatus_ = failedPreconditionError(
-        "cannot set up TLS" +
-        (options_.caFile.empty() ? std::string() : " with CA file " + options_.caFile) + ": " +
-        e.displayText());
+    : options_(std::move(options)), policy_(options_.allowPrivateNetworks) {}
+
+Result<Poco::Net::Context::Ptr> HttpConnectionPool::tlsContext() {
+  std::lock_guard<std::mutex> lock(tlsMu_);
+  if (!tlsTried_) {
+    tlsTried_ = true;
+    // One context per client, shared by its connections: building one loads the system CA
+    // store, far too slow per request.
+    try {
+      Poco::Net::Context::Params params;
+      params.caLocation = options_.caFile;
+      params.loadDefaultCAs = true;
+      params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+      params.verificationDepth = 9;
+      params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+      context_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+      context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    } catch (const Poco::Exception& e) {
+      context_.reset();
+      tlsStatus_ = failedPreconditionError(
+          "cannot set up TLS" +
+          (options_.caFile.empty() ? std::string() : " with CA file " + options_.caFile) + ": " +
+          e.displayText());
+    }
   }
+  if (!tlsStatus_.isOk()) return tlsStatus_;
+  return context_;
+}
+
+Status HttpConnectionPool::tlsSetupStatus() { return tlsContext().status(); }
+
+bool HttpConnectionPool::tlsContextBuilt() const {
+  std::lock_guard<std::mutex> lock(tlsMu_);
+  return !context_.isNull();
 }
 
 HttpConnectionPool::~HttpConnectionPool() = default;
@@ -43,8 +59,8 @@ Result<std::unique_ptr<PooledSession>> HttpConnectionPool::checkout(const Url& u
   TRIB_RETURN_IF_ERROR(policy_.checkHost(url.host(), "host"));
   std::unique_ptr<PooledSession> s;
   if (url.isHttps()) {
-    if (!tlsStatus_.isOk()) return tlsStatus_;
-    s = PooledSession::createTls(key, url.host(), url.port(), context_);
+    TRIB_ASSIGN_OR_RETURN(Poco::Net::Context::Ptr context, tlsContext());
+    s = PooledSession::createTls(key, url.host(), url.port(), std::move(context));
   } else {
     s = PooledSession::createPlain(key, url.host(), url.port());
   }

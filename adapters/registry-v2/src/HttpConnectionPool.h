@@ -1,5 +1,7 @@
 // Keep-alive connections per origin (scheme+host+port), shared by all threads of one
-// RegistryClient, and the one TLS context they use.
+// RegistryClient, and the one TLS context they use. The context is built on the first https
+// connection, not up front: building it parses the whole system CA bundle (tens of ms, most of
+// a no-op run's CPU), which a plain-HTTP source never needs.
 //
 // Thread rules: checkout/giveBack may be called from any thread (internally locked). A checked
 // out session belongs to the caller until it is given back or destroyed.
@@ -42,13 +44,22 @@ class HttpConnectionPool {
   const AddressPolicy& addressPolicy() const { return policy_; }
 
   /// Non-OK when the TLS context could not be built (reported by every checkout of https).
-  const Status& tlsSetupStatus() const { return tlsStatus_; }
+  /// Builds the context if no https connection has done so yet.
+  Status tlsSetupStatus();
+
+  /// True once the TLS context exists (for tests: plain-HTTP use must never build it).
+  bool tlsContextBuilt() const;
 
  private:
+  /// The shared context, built once on first use (thread-safe); an error if that failed.
+  Result<Poco::Net::Context::Ptr> tlsContext();
+
   ConnectionPoolOptions options_;
   AddressPolicy policy_;
-  Poco::Net::Context::Ptr context_;
-  Status tlsStatus_;
+  mutable std::mutex tlsMu_;  // held while the context is built, so it is built once
+  bool tlsTried_ = false;            // guarded by tlsMu_
+  Poco::Net::Context::Ptr context_;  // guarded by tlsMu_
+  Status tlsStatus_;                 // guarded by tlsMu_
   std::mutex mu_;
   std::map<std::string, std::vector<std::unique_ptr<PooledSession>>> idle_;  // guarded by mu_
 };
