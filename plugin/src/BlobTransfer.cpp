@@ -71,14 +71,19 @@ BlobOutcome BlobTransfer::transfer(const BlobRef& blob) {
     out.status = stat.status().withContext("stat blob " + blob.digest);
     return out;
   }
-  if (blob.bytes) {  // the resolver already holds (and verified) the bytes: no request
+  std::shared_ptr<const std::string> held = blob.bytes;
+  if (!held && options_.contents != nullptr) {
+    if (auto kept = options_.contents->find(registry::ContentStore::Kind::kBlob, blob.digest))
+      held = kept->bytes;
+  }
+  if (held) {  // already fetched (and verified) this run: no request
     auto writer = storage_.openBlobWriter(blob.digest, blob.size);
     if (!writer) {
       out.status = writer.status().withContext("opening storage writer for " + blob.digest);
       return out;
     }
-    Status s = (*writer)->write(blob.bytes->data(), blob.bytes->size());
-    if (s.isOk()) progress_.bytes(blob.bytes->size());
+    Status s = (*writer)->write(held->data(), held->size());
+    if (s.isOk()) progress_.bytes(held->size());
     if (s.isOk()) s = (*writer)->commit();
     // An uncommitted writer aborts when it goes out of scope.
     if (!s.isOk()) {
@@ -87,6 +92,7 @@ BlobOutcome BlobTransfer::transfer(const BlobRef& blob) {
     }
     out.fetched = true;
     out.bytes = blob.size;
+    out.fromMirror = endpoints_.servedByMirror(blob.digest);
     return out;
   }
   bool ranged = false;

@@ -45,14 +45,22 @@ Status MirroredRegistryReader::fetchBlob(const std::string& repository, const st
                                          uint64_t expectedSize, registry::BlobSink& sink) {
   if (!endpoints_.hasMirrors() || !parseDigest(digest).isOk())
     return endpoints_.origin().fetchBlob(repository, digest, expectedSize, sink);
-  return endpoints_.tryInOrder("blob " + digest, [&](SourceEndpoints::Endpoint& e) -> Status {
-    if (sink.offset() > 0) TRIB_RETURN_IF_ERROR(sink.reset());  // an earlier mirror's bytes
-    if (!e.mirror) return e.reader->fetchBlob(repository, digest, expectedSize, sink);
-    DigestCheckingSink checked(sink, digest);
-    Status s = e.reader->fetchBlob(repository, digest, expectedSize, checked);
-    if (s.isOk()) s = checked.verify(expectedSize).withContext("blob " + digest + " from " + e.host);
-    return s;
-  });
+  const SourceEndpoints::Endpoint* servedBy = nullptr;
+  Status status = endpoints_.tryInOrder(
+      "blob " + digest,
+      [&](SourceEndpoints::Endpoint& e) -> Status {
+        if (sink.offset() > 0) TRIB_RETURN_IF_ERROR(sink.reset());  // an earlier mirror's bytes
+        if (!e.mirror) return e.reader->fetchBlob(repository, digest, expectedSize, sink);
+        DigestCheckingSink checked(sink, digest);
+        Status s = e.reader->fetchBlob(repository, digest, expectedSize, checked);
+        if (s.isOk())
+          s = checked.verify(expectedSize).withContext("blob " + digest + " from " + e.host);
+        return s;
+      },
+      &servedBy);
+  if (status.isOk() && servedBy != nullptr && servedBy->mirror)
+    endpoints_.noteServedByMirror(digest);
+  return status;
 }
 
 Status MirroredRegistryReader::fetchBlobRange(const std::string& repository,

@@ -24,13 +24,16 @@ PlanReport::Action planAction(TagAction a) {
 Result<PlanReport> Planner::plan() {
   TRIB_ASSIGN_OR_RETURN(std::vector<registry::TagInfo> tags,
                         TagListing::selected(rule_, source_));
+  if (task_.isCancelled()) return cancelledError("task cancelled");
   TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
+  TRIB_ASSIGN_OR_RETURN(std::vector<ResolvedTag> resolved,
+                        resolver.resolveAll(tags, concurrency_, task_));
   PlanReport report(rule_.name);
   std::set<std::string> counted;
   uint64_t bytesToFetch = 0, blobsToFetch = 0, blobsReused = 0;
-  for (const registry::TagInfo& info : tags) {
-    if (task_.isCancelled()) return cancelledError("task cancelled");
-    ResolvedTag r = resolver.resolve(info);
+  for (size_t t = 0; t < tags.size(); ++t) {
+    const registry::TagInfo& info = tags[t];
+    const ResolvedTag& r = resolved[t];
     PlanReport::Entry e;
     e.tag = info.tag;
     e.digest = r.targetDigest.empty() ? r.sourceDigest : r.targetDigest;

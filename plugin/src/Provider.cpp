@@ -97,7 +97,8 @@ Result<std::string> Provider::plan(const std::string& ruleJson, TaskContext& tas
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
                         SourceFactory::open(rule, config_, std::move(creds), cancelProbe(task),
                                             createdCache_, logger_));
-  Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task);
+  Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task,
+                  config_.concurrency);
   TRIB_ASSIGN_OR_RETURN(PlanReport report, planner.plan());
   return report.toJson();
 }
@@ -118,6 +119,7 @@ Result<std::string> Provider::execute(const std::string& ruleJson, TaskContext& 
   transfer.rangeThreshold = config_.rangeThresholdBytes;
   transfer.parts.partSize = config_.rangePartBytes;
   transfer.parts.parallelism = config_.rangeParallelism;
+  transfer.contents = session->contents.get();
   if (rule.acceleration && logger_.enabled(LogLevel::kInfo)) {
     std::string mirrors;
     auto it = config_.mirrors.find(session->endpoints->originHost());

@@ -55,4 +55,14 @@ Status SourceEndpoints::tryInOrder(const std::string& what,
   return internalError(what + ": no endpoint to fetch from");
 }
 
+void SourceEndpoints::noteServedByMirror(const std::string& digest) {
+  std::lock_guard<std::mutex> lock(servedMutex_);
+  servedByMirror_.insert(digest);
+}
+
+bool SourceEndpoints::servedByMirror(const std::string& digest) const {
+  std::lock_guard<std::mutex> lock(servedMutex_);
+  return servedByMirror_.count(digest) > 0;
+}
+
 }  // namespace tributary::plugin

@@ -1,5 +1,6 @@
 #include "tributary/plugin/SourceFactory.h"
 
+#include "tributary/registry/CachingRegistryReader.h"
 #include "tributary/registry/ClientRegistryReader.h"
 #include "tributary/custom/CustomSource.h"
 #include "tributary/plugin/MirroredRegistryReader.h"
@@ -48,11 +49,15 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
     }
   }
   if (session->endpoints->hasMirrors())
-    session->reader = std::make_unique<MirroredRegistryReader>(*session->endpoints);
+    session->directReader = std::make_unique<MirroredRegistryReader>(*session->endpoints);
   else
-    session->reader = std::make_unique<registry::ClientRegistryReader>(*session->client);
+    session->directReader = std::make_unique<registry::ClientRegistryReader>(*session->client);
+  session->contents = std::make_unique<registry::ContentStore>();
+  session->reader = std::make_unique<registry::CachingRegistryReader>(*session->directReader,
+                                                                      *session->contents);
   session->adapter = std::make_unique<custom::CustomSource>(
-      session->client.get(), *session->reader, rule.source.repository, createdCache);
+      session->client.get(), *session->reader, rule.source.repository, createdCache,
+      config.concurrency);
   return session;
 }
 

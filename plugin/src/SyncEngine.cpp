@@ -36,11 +36,8 @@ Result<SyncReport> SyncEngine::execute() {
   if (task_.isCancelled()) return cancelledError("task cancelled");
 
   TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
-  std::vector<ResolvedTag> resolved;
-  for (const registry::TagInfo& info : tags) {
-    if (task_.isCancelled()) return cancelledError("task cancelled");
-    resolved.push_back(resolver.resolve(info));
-  }
+  TRIB_ASSIGN_OR_RETURN(std::vector<ResolvedTag> resolved,
+                        resolver.resolveAll(tags, transfer_.concurrency, task_));
   (void)choiceCache_.flush();
 
   // Unique blobs in the order tags need them; each is attributed to the first tag needing it.

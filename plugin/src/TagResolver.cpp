@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "tributary/registry/BoundedParallel.h"
 #include "tributary/registry/ImageConfig.h"
 #include "tributary/registry/MemoryBlobSink.h"
 
@@ -43,6 +44,19 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
     out.blobs.clear();
   }
   return out;
+}
+
+Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<registry::TagInfo>& tags,
+                                                         int concurrency,
+                                                         const TaskContext& task) {
+  std::vector<ResolvedTag> resolved(tags.size());
+  registry::BoundedParallel::run(tags.size(), concurrency, [&](size_t i) {
+    if (task.isCancelled()) return false;
+    resolved[i] = resolve(tags[i]);
+    return true;
+  });
+  if (task.isCancelled()) return cancelledError("task cancelled");
+  return resolved;
 }
 
 bool TagResolver::decide(ResolvedTag& out, const std::optional<std::string>& destination) {

@@ -13,6 +13,7 @@
 #include "tributary/plugin/RuleValidator.h"
 #include "tributary/plugin/SourceFactory.h"
 #include "tributary/plugin/SyncEngine.h"
+#include "tributary/registry/CachingRegistryReader.h"
 #include "tributary/registry/MemoryBlobSink.h"
 
 using namespace tributary;
@@ -209,8 +210,11 @@ BOOST_AUTO_TEST_CASE(acceleration_off_uses_no_mirror) {
     BOOST_TEST_REQUIRE(session.isOk(), session.status().toString());
     BOOST_TEST((*session)->endpoints->hasMirrors() == acceleration);
     BOOST_TEST((*session)->mirrorClients.size() == (acceleration ? 1u : 0u));
-    BOOST_TEST((dynamic_cast<MirroredRegistryReader*>((*session)->reader.get()) != nullptr) ==
+    BOOST_TEST((dynamic_cast<MirroredRegistryReader*>((*session)->directReader.get()) != nullptr) ==
                acceleration);
+    // Either way, manifests and configs go through the run's content store.
+    BOOST_TEST(dynamic_cast<registry::CachingRegistryReader*>((*session)->reader.get()) != nullptr);
+    BOOST_TEST(((*session)->contents != nullptr));
   }
   // Mirrors of another origin are not this rule's.
   ProviderConfig other;

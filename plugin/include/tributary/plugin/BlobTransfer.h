@@ -4,6 +4,11 @@
 // share it; callers wait for the digests one tag needs, so tags publish while later blobs are
 // still in flight.
 //
+// A blob whose verified bytes are already in memory (BlobRef::bytes, or the run's
+// ContentStore: configs read while listing or resolving) is written to storage from there —
+// still through the host's blob writer, which verifies it at commit — instead of being
+// fetched again.
+//
 // Acceleration (options.ranged, the rule's `acceleration`): a blob of at least rangeThreshold
 // bytes is fetched as parallel byte ranges (RangedBlobFetcher), falling back to one streamed
 // fetch when the source ignores Range. Endpoints: every blob is tried on the source's mirrors
@@ -28,6 +33,7 @@
 #include "tributary/plugin/ResolvedTag.h"
 #include "tributary/plugin/SourceEndpoints.h"
 #include "tributary/plugin/Storage.h"
+#include "tributary/registry/ContentStore.h"
 
 namespace tributary::plugin {
 
@@ -44,6 +50,8 @@ struct BlobTransferOptions {
   bool ranged = false;                   // parallel byte ranges for large blobs
   uint64_t rangeThreshold = 32ull << 20;  // blobs of at least this many bytes are ranged
   RangedFetchOptions parts;              // part size, parts in flight per blob, part tries
+  /// Small objects already fetched this run (borrowed; may be null).
+  const registry::ContentStore* contents = nullptr;
 };
 
 class BlobTransfer {

@@ -17,10 +17,12 @@ namespace tributary::plugin {
 
 class Planner {
  public:
+  /// `concurrency`: tags resolved at once (their HEADs and GETs are independent).
   Planner(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
-          Storage& storage, registry::JsonFileCache& choiceCache, TaskContext& task)
+          Storage& storage, registry::JsonFileCache& choiceCache, TaskContext& task,
+          int concurrency = 1)
       : rule_(rule), source_(source), reader_(reader), storage_(storage),
-        choiceCache_(choiceCache), task_(task) {}
+        choiceCache_(choiceCache), task_(task), concurrency_(concurrency) {}
 
   /// An error only when the plan cannot be made at all (listing failed, cancelled).
   Result<PlanReport> plan();
@@ -32,6 +34,7 @@ class Planner {
   Storage& storage_;
   registry::JsonFileCache& choiceCache_;
   TaskContext& task_;
+  int concurrency_;
 };
 
 }  // namespace tributary::plugin

@@ -15,6 +15,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,8 +53,15 @@ class SourceEndpoints {
                     const std::function<Status(Endpoint&)>& attempt,
                     const Endpoint** servedBy = nullptr);
 
+  /// Remembers that a mirror served blob `digest` to a reader (a config read while planning),
+  /// so the transfer that later stores those bytes from memory still reports it mirror-served.
+  void noteServedByMirror(const std::string& digest);
+  bool servedByMirror(const std::string& digest) const;
+
  private:
   Logger& logger_;
+  mutable std::mutex servedMutex_;
+  std::set<std::string> servedByMirror_;  // guarded by servedMutex_
   std::vector<std::unique_ptr<Endpoint>> endpoints_;  // mirrors in order, the origin last
 };
 

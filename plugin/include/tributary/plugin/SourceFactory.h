@@ -5,6 +5,9 @@
 // (its own insecure/CA settings, no credentials: the rule's secret belongs to the origin, and
 // one try per request: the origin is the fallback), and the reader becomes a
 // MirroredRegistryReader. Without acceleration mirrors are not used.
+// Every session has a ContentStore: the reader given to the adapter, planner and engine is a
+// CachingRegistryReader over it, so each manifest and config is fetched once per run, and the
+// blob transfer writes configs it already holds from memory.
 // Only `custom` is implemented here; the other types answer kUnimplemented until their
 // adapters land.
 #pragma once
@@ -13,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "tributary/registry/ContentStore.h"
 #include "tributary/registry/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/Logger.h"
@@ -31,7 +35,11 @@ struct SourceSession {
   std::unique_ptr<registry::RegistryReader> originReader;
   std::vector<std::unique_ptr<registry::RegistryReader>> mirrorReaders;
   std::unique_ptr<SourceEndpoints> endpoints;  // mirrors (when in use), then the origin
-  /// For tags, manifests and configs: mirrored when mirrors are in use, else the origin.
+  /// Manifests and configs of this run (before the readers that use it).
+  std::unique_ptr<registry::ContentStore> contents;
+  /// Mirrored when mirrors are in use, else the origin; not cached.
+  std::unique_ptr<registry::RegistryReader> directReader;
+  /// For tags, manifests and configs: `directReader` through `contents`.
   std::unique_ptr<registry::RegistryReader> reader;
   std::unique_ptr<registry::SourceAdapter> adapter;
 };

@@ -1,6 +1,7 @@
 // Executes a rule into host storage.
 //
-// Steps: select tags -> resolve each (HEAD; unchanged/kept need no GET) -> one BlobTransfer
+// Steps: select tags -> resolve each (HEAD; unchanged/kept need no GET; `concurrency` tags at
+// a time, results in tag order) -> one BlobTransfer
 // over the unique blobs of every tag to sync (fetched once per run, `concurrency` workers) ->
 // per tag, as soon as its blobs are in: _layers links, child manifests, the tagged manifest,
 // then tag_set last (DESIGN §5 publish order), so a reader never sees a tag whose content is

@@ -5,7 +5,9 @@
 // index-digest -> chosen-child choice is remembered in `choiceCache` to keep a no-op re-run
 // HEAD-only as well.
 //
-// Thread rules: one resolver per task, used from one thread.
+// Thread rules: one resolver per task. resolve() only reads the resolver's own state, so it
+// may run on several threads at once (resolveAll does that); the reader, storage and choice
+// cache it borrows allow concurrent calls.
 #pragma once
 
 #include "tributary/registry/JsonFileCache.h"
@@ -16,6 +18,7 @@
 #include "tributary/plugin/ResolvedTag.h"
 #include "tributary/plugin/Rule.h"
 #include "tributary/plugin/Storage.h"
+#include "tributary/plugin/TaskContext.h"
 
 namespace tributary::plugin {
 
@@ -27,6 +30,12 @@ class TagResolver {
   /// Never fails as a whole: problems become kSkipped (the tag can't be synced as the rule
   /// asks) or kFailed (an error that may go away) in the result.
   ResolvedTag resolve(const registry::TagInfo& info);
+
+  /// resolve() for every tag, on up to `concurrency` threads (the tags' HEADs and GETs are
+  /// independent); the results are in the order of `tags`, exactly as a serial loop gives
+  /// them. kCancelled when the task is cancelled (checked before each tag starts).
+  Result<std::vector<ResolvedTag>> resolveAll(const std::vector<registry::TagInfo>& tags,
+                                              int concurrency, const TaskContext& task);
 
  private:
   Status resolveInto(ResolvedTag& out);

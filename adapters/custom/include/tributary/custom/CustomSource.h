@@ -1,8 +1,12 @@
 // Source type `custom`: any Docker-v2 / OCI registry (domain + repository). Tags come from
 // tags/list; "pushed" time is the image config's `created` (newest child for an index),
 // cached by manifest digest so a tag whose digest did not change costs one HEAD and no GET.
+// The per-tag HEADs, then the lookups of uncached digests (one per distinct digest), run on up
+// to `concurrency` threads; the result (order, times, timestamp sources, which error is
+// returned) is the same as a serial walk over the tags would give.
 //
-// Thread rules: listTags from one thread at a time; the cache it shares is thread-safe.
+// Thread rules: listTags from one thread at a time (it starts and joins its own workers); the
+// reader and cache it shares must allow concurrent calls.
 #pragma once
 
 #include <string>
@@ -17,9 +21,10 @@ class CustomSource final : public registry::SourceAdapter {
  public:
   /// `client` serves registry() (may be null in tests that never call it); `reader` does the
   /// requests (normally a registry::ClientRegistryReader over `client`); `createdCache` maps a manifest
-  /// digest to its created time. All are borrowed and must outlive this object.
+  /// digest to its created time. All are borrowed and must outlive this object. `concurrency`:
+  /// requests in flight while listing (1 = one after the other on the calling thread).
   CustomSource(registry::RegistryClient* client, registry::RegistryReader& reader, std::string repository,
-               registry::JsonFileCache& createdCache);
+               registry::JsonFileCache& createdCache, int concurrency = 1);
 
   registry::RegistryClient& registry() override;
   const std::string& repository() const override { return repository_; }
@@ -34,6 +39,7 @@ class CustomSource final : public registry::SourceAdapter {
   registry::RegistryReader& reader_;
   std::string repository_;
   registry::JsonFileCache& cache_;
+  int concurrency_;
 };
 
 }  // namespace tributary::custom
