@@ -14,7 +14,9 @@
 #include "tributary/plugin/SourceFactory.h"
 #include "tributary/plugin/SyncEngine.h"
 #include "tributary/registry/CachingRegistryReader.h"
+#include "tributary/registry/ContentStore.h"
 #include "tributary/registry/MemoryBlobSink.h"
+#include "tributary/registry/ParsedManifest.h"
 
 using namespace tributary;
 using namespace tributary::plugin;
@@ -198,6 +200,41 @@ BOOST_AUTO_TEST_CASE(a_dead_mirror_is_tried_once_per_run) {
   const int mirrorRequests = env.mirror.getCalls + env.mirror.totalBlobFetches();
   BOOST_TEST(mirrorRequests == 1);
   BOOST_TEST(env.logger.count(LogLevel::kInfo, "mirror mirror.example is not usable") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(config_read_from_a_mirror_is_reported_mirror_served_when_stored_from_memory) {
+  MirrorEnv env;
+  registry::ContentStore store;
+  registry::CachingRegistryReader cached(env.reader, store);
+  const std::string onMirror = env.seedBoth("layer-bytes");
+  const std::string originOnly = env.origin.addConfig("linux", "arm64", "", "", "origin-only");
+  auto parsed = registry::ParsedManifest::parse(env.origin.manifestBytes(onMirror), "");
+  BOOST_TEST_REQUIRE(parsed.isOk());
+  const std::string mirrored = parsed->config.digest;
+  for (const std::string& d : {mirrored, originOnly}) {
+    registry::MemoryBlobSink sink(1 << 20);
+    BOOST_TEST_REQUIRE(cached.fetchBlob("up/app", d, env.origin.blobSize(d), sink).isOk());
+  }
+  BOOST_TEST(env.endpoints.servedByMirror(mirrored));
+  BOOST_TEST(!env.endpoints.servedByMirror(originOnly));
+
+  // The transfer stores both from memory (no new request) and reports where they came from.
+  env.origin.resetCounters();
+  env.mirror.resetCounters();
+  FakeStorage storage;
+  ProgressReporter progress(env.task);
+  BlobTransferOptions o;
+  o.contents = &store;
+  BlobTransfer transfer(env.endpoints, storage, "up/app", o, env.task, progress, env.logger);
+  transfer.start({{mirrored, env.origin.blobSize(mirrored), nullptr},
+                  {originOnly, env.origin.blobSize(originOnly), nullptr}});
+  BOOST_TEST_REQUIRE(transfer.waitFor({mirrored, originOnly}).isOk());
+  BOOST_TEST(transfer.outcome(mirrored).fetched);
+  BOOST_TEST(transfer.outcome(mirrored).fromMirror);
+  BOOST_TEST(!transfer.outcome(originOnly).fromMirror);
+  BOOST_TEST(env.origin.totalBlobFetches() + env.mirror.totalBlobFetches() == 0);
+  BOOST_TEST(storage.blobs.count(mirrored) == 1u);
+  BOOST_TEST(storage.blobs.count(originOnly) == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(acceleration_off_uses_no_mirror) {

@@ -3,13 +3,17 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <set>
 
 #include "FakeRegistry.h"
 #include "FakeSource.h"
 #include "FakeStorage.h"
 #include "tributary/plugin/Planner.h"
 #include "tributary/plugin/RuleValidator.h"
+#include "tributary/custom/CustomSource.h"
 #include "tributary/plugin/SyncEngine.h"
+#include "tributary/registry/CachingRegistryReader.h"
+#include "tributary/registry/ContentStore.h"
 
 using namespace tributary;
 using namespace tributary::plugin;
@@ -376,6 +380,89 @@ BOOST_AUTO_TEST_CASE(plan_counts_bytes_after_dedup_and_writes_nothing) {
                        ",\"blobs_to_fetch\":2,\"blobs_reused\":1}") != std::string::npos, json);
   BOOST_TEST(json.find("\"pushed_at\":\"2024-05-01T10:20:30Z\",\"timestamp_source\":\"test\",\"action\":\"sync\"") !=
              std::string::npos, json);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ContentStoreRunTest)
+
+namespace {
+
+// A cold run of the custom source (whose listing reads every manifest and config for
+// `created`) over multi-arch tags, with or without the run's content store.
+struct CustomRun {
+  FakeRegistry reg;
+  FakeStorage storage;
+  registry::JsonFileCache created{""}, choices{""};
+  RecordingTask task;
+  NullLogger logger;
+  registry::ContentStore store;
+  registry::CachingRegistryReader cached{reg, store};
+  std::vector<std::string> configs, manifests;
+  std::set<std::string> blobs;
+
+  CustomRun() {
+    std::string amdBase = reg.addBlob("amd-base"), armBase = reg.addBlob("arm-base");
+    blobs = {amdBase, armBase};
+    for (int i = 0; i < 4; ++i) {
+      const std::string n = std::to_string(i);
+      const std::string when = "2024-0" + std::to_string(i + 1) + "-01T00:00:00Z";
+      std::string amdCfg = reg.addConfig("linux", "amd64", "", when, "amd" + n);
+      std::string armCfg = reg.addConfig("linux", "arm64", "v8", when, "arm" + n);
+      std::string amdApp = reg.addBlob("amd-app" + n), armApp = reg.addBlob("arm-app" + n);
+      std::string amd = reg.addImage(amdCfg, {amdBase, amdApp});
+      std::string arm = reg.addImage(armCfg, {armBase, armApp});
+      std::string idx = reg.addIndex({{amd, "linux", "amd64", ""}, {arm, "linux", "arm64", "v8"}});
+      reg.tag("up/app", "v" + n, idx);
+      configs.insert(configs.end(), {amdCfg, armCfg});
+      manifests.insert(manifests.end(), {amd, arm, idx});
+      blobs.insert({amdCfg, armCfg, amdApp, armApp});
+    }
+  }
+
+  SyncReport run(bool useStore) {
+    registry::RegistryReader& reader = useStore ? static_cast<registry::RegistryReader&>(cached)
+                                                : static_cast<registry::RegistryReader&>(reg);
+    custom::CustomSource source(nullptr, reader, "up/app", created, 4);
+    SourceEndpoints endpoints(reg, "src.example", logger);
+    BlobTransferOptions options;
+    options.concurrency = 4;
+    options.contents = useStore ? &store : nullptr;
+    SyncEngine engine(makeRule(R"({"latest_n":10})"), source, reader, endpoints, storage,
+                      choices, task, logger, options);
+    auto r = engine.execute();
+    BOOST_REQUIRE_MESSAGE(r.isOk(), r.status().toString());
+    return *r;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_manifest_and_config_is_fetched_once_per_run) {
+  CustomRun env;
+  SyncReport r = env.run(true);
+  BOOST_TEST(r.status() == "succeeded");
+  BOOST_TEST(env.storage.tags.size() == 4u);
+  BOOST_TEST(env.reg.getCalls == static_cast<int>(env.manifests.size()));  // 12, not 24
+  BOOST_TEST(env.reg.headCalls == 4);
+  for (const std::string& b : env.blobs) BOOST_TEST(env.reg.blobFetches[b] == 1, b);
+  BOOST_TEST(env.reg.totalBlobFetches() == static_cast<int>(env.blobs.size()));
+  // Configs stored from memory went through the host writer (verified at commit) and are
+  // reported like any fetched blob.
+  for (const std::string& c : env.configs) BOOST_TEST(env.storage.blobs.count(c) == 1u);
+  BOOST_TEST(env.storage.aborts == 0);
+  BOOST_TEST(r.toJson().find("\"blobs_fetched\":" + std::to_string(env.blobs.size())) !=
+             std::string::npos, r.toJson());
+  // Newest first, by config `created`.
+  BOOST_TEST(r.entries().front().tag == "v3");
+}
+
+BOOST_AUTO_TEST_CASE(without_the_store_the_same_run_fetches_twice) {
+  CustomRun env;
+  SyncReport r = env.run(false);
+  BOOST_TEST(r.status() == "succeeded");
+  BOOST_TEST(env.reg.getCalls == 2 * static_cast<int>(env.manifests.size()));
+  for (const std::string& c : env.configs) BOOST_TEST(env.reg.blobFetches[c] == 2, c);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

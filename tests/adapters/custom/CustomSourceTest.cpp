@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "FakeRegistry.h"
 #include "tributary/custom/CustomSource.h"
@@ -137,6 +138,131 @@ BOOST_AUTO_TEST_CASE(corrupt_file_is_a_cold_cache_and_gets_replaced) {
   int files = 0;
   for (auto& e : std::filesystem::directory_iterator(dir.path)) (void)e, ++files;
   BOOST_TEST(files == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(CustomSourceParallelTest)
+
+namespace {
+
+// FakeRegistry with chosen HEADs or config fetches failing, to check which error a parallel
+// listing returns.
+class FailingReader final : public registry::RegistryReader {
+ public:
+  explicit FailingReader(testing::FakeRegistry& reg) : reg_(reg) {}
+  Result<std::vector<std::string>> listTags(const std::string& r) override {
+    return reg_.listTags(r);
+  }
+  Result<registry::ManifestDescriptor> headManifest(const std::string& r,
+                                                    const std::string& ref) override {
+    if (failHeads.count(ref)) return unavailableError("HEAD of " + ref + " failed (test)");
+    return reg_.headManifest(r, ref);
+  }
+  Result<registry::Manifest> getManifest(const std::string& r, const std::string& ref) override {
+    return reg_.getManifest(r, ref);
+  }
+  Status fetchBlob(const std::string& r, const std::string& d, uint64_t size,
+                   registry::BlobSink& sink) override {
+    if (failBlobs.count(d)) return unavailableError("blob " + d + " failed (test)");
+    return reg_.fetchBlob(r, d, size, sink);
+  }
+  std::set<std::string> failHeads, failBlobs;
+
+ private:
+  testing::FakeRegistry& reg_;
+};
+
+// 40 tags over 4 images (one an index), tags in listing order t10..t49.
+struct ManyTags {
+  testing::FakeRegistry reg;
+  std::vector<std::string> images, configs;
+  ManyTags() {
+    for (int i = 0; i < 3; ++i) {
+      const std::string n = std::to_string(i);
+      std::string cfg = reg.addConfig("linux", "amd64", "", "2024-0" + std::to_string(i + 1) +
+                                                                "-01T00:00:00Z", n);
+      configs.push_back(cfg);
+      images.push_back(reg.addImage(cfg, {reg.addBlob("layer" + n)}));
+    }
+    std::string armCfg = reg.addConfig("linux", "arm64", "", "2024-09-01T00:00:00Z", "arm");
+    configs.push_back(armCfg);
+    std::string arm = reg.addImage(armCfg, {reg.addBlob("arm-layer")});
+    images.push_back(reg.addIndex({{images[0], "linux", "amd64", ""}, {arm, "linux", "arm64", ""}}));
+    for (int i = 0; i < 40; ++i) reg.tag("lib/app", "t" + std::to_string(10 + i), images[i % 4]);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(parallel_listing_equals_serial_and_looks_each_digest_up_once) {
+  ManyTags serial, parallel;
+  registry::JsonFileCache serialCache(""), parallelCache("");
+  CustomSource one(nullptr, serial.reg, "lib/app", serialCache, 1);
+  CustomSource many(nullptr, parallel.reg, "lib/app", parallelCache, 8);
+  auto a = one.listTags(nullptr);
+  auto b = many.listTags(nullptr);
+  BOOST_REQUIRE(a.isOk());
+  BOOST_REQUIRE(b.isOk());
+  BOOST_REQUIRE(a->size() == 40u);
+  BOOST_REQUIRE(b->size() == 40u);
+  for (size_t i = 0; i < 40; ++i) {
+    const registry::TagInfo &x = (*a)[i], &y = (*b)[i];
+    BOOST_TEST(y.tag == "t" + std::to_string(10 + i));
+    BOOST_TEST(x.tag == y.tag);
+    BOOST_TEST(x.digest == y.digest);
+    BOOST_TEST((x.pushedAtMs == y.pushedAtMs), x.tag);
+    BOOST_TEST(x.timestampSource == y.timestampSource, x.tag);
+  }
+  // The first tag of each digest looked it up; the rest read what it cached.
+  for (size_t i = 0; i < 40; ++i)
+    BOOST_TEST((*b)[i].timestampSource ==
+               (i < 4 ? CustomSource::kTimestampSource : CustomSource::kCachedTimestampSource));
+  BOOST_TEST(registry::Rfc3339::formatMs(*(*b)[3].pushedAtMs) == "2024-09-01T00:00:00Z");
+  // One HEAD per tag; one manifest GET per distinct digest (+ the index's 2 children, one of
+  // which is also tagged on its own but read again as a child); one GET per config.
+  BOOST_TEST(parallel.reg.headCalls == 40);
+  BOOST_TEST(parallel.reg.getCalls == serial.reg.getCalls);
+  BOOST_TEST(parallel.reg.getCalls == 4 + 2);
+  for (const std::string& cfg : parallel.configs) BOOST_TEST(parallel.reg.blobFetches[cfg] <= serial.reg.blobFetches[cfg]);
+  BOOST_TEST(parallel.reg.totalBlobFetches() == serial.reg.totalBlobFetches());
+}
+
+BOOST_AUTO_TEST_CASE(parallel_listing_returns_the_first_error_in_tag_order) {
+  for (int workers : {1, 8}) {
+    ManyTags m;
+    FailingReader reader(m.reg);
+    reader.failHeads = {"t27", "t41"};
+    registry::JsonFileCache cache("");
+    CustomSource source(nullptr, reader, "lib/app", cache, workers);
+    auto tags = source.listTags(nullptr);
+    BOOST_REQUIRE(!tags.isOk());
+    BOOST_TEST(tags.status().message().find("t27") != std::string::npos, tags.status().message());
+  }
+  for (int workers : {1, 8}) {
+    // A created lookup failing for the digest first used by t12 beats a HEAD failing at t30.
+    ManyTags m;
+    FailingReader reader(m.reg);
+    reader.failBlobs = {m.configs[2]};
+    reader.failHeads = {"t30"};
+    registry::JsonFileCache cache("");
+    CustomSource source(nullptr, reader, "lib/app", cache, workers);
+    auto tags = source.listTags(nullptr);
+    BOOST_REQUIRE(!tags.isOk());
+    BOOST_TEST(tags.status().message().find(m.configs[2]) != std::string::npos,
+               tags.status().message());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(tags_deleted_since_listing_are_left_out_in_parallel_too) {
+  ManyTags m;
+  registry::JsonFileCache cache("");
+  m.reg.tag("lib/app", "zz-dangling", testing::sha256("nothing"));  // HEAD answers 404
+  CustomSource source(nullptr, m.reg, "lib/app", cache, 8);
+  auto tags = source.listTags(nullptr);
+  BOOST_REQUIRE(tags.isOk());
+  BOOST_TEST(tags->size() == 40u);
+  BOOST_TEST(tags->back().tag == "t49");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
