@@ -112,11 +112,14 @@ class FaultProxy:
         self.upstream_ssl_context = upstream_ssl_context
         self.timeout = timeout
         self.faults = []
-        self.requests = []  # dicts: method, path, headers (lower-case names), status, bytes
-        #                     (body bytes sent), fault (kind or None), fault_ref (the Fault),
-        #                     params, time/answered/done (time.monotonic), error
+        # Every request as a dict, recorded when it arrives and completed in place: method,
+        # path, headers (lower-case names), status (None until answered), bytes (body bytes
+        # sent), fault (kind or None), fault_ref (the Fault), params, time/answered/done
+        # (time.monotonic; done None while in flight), error.
+        self.requests = []
         self.applied = []
         self.challenges = []  # Bearer challenges the upstream sent, newest last
+        self.errors = []  # unexpected exceptions in the proxy itself (a bug here, not a fault)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._wake = threading.Event()
@@ -132,7 +135,8 @@ class FaultProxy:
         class Handler(_ProxyHandler):
             proxy = owner
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server.owner = self
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.1}, daemon=True)
@@ -270,6 +274,23 @@ class FaultProxy:
                                           timeout=self.timeout)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that vanish (killed, reset) are normal here: no traceback for them; anything
+    else is kept in FaultProxy.errors for the test to look at."""
+
+    daemon_threads = True
+    owner = None
+
+    def handle_error(self, request, client_address):
+        import sys  # pylint: disable=import-outside-toplevel
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            return
+        with self.owner._lock:  # pylint: disable=protected-access
+            self.owner.errors.append(repr(exc))
+        super().handle_error(request, client_address)
+
+
 def _parse_challenge_params(value):
     return dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', value))
 
@@ -332,6 +353,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if fault is not None:
             rec["fault"] = fault.kind
             rec["params"] = dict(fault.params)
+        px._record(rec)  # recorded now and filled in as it goes: a held request is visible
         body = self._read_request_body()
         try:
             if fault is not None and fault.kind == "status":
@@ -366,7 +388,6 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self._close_upstream()
         finally:
             rec["done"] = time.monotonic()
-            px._record(rec)
 
     @staticmethod
     def _mark_fired(fault):
@@ -614,6 +635,7 @@ def self_check():
             t.join(30)
             assert result["r"][1] == layer.data
             assert len(px.applied) == 1 and px.applied[0]["fault"] == "stall"
+            assert not px.errors, px.errors
     deadline = time.monotonic() + 10
     while threading.active_count() > threads_before and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -264,6 +264,7 @@ def transient_reauth(work, sk, fx):
                 print("reauth: 2 re-challenges, %d token requests, retried with new tokens" %
                       tokens, flush=True)
                 sc.verify(subset)
+                assert not px.errors, px.errors
                 assert "pull-secret" not in res.stdout + res.stderr
 
 
@@ -369,6 +370,7 @@ def main():
             transient_stall(work, px, sk, fx)
             permanent_fresh(work, px, sk, fx)
             permanent_keeps_previous(prev, px, c, fx, v2)
+            assert not px.errors, px.errors
         assert not src.server_errors(), src.server_errors()
     transient_reauth(work, sk, fx)
     print("test_sync_faults OK")
