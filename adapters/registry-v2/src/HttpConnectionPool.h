@@ -1,7 +1,8 @@
 // Keep-alive connections per origin (scheme+host+port), shared by all threads of one
 // RegistryClient, and the one TLS context they use. The context is built on the first https
 // connection, not up front: building it parses the whole system CA bundle (tens of ms, most of
-// a no-op run's CPU), which a plain-HTTP source never needs.
+// a no-op run's CPU), which a plain-HTTP source never needs; so is OpenSSL's own library set-up
+// (Poco::Net::initializeSSL), released again when the pool goes.
 //
 // Thread rules: checkout/giveBack may be called from any thread (internally locked). A checked
 // out session belongs to the caller until it is given back or destroyed.
@@ -58,6 +59,7 @@ class HttpConnectionPool {
   AddressPolicy policy_;
   mutable std::mutex tlsMu_;  // held while the context is built, so it is built once
   bool tlsTried_ = false;            // guarded by tlsMu_
+  bool sslInitialized_ = false;      // guarded by tlsMu_; Poco::Net::initializeSSL was called
   Poco::Net::Context::Ptr context_;  // guarded by tlsMu_
   Status tlsStatus_;                 // guarded by tlsMu_
   std::mutex mu_;

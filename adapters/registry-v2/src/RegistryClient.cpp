@@ -8,7 +8,6 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/SSLManager.h>
 
 #include "AuthorizedRequester.h"
 #include "BlobFetcher.h"
@@ -100,15 +99,12 @@ class RegistryClient::Impl {
   AuthorizedRequester requester;
 };
 
-RegistryClient::RegistryClient(RegistryClientOptions options) {
-  Poco::Net::initializeSSL();  // reference counted; undone in the destructor
-  impl_ = std::make_unique<Impl>(std::move(options));
-}
+// OpenSSL is set up by the connection pool on the first https connection (plain-HTTP clients
+// never need it; the digests computed here use EVP, which initialises itself).
+RegistryClient::RegistryClient(RegistryClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 
-RegistryClient::~RegistryClient() {
-  impl_.reset();
-  Poco::Net::uninitializeSSL();
-}
+RegistryClient::~RegistryClient() = default;
 
 const RegistryClientOptions& RegistryClient::options() const { return impl_->options; }
 

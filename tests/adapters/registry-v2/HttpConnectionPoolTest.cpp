@@ -1,13 +1,11 @@
 // The TLS context is built lazily: plain-HTTP use never parses the CA bundle; the first https
 // connection builds it once (also under concurrent checkouts) and a bad CA file fails https
-// checkouts only.
+// checkouts only. (The pool sets OpenSSL up itself when it builds the context.)
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include <Poco/Net/SSLManager.h>
 
 #include "HttpConnectionPool.h"
 #include "StatusPrinting.h"
@@ -17,12 +15,6 @@ using namespace tributary;
 using namespace tributary::registry;
 
 namespace {
-
-// Poco's SSL initialisation is reference counted, as RegistryClient does it.
-struct SslScope {
-  SslScope() { Poco::Net::initializeSSL(); }
-  ~SslScope() { Poco::Net::uninitializeSSL(); }
-};
 
 ConnectionPoolOptions loopbackOptions() {
   ConnectionPoolOptions o;
@@ -41,7 +33,6 @@ Url url(const std::string& text) {
 BOOST_AUTO_TEST_SUITE(HttpConnectionPoolTest)
 
 BOOST_AUTO_TEST_CASE(plain_http_never_builds_the_tls_context) {
-  SslScope ssl;
   HttpConnectionPool pool(loopbackOptions());
   BOOST_TEST(!pool.tlsContextBuilt());
   for (int i = 0; i < 3; ++i) {
@@ -53,7 +44,6 @@ BOOST_AUTO_TEST_CASE(plain_http_never_builds_the_tls_context) {
 }
 
 BOOST_AUTO_TEST_CASE(first_https_checkout_builds_it_once_for_all_threads) {
-  SslScope ssl;
   HttpConnectionPool pool(loopbackOptions());
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
@@ -70,7 +60,6 @@ BOOST_AUTO_TEST_CASE(first_https_checkout_builds_it_once_for_all_threads) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_ca_file_fails_https_only) {
-  SslScope ssl;
   ConnectionPoolOptions o = loopbackOptions();
   o.caFile = "/nonexistent/tributary-test-ca.pem";
   HttpConnectionPool pool(o);
