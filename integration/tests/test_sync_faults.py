@@ -2,7 +2,7 @@
 source registry, one fault kind at a time.
 
 Transient faults are ridden out: a connection dropped mid-body resumes with a Range request
-from the byte where it broke; 429 with Retry-After is retried no sooner than it says; one
+from the byte where it broke (one closed before answering is retried); 429 with Retry-After is retried no sooner than it says; one
 500/502/503 on the tag list, a manifest or a blob is retried; a stall shorter than the socket
 timeout is waited out on the same request; a 401 with a fresh Bearer challenge (an expired
 token) makes the client fetch a new token and retry. Each run exits 0 with every tag synced,
@@ -138,17 +138,21 @@ def fired_once(fault):
 # ------------------------------------------------------------------------------------------
 
 def transient_drop(work, px, sk, fx):
-    """Connections dropped mid-body (FIN after 2 MiB; RST after 1 MiB) resume with Range."""
+    """Connections dropped mid-body (FIN after 2 MiB; RST after 1 MiB) resume with Range; one
+    closed before any answer (a manifest) is retried."""
     px.reset()
     top = fx["big"].layers[1]
     base = fx["big"].layers[0]
     f_fin = px.add_fault("drop", path=blob_path(top.digest), after_bytes=2 * MiB)
     f_rst = px.add_fault("drop", path=blob_path(base.digest), after_bytes=MiB, reset=True)
+    f_hdr = px.add_fault("drop", path=manifest_path(fx["small"].digest), before_headers=True)
     sc = Scenario(work, "drop", [px], sk)
     res = sc.sync().expect(0)
     expect_all(res, "synced", fx)
     fired_once(f_fin)
     fired_once(f_rst)
+    fired_once(f_hdr)
+    assert next_request_after(px, px.applied_by(f_hdr)[0])["status"] == 200
     dropped = px.find(path_re=blob_path(top.digest), fault="drop")[0]
     assert dropped["bytes"] == 2 * MiB, dropped
     resumed = next_request_after(px, dropped)

@@ -260,7 +260,7 @@ def main():
                 ("mid-body", new["a"].layers[1], ["multi"]),
             ]
             for _ in range(3):
-                kills.append(("request", None, rng.randint(1, n_requests)))
+                kills.append(("request", None, rng.randint(1, n_requests - 1)))
             for _ in range(2):  # right after a tag's current/link changed: mid-publish
                 kills.append(("published", None, rng.choice(order[:3])))
             for _ in range(3):
