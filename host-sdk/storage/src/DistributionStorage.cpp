@@ -75,9 +75,13 @@ std::string DistributionStorage::repositoryDirectory(std::string_view repository
 
 Result<uint64_t> DistributionStorage::statBlob(std::string_view digest) {
   TRIB_ASSIGN_OR_RETURN(Digest parsed, parseDigest(digest));
-  Result<uint64_t> size = durable::regularFileSize(blobDirectory(parsed) + "/data");
+  const std::string dir = blobDirectory(parsed);
+  Result<uint64_t> size = durable::regularFileSize(dir + "/data");
   if (size.status().code() == StatusCode::kNotFound)
     return notFoundError("blob " + parsed.toString() + " is not in the blob store");
+  // A present blob is reused and never written again, so this is the last chance to drop the
+  // partial download a killed writer left beside it.
+  if (size.isOk()) durable::removeStaleTemps(dir);
   return size;
 }
 
@@ -114,7 +118,10 @@ Status DistributionStorage::writeLink(const std::string& directory, const Digest
   const std::string content = digest.toString();
   // Idempotent and cheap on re-sync: a correct link is left alone (no rewrite, no fsync).
   Result<std::string> existing = durable::readFile(directory + "/link", kMaxLinkSize);
-  if (existing.isOk() && *existing == content) return Status();
+  if (existing.isOk() && *existing == content) {
+    durable::removeStaleTemps(directory);  // a killed re-linker's temp file, if any
+    return Status();
+  }
   TRIB_RETURN_IF_ERROR(durable::makeDirectories(directory, options_.dirMode, options_.fsync));
   durable::removeStaleTemps(directory);  // a crash before the rename left one behind
   return durable::replaceFile(directory, "link", content, options_.fileMode, options_.fsync,

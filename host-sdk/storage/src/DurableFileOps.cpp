@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,7 +30,40 @@ std::string parentOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// 8 hex chars identifying this host, so PIDs are only compared with PIDs of the same kernel.
+const std::string& hostTag() {
+  static const std::string* tag = [] {  // leaked on purpose: no static destructor in a .so
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (const char* p = host; *p != '\0'; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 16777619u;
+    char buffer[9];
+    std::snprintf(buffer, sizeof buffer, "%08x", h);
+    return new std::string(buffer);
+  }();
+  return *tag;
+}
+
 }  // namespace
+
+bool isOrphanedTemp(std::string_view name) {
+  // .tmp-<host 8 hex>-<pid>-<random>
+  constexpr std::string_view kPrefix = ".tmp-";
+  if (name.substr(0, kPrefix.size()) != kPrefix) return false;
+  std::string_view rest = name.substr(kPrefix.size());
+  const size_t dash1 = rest.find('-');
+  if (dash1 == std::string_view::npos || rest.substr(0, dash1) != hostTag()) return false;
+  rest = rest.substr(dash1 + 1);
+  const size_t dash2 = rest.find('-');
+  if (dash2 == std::string_view::npos || dash2 == 0 || dash2 > 10) return false;
+  long pid = 0;
+  for (char c : rest.substr(0, dash2)) {
+    if (c < '0' || c > '9') return false;
+    pid = pid * 10 + (c - '0');
+  }
+  if (pid <= 0 || pid == ::getpid()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
 
 std::string tempName() {
   unsigned char raw[8];
@@ -50,7 +84,7 @@ std::string tempName() {
     for (size_t i = 0; i < sizeof raw; ++i) raw[i] = static_cast<unsigned char>(v >> (8 * i));
   }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string name = ".tmp-";
+  std::string name = ".tmp-" + hostTag() + "-" + std::to_string(::getpid()) + "-";
   for (unsigned char b : raw) {
     name += kHex[b >> 4];
     name += kHex[b & 0xf];
@@ -219,7 +253,8 @@ void removeStaleTemps(const std::string& dir, int maxAgeSeconds) {
     if (std::strncmp(entry->d_name, ".tmp-", 5) != 0) continue;
     struct stat st;
     if (::fstatat(::dirfd(handle), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (now - st.st_mtime > maxAgeSeconds) stale.push_back(dir + "/" + entry->d_name);
+    if (isOrphanedTemp(entry->d_name) || now - st.st_mtime > maxAgeSeconds)
+      stale.push_back(dir + "/" + entry->d_name);
   }
   ::closedir(handle);
   for (const auto& path : stale) removeTree(path);

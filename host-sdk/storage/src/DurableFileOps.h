@@ -13,9 +13,14 @@
 
 namespace tributary::storage::durable {
 
-/// ".tmp-<16 random hex>": matches Distribution's [A-Za-z0-9._-]+ path grammar and can never
-/// be a valid tag or repository component (those cannot start with `.`).
+/// ".tmp-<host>-<pid>-<16 random hex>" (<host>: 8 hex of a hash of the host name): matches
+/// Distribution's [A-Za-z0-9._-]+ path grammar and can never be a valid tag or repository
+/// component (those cannot start with `.`). Host and PID say whose work in progress it is, so a
+/// leftover of a killed writer on this host can be removed at once rather than after an hour.
 std::string tempName();
+
+/// True when `name` is a temp entry made by a process of this host that no longer runs.
+bool isOrphanedTemp(std::string_view name);
 
 /// mkdir -p: creates each missing directory with `mode` (chmod'ed explicitly, so umask does not
 /// matter) and, when `sync`, fsyncs the parent of every directory it created.
@@ -54,8 +59,9 @@ Result<bool> isDirectory(const std::string& path);
 /// (writers touch their temp files continuously; tag staging lasts milliseconds).
 inline constexpr int kStaleTempSeconds = 3600;
 
-/// Best-effort removal of `.tmp-*` files and directories directly inside `dir` whose mtime is
-/// more than `maxAgeSeconds` old (what a killed writer leaves behind).
+/// Best-effort removal of `.tmp-*` files and directories directly inside `dir` that a killed
+/// writer left behind: made by a dead process of this host, or older than `maxAgeSeconds`
+/// (writers on other hosts sharing the storage, and names from older versions).
 void removeStaleTemps(const std::string& dir, int maxAgeSeconds = kStaleTempSeconds);
 
 /// Best-effort recursive removal (cleanup of our own temp files and staging directories).

@@ -458,6 +458,44 @@ BOOST_AUTO_TEST_CASE(crash_leftovers_are_swept_when_old) {
   BOOST_TEST(listDir(manifests + "/tags") == std::vector<std::string>{"latest"});
 }
 
+BOOST_AUTO_TEST_CASE(leftovers_of_dead_writers_go_at_once_even_where_nothing_is_rewritten) {
+  // kill -9 mid-download leaves a partial temp file beside a blob that another writer then
+  // completed; the blob is only ever stat'ed again, never rewritten.
+  const std::string blob(1 << 16, 'x');
+  const std::string blobDigest = putBlob(blob);
+  const std::string blobDir = blobData(blobDigest).substr(0, blobData(blobDigest).size() - 5);
+  const std::string layers = repoDir("c/d") + "/_layers/sha256/" + hexOf(blobDigest);
+  pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    auto writer = storage->openBlobWriter(blobDigest, blob.size());
+    if (!writer.isOk() || !(*writer)->write(blob.data(), blob.size() / 2).isOk()) ::_exit(3);
+    storage->setFaultHook([](std::string_view step) -> Status {
+      if (step == "layers.link") ::_exit(0);  // killed with the link's temp file written
+      return Status();
+    });
+    (void)storage->linkBlob("c/d", blobDigest);
+    ::_exit(4);
+  }
+  int status = 0;
+  BOOST_REQUIRE(::waitpid(child, &status, 0) == child);
+  BOOST_REQUIRE(WIFEXITED(status));
+  BOOST_REQUIRE(WEXITSTATUS(status) == 0);
+  BOOST_REQUIRE(tempEntries(v2).size() == 2u);  // the partial blob and the link's temp file
+
+  // A live writer's temp file (this process) is never touched.
+  auto mine = storage->openBlobWriter(blobDigest, blob.size());
+  BOOST_REQUIRE(mine.isOk());
+  BOOST_REQUIRE(storage->statBlob(blobDigest).isOk());
+  BOOST_REQUIRE(storage->linkBlob("c/d", blobDigest).isOk());
+  const std::vector<std::string> left = tempEntries(v2);
+  BOOST_REQUIRE(left.size() == 1u);
+  BOOST_TEST(left[0].rfind("/blobs/", 0) == 0u);  // only our own writer's file remains
+  (*mine)->abort();
+  BOOST_TEST(tempEntries(v2).empty());
+  BOOST_TEST(readAll(layers + "/link") == blobDigest);
+}
+
 BOOST_AUTO_TEST_CASE(killed_at_every_publish_step_serves_the_old_or_the_new_image) {
   std::string first = putImage("a/b", "one");
   BOOST_REQUIRE(storage->setTag("a/b", "latest", first).isOk());
