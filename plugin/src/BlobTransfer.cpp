@@ -97,11 +97,34 @@ BlobOutcome BlobTransfer::transfer(const BlobRef& blob) {
   }
   bool ranged = false;
   const SourceEndpoints::Endpoint* servedBy = nullptr;
-  Status s = endpoints_.tryInOrder(
-      "blob " + blob.digest,
-      [&](SourceEndpoints::Endpoint& e) { return fetchFrom(e, blob, ranged); }, &servedBy);
+  Status s;
+  int attempt = 1;
+  for (;; ++attempt) {
+    // Bytes that fail the host's digest/size check (from any endpoint, mirrors included) may
+    // have been damaged in transit: a whole new round with fresh writers usually heals that,
+    // where failing would cost every tag that needs the blob until the next run.
+    bool corrupted = false;
+    s = endpoints_.tryInOrder(
+        "blob " + blob.digest,
+        [&](SourceEndpoints::Endpoint& e) {
+          Status one = fetchFrom(e, blob, ranged);
+          if (one.code() == StatusCode::kDataLoss) corrupted = true;
+          return one;
+        },
+        &servedBy);
+    if (s.isOk() || !corrupted || attempt >= kFetchAttempts || task_.isCancelled() ||
+        s.code() == StatusCode::kCancelled)
+      break;
+    if (logger_.enabled(LogLevel::kInfo))
+      logger_.log(LogLevel::kInfo, "blob " + blob.digest + ": fetch attempt " +
+                                       std::to_string(attempt) + " of " +
+                                       std::to_string(kFetchAttempts) + " failed (" +
+                                       s.toString() + "); fetching it again from scratch");
+  }
   if (!s.isOk()) {
-    out.status = s.withContext("blob " + blob.digest);
+    out.status = s.withContext(attempt > 1 ? "blob " + blob.digest + " (after " +
+                                                 std::to_string(attempt) + " fetch attempts)"
+                                           : "blob " + blob.digest);
     return out;
   }
   out.fetched = true;

@@ -15,6 +15,11 @@
 // first, then the origin (SourceEndpoints); a new writer per endpoint, so the host's digest
 // check at commit is what rejects a bad mirror copy.
 //
+// A fetch whose bytes fail verification (kDataLoss at commit, from any endpoint) is redone
+// from scratch, mirrors first again, up to kFetchAttempts rounds in all; the final error names
+// the number of rounds. Other errors are final at once (the client already retried transient
+// HTTP failures).
+//
 // Thread rules: start/waitFor/outcome from the engine's thread; workers are internal.
 #pragma once
 
@@ -76,6 +81,9 @@ class BlobTransfer {
 
   /// The outcome of a finished digest (an error status if it never ran).
   BlobOutcome outcome(const std::string& digest) const;
+
+  /// Whole fetches of one blob while its bytes keep failing verification.
+  static constexpr int kFetchAttempts = 3;
 
  private:
   void work();
