@@ -13,6 +13,12 @@
 #include "tributary/plugin/HostPort.h"
 
 namespace tributary::plugin {
+namespace {
+
+// Poco counts a JSON `true` as an integer (1); a config value of true is a mistake, not 1.
+bool isWholeNumber(const Poco::Dynamic::Var& v) { return v.isInteger() && !v.isBoolean(); }
+
+}  // namespace
 
 Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
   ProviderConfig config;
@@ -32,15 +38,15 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
     if (key != "concurrency" && key != "insecure_registries" && key != "allow_private_networks" &&
         key != "ca_files" && key != "cache_dir" && key != "mirrors" &&
         key != "range_threshold_bytes" && key != "range_part_bytes" &&
-        key != "range_parallelism")
+        key != "range_parallelism" && key != "timeout_seconds")
       problems.push_back("unknown provider config key `" + key +
                          "` (known: concurrency, insecure_registries, allow_private_networks, "
                          "ca_files, cache_dir, mirrors, range_threshold_bytes, "
-                         "range_part_bytes, range_parallelism)");
+                         "range_part_bytes, range_parallelism, timeout_seconds)");
   }
   if (root->has("concurrency")) {
     auto v = root->get("concurrency");
-    if (!v.isInteger() || v.convert<int64_t>() < 1 || v.convert<int64_t>() > kMaxConcurrency) {
+    if (!isWholeNumber(v) || v.convert<int64_t>() < 1 || v.convert<int64_t>() > kMaxConcurrency) {
       problems.push_back("concurrency must be a whole number 1.." +
                          std::to_string(kMaxConcurrency) + ", got " +
                          (v.isEmpty() ? std::string("null") : v.convert<std::string>()));
@@ -149,7 +155,7 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
   auto wholeNumber = [&](const char* key, int64_t min, int64_t max, auto& into) {
     if (!root->has(key)) return;
     auto v = root->get(key);
-    if (!v.isInteger() || v.convert<int64_t>() < min || v.convert<int64_t>() > max) {
+    if (!isWholeNumber(v) || v.convert<int64_t>() < min || v.convert<int64_t>() > max) {
       problems.push_back(std::string(key) + " must be a whole number " + std::to_string(min) +
                          ".." + std::to_string(max) + ", got " +
                          (v.isEmpty() ? std::string("null") : v.convert<std::string>()));
@@ -161,6 +167,7 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
   wholeNumber("range_part_bytes", static_cast<int64_t>(kMinRangePartBytes),
               static_cast<int64_t>(kMaxRangePartBytes), config.rangePartBytes);
   wholeNumber("range_parallelism", 1, kMaxRangeParallelism, config.rangeParallelism);
+  wholeNumber("timeout_seconds", 1, kMaxTimeoutSeconds, config.timeoutSeconds);
   if (!problems.empty()) {
     std::string joined;
     for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];

@@ -1,5 +1,7 @@
 #include "tributary/plugin/SourceFactory.h"
 
+#include <chrono>
+
 #include "tributary/registry/CachingRegistryReader.h"
 #include "tributary/registry/ClientRegistryReader.h"
 #include "tributary/custom/CustomSource.h"
@@ -26,6 +28,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
     auto ca = config.caFiles.find(host);
     if (ca != config.caFiles.end()) o.caFile = ca->second;
     o.allowPrivateNetworks = config.allowPrivateNetworks;
+    o.timeout = std::chrono::seconds(config.timeoutSeconds);
     o.isCancelled = isCancelled;
     return o;
   };

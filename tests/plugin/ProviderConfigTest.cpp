@@ -4,8 +4,11 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "StatusPrinting.h"
 #include "tributary/plugin/Provider.h"
 #include "tributary/plugin/ProviderConfig.h"
+#include "tributary/plugin/RuleValidator.h"
+#include "tributary/plugin/SourceFactory.h"
 
 using namespace tributary;
 using namespace tributary::plugin;
@@ -90,6 +93,59 @@ BOOST_AUTO_TEST_CASE(mirror_and_range_problems_reported) {
   BOOST_TEST(notObject.status().message().find("mirrors must be an object") != std::string::npos);
   BOOST_TEST(notObject.status().message().find("range_parallelism must be a whole number 1..16, got 4") != std::string::npos,
              notObject.status().message());
+}
+
+BOOST_AUTO_TEST_CASE(timeout_seconds_default_and_bounds) {
+  auto defaults = ProviderConfig::parse("{}");
+  BOOST_REQUIRE(defaults.isOk());
+  BOOST_TEST(defaults->timeoutSeconds == 30);
+  for (int seconds : {1, 90, 3600}) {
+    auto c = ProviderConfig::parse("{\"timeout_seconds\":" + std::to_string(seconds) + "}");
+    BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().toString());
+    BOOST_TEST(c->timeoutSeconds == seconds);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(timeout_seconds_problems_reported) {
+  for (const auto& [value, shown] : std::vector<std::pair<std::string, std::string>>{
+           {"0", "0"}, {"3601", "3601"}, {"-5", "-5"}, {"\"30\"", "30"}, {"2.5", "2.5"},
+           {"null", "null"}, {"true", "true"}}) {
+    auto c = ProviderConfig::parse("{\"timeout_seconds\":" + value + "}");
+    BOOST_REQUIRE_MESSAGE(!c.isOk(), value);
+    BOOST_TEST(c.status().code() == StatusCode::kInvalidArgument);
+    BOOST_TEST(c.status().message() == "timeout_seconds must be a whole number 1..3600, got " + shown,
+               c.status().message());
+  }
+  // Reported alongside the other problems, not instead of them.
+  auto c = ProviderConfig::parse(R"({"timeout_second":5,"timeout_seconds":0,"concurrency":true})");
+  BOOST_REQUIRE(!c.isOk());
+  const std::string m = c.status().message();
+  BOOST_TEST(m.find("unknown provider config key `timeout_second`") != std::string::npos, m);
+  BOOST_TEST(m.find("timeout_seconds)") != std::string::npos, m);  // in the list of known keys
+  BOOST_TEST(m.find("timeout_seconds must be a whole number 1..3600, got 0") != std::string::npos, m);
+  BOOST_TEST(m.find("concurrency must be a whole number 1..64, got true") != std::string::npos, m);
+}
+
+BOOST_AUTO_TEST_CASE(timeout_seconds_reaches_the_origin_and_every_mirror_client) {
+  auto rule = RuleValidator::validate(
+      R"({"name":"t","source":{"type":"custom","domain":"origin.example","repository":"up/app"},)"
+      R"("destination":{"repository":"mirror/app"},"acceleration":true})");
+  BOOST_REQUIRE_MESSAGE(rule.isOk(), rule.status().toString());
+  registry::JsonFileCache created("");
+  NullLogger logger;
+  for (int seconds : {30, 7}) {
+    auto config = ProviderConfig::parse(
+        R"({"mirrors":{"origin.example":["m1.example","m2.example:5000"]})" +
+        (seconds == 30 ? std::string() : ",\"timeout_seconds\":" + std::to_string(seconds)) + "}");
+    BOOST_REQUIRE_MESSAGE(config.isOk(), config.status().toString());
+    auto session = SourceFactory::open(*rule, *config, {}, {}, created, logger);
+    BOOST_REQUIRE_MESSAGE(session.isOk(), session.status().toString());
+    const auto want = std::chrono::milliseconds(seconds * 1000);
+    BOOST_TEST(((*session)->client->options().timeout == want));
+    BOOST_REQUIRE((*session)->mirrorClients.size() == 2u);
+    for (const auto& mirror : (*session)->mirrorClients)
+      BOOST_TEST((mirror->options().timeout == want));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(info_is_json_with_source_limits) {

@@ -2,10 +2,13 @@
 // {"concurrency":4,"insecure_registries":["127.0.0.1:5001"],"allow_private_networks":false,
 //  "ca_files":{"host:port":"/path/ca.crt"},"cache_dir":"/path",
 //  "mirrors":{"registry-1.docker.io":["mirror.internal:5000"]},
-//  "range_threshold_bytes":33554432,"range_part_bytes":8388608,"range_parallelism":4}
+//  "range_threshold_bytes":33554432,"range_part_bytes":8388608,"range_parallelism":4,
+//  "timeout_seconds":30}
 // Every key is optional; empty text or {} = defaults. Unknown keys are errors.
 // mirrors and range_* only matter for rules with `acceleration: true`. A mirror host is a
 // registry like any other: list it in insecure_registries / ca_files when it needs that.
+// timeout_seconds bounds each socket operation (connect, send, receive) of every registry
+// client the provider creates, origin and mirrors alike; not a whole request's duration.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,9 @@ struct ProviderConfig {
   bool allowPrivateNetworks = false;            // allow loopback/private/link-local sources
   std::map<std::string, std::string> caFiles;   // host[:port] -> PEM file
   std::string cacheDir;                         // "" = memory-only caches
+
+  static constexpr int kMaxTimeoutSeconds = 3600;
+  int timeoutSeconds = 30;                      // per socket operation, 1..3600
 
   static constexpr uint64_t kMinRangePartBytes = 64u << 10;
   static constexpr uint64_t kMaxRangePartBytes = 256u << 20;

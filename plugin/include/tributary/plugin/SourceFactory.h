@@ -1,6 +1,6 @@
 // Builds what one plan/execute needs to read a rule's source: the registry client (TLS,
-// insecure and private-network settings, CA file, credentials and cancellation from the
-// provider config and task), a reader over it, and the rule type's SourceAdapter.
+// insecure and private-network settings, CA file, socket timeout, credentials and
+// cancellation from the provider config and task), a reader over it, and the rule type's SourceAdapter.
 // With `acceleration` on and mirrors configured for the source host, one client per mirror
 // (its own insecure/CA settings, no credentials: the rule's secret belongs to the origin, and
 // one try per request: the origin is the fallback), and the reader becomes a
