@@ -210,6 +210,23 @@ def transient_5xx(work, px, sk, fx):
     sc.verify(fx)
 
 
+def transient_corrupt_once(work, px, sk, fx):
+    """One corrupted delivery of a blob (same length, one byte flipped): the host writer's
+    digest check rejects it, the blob is fetched again from scratch and the tag syncs."""
+    px.reset()
+    base = fx["big"].layers[0]
+    f = px.add_fault("corrupt", path=blob_path(base.digest), nth=1)
+    sc = Scenario(work, "corrupt-once", [px], sk)
+    res = sc.sync().expect(0)
+    expect_all(res, "synced", fx)
+    fired_once(f)
+    gets = [r for r in px.find(method="GET", path_re=blob_path(base.digest))]
+    assert len(gets) == 2, gets
+    assert gets[-1]["fault"] is None and gets[-1]["bytes"] == base.size, gets
+    print("corrupt once: blob re-fetched whole after the digest mismatch", flush=True)
+    sc.verify(fx)
+
+
 def transient_stall(work, px, sk, fx):
     """Stalls of 3 s (before the headers of a HEAD; after 1 MiB of a blob body) are far below
     the 30 s socket timeout: waited out on the same request, no retry needed."""
@@ -372,6 +389,7 @@ def main():
             transient_429(work, px, sk, fx)
             transient_5xx(work, px, sk, fx)
             transient_stall(work, px, sk, fx)
+            transient_corrupt_once(work, px, sk, fx)
             permanent_fresh(work, px, sk, fx)
             permanent_keeps_previous(prev, px, c, fx, v2)
             assert not px.errors, px.errors
