@@ -8,6 +8,7 @@
 #include <random>
 
 #include "FakeRegistry.h"
+#include "FakeHostServices.h"
 #include "FakeSource.h"
 #include "FakeStorage.h"
 #include "StatusPrinting.h"
@@ -20,31 +21,12 @@ using namespace tributary::plugin;
 using testing::FakeRegistry;
 using testing::FakeSource;
 using testing::FakeStorage;
+using testing::FlagTask;
+using testing::RecordingLogger;
 
 namespace {
 
-class QuietTask final : public TaskContext {
- public:
-  bool isCancelled() const override { return false; }
-  void progress(const ProgressEvent&) override {}
-};
 
-class RecordingLogger final : public Logger {
- public:
-  bool enabled(LogLevel) const override { return true; }
-  void log(LogLevel level, const std::string& message) override {
-    std::lock_guard<std::mutex> lock(mu);
-    lines.push_back({level, message});
-  }
-  int count(LogLevel level, const std::string& needle) {
-    std::lock_guard<std::mutex> lock(mu);
-    int n = 0;
-    for (const auto& [l, m] : lines) n += l == level && m.find(needle) != std::string::npos;
-    return n;
-  }
-  std::mutex mu;
-  std::vector<std::pair<LogLevel, std::string>> lines;
-};
 
 // Passes bytes on, with the first byte of the first write flipped (size unchanged, so only the
 // digest check at commit can tell).
@@ -156,7 +138,7 @@ struct Env {
   FakeStorage storage;
   FakeSource source{reg, "up/app"};
   registry::JsonFileCache choices{""};
-  QuietTask task;
+  FlagTask task;
   RecordingLogger logger;
   SourceEndpoints endpoints{flaky, "src.example", logger};
 
@@ -260,7 +242,7 @@ BOOST_AUTO_TEST_CASE(a_blob_a_mirror_corrupted_once_is_fetched_again_from_the_mi
   SourceEndpoints endpoints(origin, "origin.example", logger);
   endpoints.addMirror("mirror.example", mirror);
   FakeStorage storage;
-  QuietTask task;
+  FlagTask task;
   ProgressReporter progress(task);
   BlobTransfer transfer(endpoints, storage, "up/app", BlobTransferOptions{}, task, progress,
                         logger);
@@ -287,7 +269,7 @@ BOOST_AUTO_TEST_CASE(a_mirror_corrupting_every_time_still_falls_back_to_the_orig
   SourceEndpoints endpoints(origin, "origin.example", logger);
   endpoints.addMirror("mirror.example", mirror);
   FakeStorage storage;
-  QuietTask task;
+  FlagTask task;
   ProgressReporter progress(task);
   BlobTransfer transfer(endpoints, storage, "up/app", BlobTransferOptions{}, task, progress,
                         logger);

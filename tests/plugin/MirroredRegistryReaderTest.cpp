@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "FakeRegistry.h"
+#include "FakeHostServices.h"
 #include "FakeSource.h"
 #include "FakeStorage.h"
 #include "StatusPrinting.h"
@@ -23,31 +24,12 @@ using namespace tributary::plugin;
 using testing::FakeRegistry;
 using testing::FakeSource;
 using testing::FakeStorage;
+using testing::FlagTask;
+using testing::RecordingLogger;
 
 namespace {
 
-class RecordingLogger final : public Logger {
- public:
-  bool enabled(LogLevel) const override { return true; }
-  void log(LogLevel level, const std::string& message) override {
-    std::lock_guard<std::mutex> lock(mu);
-    lines.push_back({level, message});
-  }
-  int count(LogLevel level, const std::string& needle) {
-    std::lock_guard<std::mutex> lock(mu);
-    int n = 0;
-    for (const auto& [l, m] : lines) n += l == level && m.find(needle) != std::string::npos;
-    return n;
-  }
-  std::mutex mu;
-  std::vector<std::pair<LogLevel, std::string>> lines;
-};
 
-class QuietTask final : public TaskContext {
- public:
-  bool isCancelled() const override { return false; }
-  void progress(const ProgressEvent&) override {}
-};
 
 Rule makeRule(bool acceleration, const std::string& policy = "") {
   auto r = RuleValidator::validate(
@@ -67,7 +49,7 @@ struct MirrorEnv {
   FakeStorage storage;
   FakeSource source{origin, "up/app"};
   registry::JsonFileCache choices{""};
-  QuietTask task;
+  FlagTask task;
   RecordingLogger logger;
   SourceEndpoints endpoints{origin, "origin.example", logger};
   MirroredRegistryReader reader{endpoints};

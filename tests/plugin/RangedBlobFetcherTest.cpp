@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "FakeRegistry.h"
+#include "FakeHostServices.h"
 #include "FakeSource.h"
 #include "FakeStorage.h"
 #include "StatusPrinting.h"
@@ -23,6 +24,7 @@ using namespace tributary::plugin;
 using testing::FakeRegistry;
 using testing::FakeSource;
 using testing::FakeStorage;
+using testing::FlagTask;
 
 namespace {
 
@@ -33,12 +35,6 @@ std::string randomBytes(size_t n, unsigned seed) {
   return s;
 }
 
-class FlagTask final : public TaskContext {
- public:
-  bool isCancelled() const override { return cancelled.load(); }
-  void progress(const ProgressEvent&) override {}
-  std::atomic<bool> cancelled{false};
-};
 
 // The writer side: appends in call order and publishes how much it holds, so a part fetch
 // running on another thread can see how far ahead of the writer it is.
