@@ -40,7 +40,7 @@ Result<PlanReport> Planner::plan() {
     e.pushedAtMs = info.pushedAtMs;
     e.timestampSource = info.timestampSource;
     e.action = planAction(r.action);
-    e.reason = r.action == TagAction::kFailed ? "error: " + r.error.toString() : r.reason;
+    e.reason = r.action == TagAction::kFailed ? "error: " + r.reason : r.reason;
     if (r.action == TagAction::kSync) {
       for (const BlobRef& b : r.blobs) {
         if (!counted.insert(b.digest).second) continue;  // an earlier tag brings it

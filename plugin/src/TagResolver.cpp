@@ -35,6 +35,13 @@ std::string TagResolver::choiceKey(const std::string& sourceDigest) const {
 ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
   ResolvedTag out;
   out.info = info;
+  if (!info.error.isOk()) {  // the adapter could not read it: nothing to resolve
+    out.action = TagAction::kFailed;
+    out.error = info.error;
+    out.reason = "could not read the tag at the source: " + info.error.toString();
+    out.sourceDigest = info.digest;
+    return out;
+  }
   Status s = resolveInto(out);
   if (!s.isOk()) {
     out.action = TagAction::kFailed;

@@ -1,6 +1,7 @@
 #include "tributary/plugin/TagSelector.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace tributary::plugin {
 
@@ -14,8 +15,16 @@ std::vector<registry::TagInfo> TagSelector::select(std::vector<registry::TagInfo
   tags.erase(std::remove_if(tags.begin(), tags.end(),
                             [&](const registry::TagInfo& t) { return !pattern_.matches(t.tag); }),
              tags.end());
+  // Tags the adapter could not read have no trustworthy time: they are not candidates, but
+  // they go after the chosen ones (in listing order) so that they are reported, not dropped.
+  auto errored = std::stable_partition(tags.begin(), tags.end(),
+                                       [](const registry::TagInfo& t) { return t.error.isOk(); });
+  std::vector<registry::TagInfo> failed(std::make_move_iterator(errored),
+                                        std::make_move_iterator(tags.end()));
+  tags.erase(errored, tags.end());
   std::sort(tags.begin(), tags.end(), newerFirst);
   if (latestN_ >= 0 && tags.size() > static_cast<size_t>(latestN_)) tags.resize(latestN_);
+  for (registry::TagInfo& t : failed) tags.push_back(std::move(t));
   return tags;
 }
 

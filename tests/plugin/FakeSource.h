@@ -17,6 +17,8 @@ class FakeSource final : public registry::SourceAdapter {
       : reg_(reg), repository_(std::move(repository)) {}
 
   void setTime(const std::string& tag, int64_t ms) { times_[tag] = ms; }
+  /// The tag is listed with this error (as an adapter does when it cannot read one tag).
+  void setError(const std::string& tag, Status error) { errors_[tag] = std::move(error); }
 
   registry::RegistryClient& registry() override { std::abort(); }
   const std::string& repository() const override { return repository_; }
@@ -31,6 +33,11 @@ class FakeSource final : public registry::SourceAdapter {
       auto it = times_.find(t);
       if (it != times_.end()) info.pushedAtMs = it->second;
       info.timestampSource = "test";
+      if (auto e = errors_.find(t); e != errors_.end()) {
+        info.error = e->second;
+        info.pushedAtMs.reset();
+        info.timestampSource.clear();
+      }
       out.push_back(info);
     }
     return out;
@@ -40,6 +47,7 @@ class FakeSource final : public registry::SourceAdapter {
   FakeRegistry& reg_;
   std::string repository_;
   std::map<std::string, int64_t> times_;
+  std::map<std::string, Status> errors_;
 };
 
 }  // namespace tributary::testing

@@ -273,6 +273,35 @@ BOOST_AUTO_TEST_CASE(a_failing_tag_does_not_stop_the_others) {
   BOOST_TEST(env.storage.manifests["mirror/app"].count(bad) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_tag_the_source_cannot_read_is_failed_and_the_others_synced) {
+  Env env;
+  for (int i = 1; i <= 3; ++i) {
+    std::string t = "1." + std::to_string(i);
+    env.reg.tag("up/app", t, env.reg.addSimpleImage("linux", "amd64", "", "", t));
+    env.source.setTime(t, i);
+  }
+  std::string broken = env.reg.addSimpleImage("linux", "amd64", "", "", "broken");
+  env.reg.tag("up/app", "1.9", broken);
+  env.source.setError("1.9", unavailableError("HEAD up/app:1.9: HTTP 500"));
+  // latest_n = 2 picks among the readable tags; the broken one is reported after them.
+  SyncReport r = env.run(makeRule(R"({"tag_regex":"1\\.[0-9]+","latest_n":2})"));
+  BOOST_TEST(r.status() == "partial");
+  BOOST_REQUIRE(r.entries().size() == 3u);
+  BOOST_TEST(r.entries()[0].tag == "1.3");
+  BOOST_TEST(r.entries()[1].tag == "1.2");
+  BOOST_TEST(is(r.entries()[0].action, SyncReport::Action::kSynced));
+  BOOST_TEST(is(r.entries()[1].action, SyncReport::Action::kSynced));
+  const auto& e = r.entries()[2];
+  BOOST_TEST(e.tag == "1.9");
+  BOOST_TEST(is(e.action, SyncReport::Action::kFailed));
+  BOOST_TEST(e.reason == "could not read the tag at the source: UNAVAILABLE: HEAD up/app:1.9: HTTP 500",
+             e.reason);
+  BOOST_TEST(env.storage.tags.count("mirror/app:1.3") == 1u);
+  BOOST_TEST(env.storage.tags.count("mirror/app:1.9") == 0u);
+  BOOST_TEST(env.storage.manifests["mirror/app"].count(broken) == 0u);
+  BOOST_TEST(r.toJson().find("\"status\":\"partial\"") != std::string::npos, r.toJson());
+}
+
 BOOST_AUTO_TEST_CASE(schema1_and_foreign_layers) {
   Env env;
   std::string s1 = env.reg.addManifest(
@@ -380,6 +409,30 @@ BOOST_AUTO_TEST_CASE(plan_counts_bytes_after_dedup_and_writes_nothing) {
                        ",\"blobs_to_fetch\":2,\"blobs_reused\":1}") != std::string::npos, json);
   BOOST_TEST(json.find("\"pushed_at\":\"2024-05-01T10:20:30Z\",\"timestamp_source\":\"test\",\"action\":\"sync\"") !=
              std::string::npos, json);
+}
+
+BOOST_AUTO_TEST_CASE(plan_shows_a_tag_the_source_cannot_read_as_skipped_with_the_error) {
+  Env env;
+  std::string good = env.reg.addSimpleImage("linux", "amd64", "", "", "good");
+  env.reg.tag("up/app", "bad", env.reg.addSimpleImage("linux", "amd64", "", "", "bad"));
+  env.reg.tag("up/app", "good", good);
+  env.source.setTime("good", 5);
+  env.source.setError("bad", unavailableError("config blob: HTTP 500"));
+  const Rule rule = makeRule();
+  Planner planner(rule, env.source, env.reg, env.storage, env.choices, env.task);
+  auto plan = planner.plan();
+  BOOST_REQUIRE_MESSAGE(plan.isOk(), plan.status().toString());
+  const auto& entries = plan->entries();
+  BOOST_REQUIRE(entries.size() == 2u);
+  BOOST_TEST(entries[0].tag == "good");
+  BOOST_TEST(static_cast<int>(entries[0].action) == static_cast<int>(PlanReport::Action::kSync));
+  BOOST_TEST(entries[1].tag == "bad");
+  BOOST_TEST(static_cast<int>(entries[1].action) == static_cast<int>(PlanReport::Action::kSkipped));
+  BOOST_TEST(entries[1].reason ==
+                 "error: could not read the tag at the source: UNAVAILABLE: config blob: HTTP 500",
+             entries[1].reason);
+  BOOST_TEST(entries[1].bytesToFetch == 0u);
+  BOOST_TEST(env.storage.events.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

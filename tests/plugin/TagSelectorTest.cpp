@@ -64,4 +64,21 @@ BOOST_AUTO_TEST_CASE(filters_then_cuts_to_latest_n) {
   BOOST_TEST(!selector.wanted("latest"));
 }
 
+BOOST_AUTO_TEST_CASE(tags_with_an_error_are_not_chosen_but_follow_in_listing_order) {
+  auto p = TagPattern::compile("1\\.[0-9]+");
+  TagSelector selector(*p, 1);
+  registry::TagInfo broken1 = info("1.99", {}), broken2 = info("1.0", {}),
+                    unwanted = info("latest", {});
+  broken1.error = unavailableError("HEAD failed");
+  broken2.error = unavailableError("config failed");
+  unwanted.error = unavailableError("not wanted anyway");
+  auto out = selector.select({broken1, info("1.1", 1), unwanted, info("1.2", 2), broken2});
+  // latest_n = 1 counts only readable tags; the broken ones come after, as listed.
+  std::vector<std::string> expected{"1.2", "1.99", "1.0"};
+  BOOST_TEST(names(out) == expected, boost::test_tools::per_element());
+  BOOST_TEST(out[0].error.isOk());
+  BOOST_TEST(out[1].error.message() == "HEAD failed");
+  BOOST_TEST(out[2].error.message() == "config failed");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -60,8 +60,8 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
   for (std::string& tag : listed)
     if (!wanted || wanted(tag)) tags.push_back(std::move(tag));
 
-  // Phase 1: what each tag points at. A job that fails stops later ones from starting: a
-  // serial walk would have stopped there.
+  // Phase 1: what each tag points at. A tag that fails does not stop the others: one broken
+  // tag at the source must not keep every other tag from syncing.
   std::vector<TagHead> heads(tags.size());
   registry::BoundedParallel::run(tags.size(), concurrency_, [&](size_t i) {
     TagHead& h = heads[i];
@@ -72,33 +72,27 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
         return true;
       }
       h.status = head.status().withContext("HEAD " + repository_ + ":" + tags[i]);
-      return false;
+      return true;
     }
     h.digest = head->digest;
     if (h.digest.empty()) {  // HEAD without Docker-Content-Digest: GET tells us
       auto m = reader_.getManifest(repository_, tags[i]);
       if (!m) {
         h.status = m.status();
-        return false;
+        return true;
       }
       h.digest = m->digest;
       h.manifest = std::move(*m);
     }
     return true;
   });
-  size_t firstFailure = tags.size();
-  for (size_t i = 0; i < tags.size(); ++i)
-    if (!heads[i].status.isOk()) {
-      firstFailure = i;
-      break;
-    }
 
-  // Phase 2: one created-time lookup per distinct digest, for digests a serial walk would have
-  // reached (their first tag comes before the first failure), in first-use order.
+  // Phase 2: one created-time lookup per distinct digest of the tags phase 1 resolved, in
+  // first-use order.
   std::vector<CreatedLookup> lookups;
   std::map<std::string, size_t> lookupOf;  // digest -> index into lookups
-  for (size_t i = 0; i < firstFailure; ++i) {
-    if (heads[i].gone) continue;
+  for (size_t i = 0; i < tags.size(); ++i) {
+    if (heads[i].gone || !heads[i].status.isOk()) continue;
     if (lookupOf.emplace(heads[i].digest, lookups.size()).second) {
       lookups.emplace_back();
       lookups.back().firstTag = i;
@@ -117,38 +111,51 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
       auto m = reader_.getManifest(repository_, h.digest);
       if (!m) {
         l.status = m.status();
-        return false;
+        return true;
       }
       h.manifest = std::move(*m);
     }
     auto created = resolver.createdMs(repository_, *h.manifest);
     if (!created) {
       l.status = created.status();
-      return false;
+      return true;
     }
     l.createdMs = *created;
     cache_.put(h.digest, l.createdMs ? std::to_string(*l.createdMs) : kNoTime);
     return true;
   });
 
-  // In tag order, as a serial walk: the first error met is the one returned; the first tag of
-  // a digest looked up now says "config.created", later tags of it read the cache.
+  // In tag order. A tag whose digest or time could not be read is listed with its error (every
+  // tag of a failed digest carries it), so selection can report it and go on with the others.
+  // Only when every wanted tag failed is the listing itself an error (the first one in tag
+  // order): then the source is most likely unreachable and the run should fail as a whole.
   std::vector<registry::TagInfo> out;
+  Status firstError;
+  bool anyOk = false;
   for (size_t i = 0; i < tags.size(); ++i) {
     const TagHead& h = heads[i];
-    if (!h.status.isOk()) return h.status;
     if (h.gone) continue;
-    const CreatedLookup& l = lookups[lookupOf.at(h.digest)];
-    if (l.firstTag == i && !l.status.isOk()) return l.status;
     registry::TagInfo info;
     info.tag = tags[i];
     info.digest = h.digest;
-    info.pushedAtMs = l.createdMs;
-    info.timestampSource =
-        !l.fromCache && l.firstTag == i ? kTimestampSource : kCachedTimestampSource;
+    if (!h.status.isOk()) {
+      info.error = h.status;
+    } else {
+      const CreatedLookup& l = lookups[lookupOf.at(h.digest)];
+      if (!l.status.isOk()) {
+        info.error = l.status;
+      } else {
+        info.pushedAtMs = l.createdMs;
+        info.timestampSource =
+            !l.fromCache && l.firstTag == i ? kTimestampSource : kCachedTimestampSource;
+      }
+    }
+    if (info.error.isOk()) anyOk = true;
+    else if (firstError.isOk()) firstError = info.error;
     out.push_back(std::move(info));
   }
   (void)cache_.flush();  // best effort: a cache that cannot be written just stays cold
+  if (!anyOk && !firstError.isOk()) return firstError;
   return out;
 }
 

@@ -1,5 +1,6 @@
 // The selection step shared by plan and execute: list the source's tags (the adapter only pays
-// per-tag costs for tags the regex wants), then order and cut to latest_n.
+// per-tag costs for tags the regex wants), then order and cut to latest_n. Tags the adapter
+// could not read (TagInfo::error) follow the chosen ones, to be reported as failed.
 #pragma once
 
 #include <vector>

@@ -17,7 +17,8 @@ class TagSelector {
   bool wanted(const std::string& tag) const { return pattern_.matches(tag); }
 
   /// Filters by the pattern (again, so an adapter that ignores `wanted` is still correct),
-  /// orders and truncates.
+  /// orders and truncates. Tags carrying an error (TagInfo::error) are never chosen; they
+  /// follow the chosen tags, in their listing order, so that callers report them as failed.
   std::vector<registry::TagInfo> select(std::vector<registry::TagInfo> tags) const;
 
   /// The ordering alone: true when `a` comes before `b`.

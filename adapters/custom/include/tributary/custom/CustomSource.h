@@ -2,8 +2,10 @@
 // tags/list; "pushed" time is the image config's `created` (newest child for an index),
 // cached by manifest digest so a tag whose digest did not change costs one HEAD and no GET.
 // The per-tag HEADs, then the lookups of uncached digests (one per distinct digest), run on up
-// to `concurrency` threads; the result (order, times, timestamp sources, which error is
-// returned) is the same as a serial walk over the tags would give.
+// to `concurrency` threads; the result (order, times, timestamp sources) is the same as a
+// serial walk over the tags would give. A tag whose HEAD (other than 404, which drops it) or
+// time lookup fails is listed with TagInfo::error set; the listing fails only when tags/list
+// fails or every wanted tag failed (then with the first error in tag order).
 //
 // Thread rules: listTags from one thread at a time (it starts and joins its own workers); the
 // reader and cache it shares must allow concurrent calls.

@@ -25,6 +25,10 @@ struct TagInfo {
   std::string timestampSource;
   /// The manifest digest the tag points at, when the listing already told us; else "".
   std::string digest;
+  /// Why this tag's digest or time could not be determined (not OK only for such tags; then
+  /// pushedAtMs is empty). Lets an adapter list the other tags when one tag is broken at the
+  /// source; selection reports such a tag as failed instead of choosing it.
+  Status error;
 };
 
 class SourceAdapter {
