@@ -12,24 +12,9 @@
 #include "tributary/storage/StorageTable.h"
 
 namespace tributary::sidecar {
-namespace {
 
-// Host-owned strings are malloc'd like the storage table's, so one free_str
-// (storage::freeHostString) releases both.
-void setHostOwned(rp_host_owned_str* out, const std::string& text) {
-  if (out == nullptr) return;
-  auto* buffer = static_cast<char*>(std::malloc(text.size() + 1));
-  if (buffer == nullptr) {
-    *out = rp_host_owned_str{nullptr, 0};
-    return;
-  }
-  std::memcpy(buffer, text.data(), text.size());
-  buffer[text.size()] = '\0';
-  *out = rp_host_owned_str{buffer, text.size()};
-}
-
-
-}  // namespace
+// Host-owned strings come from storage::setHostString, so the one free_str
+// (storage::freeHostString) releases the storage table's and ours alike.
 
 HostServices::HostServices(std::map<std::string, Credential, std::less<>> credentials,
                            const rp_storage_v1* storage, rp_log_level threshold,
@@ -53,14 +38,14 @@ HostServices::HostServices(std::map<std::string, Credential, std::less<>> creden
       auto secret = static_cast<HostServices*>(self)->secretJson(
           std::string_view(name.ptr == nullptr ? "" : name.ptr, name.len));
       if (!secret.isOk()) {
-        setHostOwned(outError, secret.status().message());
+        storage::setHostString(outError, secret.status().message());
         return rp::toRpStatus(secret.status());
       }
       if (outValue == nullptr) return RP_ERR_INVALID_ARGUMENT;
-      setHostOwned(outValue, secret.value());
+      storage::setHostString(outValue, secret.value());
       return outValue->ptr != nullptr ? RP_OK : RP_ERR_INTERNAL;
     } catch (...) {  // nothing may unwind into the provider
-      setHostOwned(outError, "internal error looking up a secret");
+      storage::setHostString(outError, "internal error looking up a secret");
       return RP_ERR_INTERNAL;
     }
   };

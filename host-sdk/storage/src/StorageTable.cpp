@@ -16,15 +16,8 @@ namespace {
 // memory (the status code still says what happened).
 void setError(rp_host_owned_str* out, const Status& status) {
   if (out == nullptr) return;
-  out->ptr = nullptr;
-  out->len = 0;
-  if (status.isOk()) return;
-  const std::string text = status.toString();
-  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
-  if (copy == nullptr) return;
-  std::memcpy(copy, text.data(), text.size() + 1);
-  out->ptr = copy;
-  out->len = text.size();
+  *out = rp_host_owned_str{nullptr, 0};
+  if (!status.isOk()) setHostString(out, status.toString());
 }
 
 rp_status finish(rp_host_owned_str* out_error, const Status& status) {
@@ -213,6 +206,16 @@ rp_storage_v1 makeStorageTable(DistributionStorage& storage) {
   table.tag_get = &tagGet;
   table.tag_set = &tagSet;
   return table;
+}
+
+void setHostString(rp_host_owned_str* out, std::string_view text) {
+  if (out == nullptr) return;
+  *out = rp_host_owned_str{nullptr, 0};
+  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+  if (copy == nullptr) return;
+  std::memcpy(copy, text.data(), text.size());
+  copy[text.size()] = '\0';
+  *out = rp_host_owned_str{copy, text.size()};
 }
 
 void freeHostString(void* /*user_data*/, rp_host_owned_str* str) {
