@@ -447,19 +447,22 @@ function progressOf(task) {
 function renderTask(task, ruleName) {
   const p = progressOf(task);
   $('task-panel').hidden = false;
-  $('task-title').textContent = `Task ${task.id} · ${ruleName || task.rule_name || ''}`;
+  $('task-title').textContent = `Task ${task.id} · ${ruleName || (task.rule && task.rule.name) || ''}`;
   const status = $('task-status');
   status.className = `status-${task.status}`;
   status.textContent = `Status: ${task.status}`;
   const done = p.bytes_done ?? 0;
-  const planned = p.bytes_planned ?? 0;
+  const planned = p.bytes_total ?? p.bytes_planned ?? 0;
   const bar = $('task-progress');
   bar.max = planned > 0 ? planned : 1;
   bar.value = planned > 0 ? Math.min(done, planned) : (task.status === 'running' ? 0 : 1);
   const parts = [];
   if (planned > 0 || done > 0) parts.push(`${bytes(done)} of ${bytes(planned)}`);
-  if (p.blobs_planned !== undefined) parts.push(`blobs ${p.blobs_done ?? 0}/${p.blobs_planned}`);
-  if (p.tags_planned !== undefined) parts.push(`tags ${p.tags_done ?? 0}/${p.tags_planned}`);
+  const blobsTotal = p.blobs_total ?? p.blobs_planned;
+  if (blobsTotal !== undefined) parts.push(`blobs ${p.blobs_done ?? 0}/${blobsTotal}`);
+  const tagsTotal = p.tags_total ?? p.tags_planned;
+  if (tagsTotal !== undefined) parts.push(`tags ${p.tags_done ?? 0}/${tagsTotal}`);
+  else if (p.tags_done !== undefined) parts.push(`tags done ${p.tags_done}`);
   $('task-counters').textContent = parts.join(' · ');
 
   const report = task.report;
