@@ -1,0 +1,63 @@
+// Executes a rule into host storage.
+//
+// Steps: select tags -> resolve each (HEAD; unchanged/kept need no GET; `concurrency` tags at
+// a time, results in tag order) -> one BlobTransfer
+// over the unique blobs of every tag to sync (fetched once per run, `concurrency` workers) ->
+// per tag, as soon as its blobs are in: _layers links, child manifests, the tagged manifest,
+// then tag_set last (DESIGN §5 publish order), so a reader never sees a tag whose content is
+// missing. A tag's failure never stops the others; cancellation stops everything with
+// kCancelled (tags already published stay published).
+//
+// Thread rules: one SyncEngine per execute call.
+#pragma once
+
+#include "tributary/registry/JsonFileCache.h"
+#include "tributary/registry/RegistryReader.h"
+#include "tributary/plugin/transfer/BlobTransfer.h"
+#include "tributary/plugin/host/Logger.h"
+#include "tributary/plugin/config/Rule.h"
+#include "tributary/plugin/source/SourceEndpoints.h"
+#include "tributary/plugin/host/Storage.h"
+#include "tributary/plugin/report/SyncReport.h"
+#include "tributary/plugin/host/TaskContext.h"
+#include "tributary/registry/SourceAdapter.h"
+
+namespace tributary::plugin {
+
+class SyncEngine {
+ public:
+  /// Blobs come from `reader` alone, `concurrency` at a time, never ranged.
+  SyncEngine(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
+             Storage& storage, registry::JsonFileCache& choiceCache, TaskContext& task,
+             Logger& logger, int concurrency)
+      : rule_(rule), source_(source), reader_(reader), storage_(storage),
+        choiceCache_(choiceCache), task_(task), logger_(logger) {
+    transfer_.concurrency = concurrency;
+  }
+
+  /// With acceleration: manifests and configs through `reader` (normally a
+  /// MirroredRegistryReader over `endpoints`), blobs from `endpoints` (mirrors, then origin)
+  /// with `transfer` options (ranged fetches when transfer.ranged).
+  SyncEngine(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
+             SourceEndpoints& endpoints, Storage& storage, registry::JsonFileCache& choiceCache,
+             TaskContext& task, Logger& logger, BlobTransferOptions transfer)
+      : rule_(rule), source_(source), reader_(reader), endpoints_(&endpoints), storage_(storage),
+        choiceCache_(choiceCache), task_(task), logger_(logger), transfer_(transfer) {}
+
+  /// The report when the run reached the end (tags may have failed: see its status); an
+  /// error when it could not run (listing failed) or was cancelled.
+  Result<SyncReport> execute();
+
+ private:
+  const Rule rule_;  // a copy: callers may pass a temporary
+  registry::SourceAdapter& source_;
+  registry::RegistryReader& reader_;
+  SourceEndpoints* endpoints_ = nullptr;  // null: blobs from reader_ only
+  Storage& storage_;
+  registry::JsonFileCache& choiceCache_;
+  TaskContext& task_;
+  Logger& logger_;
+  BlobTransferOptions transfer_;
+};
+
+}  // namespace tributary::plugin

@@ -1,0 +1,52 @@
+#include "tributary/plugin/report/PlanReport.h"
+
+#include "tributary/registry/Rfc3339.h"
+#include "tributary/JsonWriter.h"
+
+namespace tributary::plugin {
+
+void PlanReport::setTotals(uint64_t bytesToFetch, uint64_t blobsToFetch, uint64_t blobsReused) {
+  bytesToFetch_ = bytesToFetch;
+  blobsToFetch_ = blobsToFetch;
+  blobsReused_ = blobsReused;
+}
+
+const char* PlanReport::actionName(Action a) {
+  switch (a) {
+    case Action::kSync: return "sync";
+    case Action::kUnchanged: return "unchanged";
+    case Action::kKept: return "kept";
+    case Action::kSkipped: return "skipped";
+  }
+  return "skipped";
+}
+
+std::string PlanReport::toJson() const {
+  JsonWriter w;
+  w.beginObject();
+  w.key("rule").value(rule_);
+  w.key("tags").beginArray();
+  for (const Entry& e : entries_) {
+    w.beginObject();
+    w.key("tag").value(e.tag);
+    w.key("digest");
+    if (e.digest.empty()) w.null(); else w.value(e.digest);
+    w.key("pushed_at");
+    if (e.pushedAtMs) w.value(registry::Rfc3339::formatMs(*e.pushedAtMs)); else w.null();
+    w.key("timestamp_source").value(e.timestampSource);
+    w.key("action").value(actionName(e.action));
+    w.key("reason").value(e.reason);
+    w.key("bytes_to_fetch").value(e.bytesToFetch);
+    w.endObject();
+  }
+  w.endArray();
+  w.key("totals").beginObject();
+  w.key("bytes_to_fetch").value(bytesToFetch_);
+  w.key("blobs_to_fetch").value(blobsToFetch_);
+  w.key("blobs_reused").value(blobsReused_);
+  w.endObject();
+  w.endObject();
+  return w.str();
+}
+
+}  // namespace tributary::plugin
