@@ -20,7 +20,6 @@ class FakeSource final : public registry::SourceAdapter {
   /// The tag is listed with this error (as an adapter does when it cannot read one tag).
   void setError(const std::string& tag, Status error) { errors_[tag] = std::move(error); }
 
-  registry::RegistryClient& registry() override { std::abort(); }
   const std::string& repository() const override { return repository_; }
   Result<std::vector<registry::TagInfo>> listTags(
       const std::function<bool(const std::string&)>& wanted) override {

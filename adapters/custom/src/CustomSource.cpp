@@ -39,19 +39,12 @@ struct CreatedLookup {
 
 }  // namespace
 
-CustomSource::CustomSource(registry::RegistryClient* client, registry::RegistryReader& reader,
-                           std::string repository, registry::JsonFileCache& createdCache,
-                           int concurrency)
-    : client_(client),
-      reader_(reader),
+CustomSource::CustomSource(registry::RegistryReader& reader, std::string repository,
+                           registry::JsonFileCache& createdCache, int concurrency)
+    : reader_(reader),
       repository_(std::move(repository)),
       cache_(createdCache),
       concurrency_(concurrency) {}
-
-registry::RegistryClient& CustomSource::registry() {
-  if (client_ == nullptr) std::abort();  // only tests construct without a client
-  return *client_;
-}
 
 Result<std::vector<registry::TagInfo>> CustomSource::listTags(
     const std::function<bool(const std::string&)>& wanted) {

@@ -2,6 +2,7 @@
 // rp_provider_negotiate, adapts the host's tables (storage, log, secrets, task) to the
 // engine's C++ interfaces, maps Status <-> rp_status, copies every incoming struct by its
 // struct_size, and never lets an exception cross into the host.
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -16,6 +17,39 @@
 
 namespace tributary::plugin {
 namespace {
+
+// Internal enums -> ABI values, spelled out: the ABI's numbers are fixed forever, ours are not.
+constexpr rp_log_level toRpLogLevel(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return RP_LOG_DEBUG;
+    case LogLevel::kInfo: return RP_LOG_INFO;
+    case LogLevel::kWarn: return RP_LOG_WARN;
+    case LogLevel::kError: return RP_LOG_ERROR;
+  }
+  return RP_LOG_ERROR;
+}
+static_assert(toRpLogLevel(LogLevel::kDebug) == RP_LOG_DEBUG &&
+                  toRpLogLevel(LogLevel::kInfo) == RP_LOG_INFO &&
+                  toRpLogLevel(LogLevel::kWarn) == RP_LOG_WARN &&
+                  toRpLogLevel(LogLevel::kError) == RP_LOG_ERROR,
+              "LogLevel -> rp_log_level");
+
+constexpr rp_progress_kind toRpProgressKind(ProgressEvent::Kind kind) {
+  switch (kind) {
+    case ProgressEvent::Kind::kPlanned: return RP_PROGRESS_PLANNED;
+    case ProgressEvent::Kind::kBlobDone: return RP_PROGRESS_BLOB_DONE;
+    case ProgressEvent::Kind::kBytes: return RP_PROGRESS_BYTES;
+    case ProgressEvent::Kind::kTagDone: return RP_PROGRESS_TAG_DONE;
+    case ProgressEvent::Kind::kMessage: return RP_PROGRESS_MESSAGE;
+  }
+  return RP_PROGRESS_MESSAGE;
+}
+static_assert(toRpProgressKind(ProgressEvent::Kind::kPlanned) == RP_PROGRESS_PLANNED &&
+                  toRpProgressKind(ProgressEvent::Kind::kBlobDone) == RP_PROGRESS_BLOB_DONE &&
+                  toRpProgressKind(ProgressEvent::Kind::kBytes) == RP_PROGRESS_BYTES &&
+                  toRpProgressKind(ProgressEvent::Kind::kTagDone) == RP_PROGRESS_TAG_DONE &&
+                  toRpProgressKind(ProgressEvent::Kind::kMessage) == RP_PROGRESS_MESSAGE,
+              "ProgressEvent::Kind -> rp_progress_kind");
 
 
 rp_str toStr(const std::string& s) { return rp_str{s.data(), s.size()}; }
@@ -74,8 +108,8 @@ class HostCalls {
       host_.free_str(host_.user_data, &err);
     }
     if (s == RP_OK) return Status();
-    if (message.empty()) message = rp_status_str(s);
-    return rp::statusFromRp(s, what + ": " + message);
+    if (message.empty()) message = "the host gave no reason";
+    return rp::statusFromRp(s, what.empty() ? message : what + ": " + message);
   }
   const rp_host_v1& host() const { return host_; }
 
@@ -95,12 +129,12 @@ class HostBlobWriter final : public Storage::BlobWriter {
     rp_host_owned_str err{nullptr, 0};
     rp_bytes bytes{reinterpret_cast<const uint8_t*>(data), len};
     return calls_.status(s_.blob_writer_write(s_.user_data, w_, bytes, &err), err,
-                         "writing blob " + digest_);
+                         "");  // the caller names the blob
   }
   Status reset() override {
     rp_host_owned_str err{nullptr, 0};
     return calls_.status(s_.blob_writer_reset(s_.user_data, w_, &err), err,
-                         "resetting blob " + digest_);
+                         "");
   }
   uint64_t offset() const override { return s_.blob_writer_offset(s_.user_data, w_); }
   Status commit() override {
@@ -108,7 +142,7 @@ class HostBlobWriter final : public Storage::BlobWriter {
     rp_blob_writer_host_ptr* w = w_;
     w_ = nullptr;  // commit releases the writer whatever the result
     return calls_.status(s_.blob_writer_commit(s_.user_data, w, &err), err,
-                         "committing blob " + digest_);
+                         "");
   }
 
  private:
@@ -126,7 +160,7 @@ class HostStorage final : public Storage {
     rp_host_owned_str err{nullptr, 0};
     uint64_t size = 0;
     Status st = calls_.status(s_.blob_stat(s_.user_data, toStr(digest), &size, &err), err,
-                              "stat blob " + digest);
+                              "checking blob " + digest + " in storage");
     if (!st.isOk()) return st;
     return size;
   }
@@ -136,7 +170,7 @@ class HostStorage final : public Storage {
     rp_blob_writer_host_ptr* w = nullptr;
     Status st = calls_.status(
         s_.blob_writer_open(s_.user_data, toStr(digest), expectedSize, &w, &err), err,
-        "opening blob writer for " + digest);
+        "opening a storage writer for blob " + digest);
     if (!st.isOk()) return st;
     if (w == nullptr) return internalError("host returned no blob writer for " + digest);
     return std::unique_ptr<BlobWriter>(new HostBlobWriter(s_, calls_, w, digest));
@@ -144,7 +178,7 @@ class HostStorage final : public Storage {
   Status linkBlob(const std::string& repository, const std::string& digest) override {
     rp_host_owned_str err{nullptr, 0};
     return calls_.status(s_.link_blob(s_.user_data, toStr(repository), toStr(digest), &err), err,
-                         "link blob " + digest + " into " + repository);
+                         "linking blob " + digest + " into " + repository);
   }
   Status putManifest(const std::string& repository, const std::string& digest,
                      const std::string& bytes) override {
@@ -152,13 +186,13 @@ class HostStorage final : public Storage {
     rp_bytes content{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
     return calls_.status(
         s_.put_manifest(s_.user_data, toStr(repository), toStr(digest), content, &err), err,
-        "put manifest " + digest + " into " + repository);
+        "storing manifest " + digest + " in " + repository);
   }
   Status manifestExists(const std::string& repository, const std::string& digest) override {
     rp_host_owned_str err{nullptr, 0};
     return calls_.status(
         s_.manifest_exists(s_.user_data, toStr(repository), toStr(digest), &err), err,
-        "manifest " + digest + " in " + repository);
+        "checking manifest " + digest + " in " + repository);
   }
   Result<std::optional<std::string>> tagGet(const std::string& repository,
                                             const std::string& tag) override {
@@ -169,7 +203,7 @@ class HostStorage final : public Storage {
       (void)calls_.status(s, err, "");  // frees the message
       return std::optional<std::string>();
     }
-    Status st = calls_.status(s, err, "read tag " + repository + ":" + tag);
+    Status st = calls_.status(s, err, "reading tag " + repository + ":" + tag);
     if (!st.isOk()) return st;
     digest[RP_DIGEST_BUF_SIZE - 1] = '\0';
     return std::optional<std::string>(std::string(digest));
@@ -179,7 +213,7 @@ class HostStorage final : public Storage {
     rp_host_owned_str err{nullptr, 0};
     return calls_.status(
         s_.tag_set(s_.user_data, toStr(repository), toStr(tag), toStr(digest), &err), err,
-        "set tag " + repository + ":" + tag);
+        "setting tag " + repository + ":" + tag);
   }
 
  private:
@@ -193,10 +227,10 @@ class HostLogger final : public Logger {
   bool enabled(LogLevel level) const override {
     if (h_.log == nullptr) return false;
     if (!RP_STRUCT_HAS(rp_host_v1, &h_, log_enabled) || h_.log_enabled == nullptr) return true;
-    return h_.log_enabled(h_.user_data, static_cast<rp_log_level>(level)) != 0;
+    return h_.log_enabled(h_.user_data, toRpLogLevel(level)) != 0;
   }
   void log(LogLevel level, const std::string& message) override {
-    if (h_.log != nullptr) h_.log(h_.user_data, static_cast<rp_log_level>(level), toStr(message));
+    if (h_.log != nullptr) h_.log(h_.user_data, toRpLogLevel(level), toStr(message));
   }
 
  private:
@@ -212,7 +246,7 @@ class HostSecrets final : public SecretStore {
     rp_host_owned_str value{nullptr, 0};
     rp_host_owned_str err{nullptr, 0};
     rp_status s = h_.secret_get(h_.user_data, toStr(name), &value, &err);
-    Status st = calls_.status(s, err, "secret lookup");
+    Status st = calls_.status(s, err, "looking up secret `" + name + "`");
     std::string text;
     if (value.ptr != nullptr) {
       text.assign(value.ptr, value.len);
@@ -239,7 +273,7 @@ class HostTask final : public TaskContext {
     rp_progress_event_v1 ev;
     std::memset(&ev, 0, sizeof ev);
     ev.struct_size = sizeof ev;
-    ev.kind = static_cast<int32_t>(e.kind);
+    ev.kind = toRpProgressKind(e.kind);
     ev.bytes_done = e.bytesDone;
     ev.bytes_total = e.bytesTotal;
     ev.blobs_done = e.blobsDone;
@@ -338,29 +372,33 @@ rp_status abiValidateRule(rp_provider_ptr* provider, rp_str ruleJson,
   });
 }
 
-rp_status abiPlan(rp_provider_ptr* provider, rp_str ruleJson, const rp_task_v1* task,
-                  rp_provider_owned_str* outPlan, rp_provider_owned_str* outError) {
-  clearOut(outPlan);
-  if (provider == nullptr) return RP_ERR_INVALID_ARGUMENT;
-  return guarded(outError, [&]() -> Status {
-    HostTask hostTask(task);
-    TRIB_ASSIGN_OR_RETURN(std::string plan, provider->provider->plan(fromStr(ruleJson), hostTask));
-    setOut(outPlan, plan);
-    return Status();
-  });
-}
-
-rp_status abiExecute(rp_provider_ptr* provider, rp_str ruleJson, const rp_task_v1* task,
-                     rp_provider_owned_str* outReport, rp_provider_owned_str* outError) {
+// plan and execute: the report goes out whenever there is one, also with an error status
+// (then its status is failed and its error names the status), so the host can show why.
+rp_status abiRun(rp_provider_ptr* provider, rp_str ruleJson, const rp_task_v1* task,
+                 bool dryRun, rp_provider_owned_str* outReport, rp_provider_owned_str* outError) {
   clearOut(outReport);
   if (provider == nullptr) return RP_ERR_INVALID_ARGUMENT;
   return guarded(outError, [&]() -> Status {
     HostTask hostTask(task);
-    TRIB_ASSIGN_OR_RETURN(std::string report,
-                          provider->provider->execute(fromStr(ruleJson), hostTask));
-    setOut(outReport, report);
-    return Status();
+    Provider::Run run = dryRun ? provider->provider->plan(fromStr(ruleJson), hostTask)
+                               : provider->provider->execute(fromStr(ruleJson), hostTask);
+    if (run.report) {
+      if (!run.status.isOk())
+        run.report->setError(rp_status_str(rp::toRpStatus(run.status)), run.status.message());
+      setOut(outReport, run.report->toJson());
+    }
+    return run.status;
   });
+}
+
+rp_status abiPlan(rp_provider_ptr* provider, rp_str ruleJson, const rp_task_v1* task,
+                  rp_provider_owned_str* outPlan, rp_provider_owned_str* outError) {
+  return abiRun(provider, ruleJson, task, /*dryRun=*/true, outPlan, outError);
+}
+
+rp_status abiExecute(rp_provider_ptr* provider, rp_str ruleJson, const rp_task_v1* task,
+                     rp_provider_owned_str* outReport, rp_provider_owned_str* outError) {
+  return abiRun(provider, ruleJson, task, /*dryRun=*/false, outReport, outError);
 }
 
 void abiFreeStr(rp_provider_owned_str* str) {
@@ -377,7 +415,13 @@ extern "C" RP_EXPORT rp_status rp_provider_negotiate(uint32_t host_min, uint32_t
                                                      const rp_host_v1* host, rp_provider_v1* out) {
   using namespace tributary::plugin;
   if (out == nullptr) return RP_ERR_INVALID_ARGUMENT;
-  if (host_min > RP_ABI_VERSION_1 || host_max < RP_ABI_VERSION_1) return RP_ERR_INCOMPATIBLE;
+  if (host_min > RP_ABI_VERSION_1 || host_max < RP_ABI_VERSION_1) {
+    // The header's promise: the highest version we speak, so the host can say who is behind.
+    // abi_version sits right after struct_size; write it only when the host's table has room.
+    if (out->struct_size >= offsetof(rp_provider_v1, abi_version) + sizeof(out->abi_version))
+      out->abi_version = RP_ABI_VERSION_1;
+    return RP_ERR_INCOMPATIBLE;
+  }
   // The host's table must at least reach storage (checked again, fully, in create).
   rp_host_v1 h;
   if (host != nullptr && (!copyStruct(host, h) || !hostUsable(h))) return RP_ERR_INCOMPATIBLE;

@@ -6,61 +6,68 @@
 #include "tributary/plugin/selection/TagResolver.h"
 
 namespace tributary::plugin {
-namespace {
 
-PlanReport::Action planAction(TagAction a) {
-  switch (a) {
-    case TagAction::kSync: return PlanReport::Action::kSync;
-    case TagAction::kUnchanged: return PlanReport::Action::kUnchanged;
-    case TagAction::kKept: return PlanReport::Action::kKept;
-    case TagAction::kSkipped:
-    case TagAction::kFailed: return PlanReport::Action::kSkipped;
+Result<Plan> Planner::plan() {
+  Plan plan;
+  plan.rule = rule_.name;
+  plan.source = sourceInfo_.value_or(
+      RunReport::Source{rule_.source.type, rule_.source.domain, source_.repository()});
+  plan.destinationRepository = rule_.destination.repository;
+  plan.timestampKind = source_.timestampKind();
+
+  TRIB_ASSIGN_OR_RETURN(TagListing::Selection selection, TagListing::select(rule_, source_));
+  if (task_.isCancelled()) return cancelledError("task cancelled");
+
+  TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
+  resolver.setFetchGate(
+      [this](const registry::TagInfo& info) { return source_.deferFetch(info); });
+  TRIB_ASSIGN_OR_RETURN(plan.tags, resolver.resolveAll(selection.chosen, concurrency_, task_));
+  Status saved = choiceCache_.flush();
+  if (!saved.isOk())  // the next run re-reads the index instead: slower, not wrong
+    plan.notes.push_back("saving the platform-choice cache: " + saved.message());
+
+  plan.beyondLatestN = std::move(selection.beyondLatestN);
+  if (listExcluded_) {
+    std::vector<std::string>& excluded = selection.excludedByRegex;
+    if (excluded.size() > kMaxExcludedRows) {
+      plan.excludedNotListed = excluded.size() - kMaxExcludedRows;
+      excluded.resize(kMaxExcludedRows);
+    }
+    plan.excludedByRegex = std::move(excluded);
   }
-  return PlanReport::Action::kSkipped;
+
+  for (size_t i = 0; i < plan.tags.size(); ++i) {
+    if (plan.tags[i].action != TagAction::kSynced) continue;
+    for (const BlobRef& b : plan.tags[i].blobs)
+      if (plan.firstTag.emplace(b.digest, i).second) plan.blobs.push_back(b);
+  }
+  for (std::string& note : source_.notes()) plan.notes.push_back(std::move(note));
+  plan.budget = source_.budget();
+  return plan;
 }
 
-}  // namespace
-
-Result<PlanReport> Planner::plan() {
-  TRIB_ASSIGN_OR_RETURN(std::vector<registry::TagInfo> tags,
-                        TagListing::selected(rule_, source_));
-  if (task_.isCancelled()) return cancelledError("task cancelled");
-  TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
-  TRIB_ASSIGN_OR_RETURN(std::vector<ResolvedTag> resolved,
-                        resolver.resolveAll(tags, concurrency_, task_));
-  PlanReport report(rule_.name);
-  std::set<std::string> counted;
-  uint64_t bytesToFetch = 0, blobsToFetch = 0, blobsReused = 0;
-  for (size_t t = 0; t < tags.size(); ++t) {
-    const registry::TagInfo& info = tags[t];
-    const ResolvedTag& r = resolved[t];
-    PlanReport::Entry e;
-    e.tag = info.tag;
-    e.digest = r.targetDigest.empty() ? r.sourceDigest : r.targetDigest;
-    e.pushedAtMs = info.pushedAtMs;
-    e.timestampSource = info.timestampSource;
-    e.action = planAction(r.action);
-    e.reason = r.action == TagAction::kFailed ? "error: " + r.reason : r.reason;
-    if (r.action == TagAction::kSync) {
-      for (const BlobRef& b : r.blobs) {
-        if (!counted.insert(b.digest).second) continue;  // an earlier tag brings it
-        auto stat = storage_.blobStat(b.digest);
-        if (stat.isOk()) {
-          ++blobsReused;
-        } else if (stat.status().code() == StatusCode::kNotFound) {
-          ++blobsToFetch;
-          bytesToFetch += b.size;
-          e.bytesToFetch += b.size;
-        } else {
-          return stat.status().withContext("stat blob " + b.digest);
-        }
-      }
-    }
-    report.add(std::move(e));
-  }
-  report.setTotals(bytesToFetch, blobsToFetch, blobsReused);
-  (void)choiceCache_.flush();
+Result<RunReport> Planner::dryRun() {
+  TRIB_ASSIGN_OR_RETURN(Plan p, plan());
+  RunReport report = p.startReport(/*dryRun=*/true);
+  TRIB_RETURN_IF_ERROR(estimateFetches(p, report));
   return report;
+}
+
+Status Planner::estimateFetches(const Plan& plan, RunReport& report) {
+  RunReport::Totals& totals = report.totals();
+  for (const BlobRef& b : plan.blobs) {
+    auto stat = storage_.blobStat(b.digest);
+    if (stat.isOk()) {
+      ++totals.blobsReused;
+    } else if (stat.status().code() == StatusCode::kNotFound) {
+      ++totals.blobs;
+      totals.bytes += b.size;
+      report.rows()[plan.firstTag.at(b.digest)].bytes += b.size;
+    } else {
+      return stat.status().withContext("checking blob " + b.digest + " in storage");
+    }
+  }
+  return Status();
 }
 
 }  // namespace tributary::plugin

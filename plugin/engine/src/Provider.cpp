@@ -8,6 +8,7 @@
 #include "tributary/plugin/config/RuleValidator.h"
 #include "tributary/plugin/source/SourceFactory.h"
 #include "tributary/plugin/config/SourceType.h"
+#include "tributary/plugin/engine/Plan.h"
 #include "tributary/plugin/engine/SyncEngine.h"
 
 namespace tributary::plugin {
@@ -91,28 +92,61 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
   return c;
 }
 
-Result<std::string> Provider::plan(const std::string& ruleJson, TaskContext& task) {
-  TRIB_ASSIGN_OR_RETURN(Rule rule, RuleValidator::validate(ruleJson));
-  TRIB_ASSIGN_OR_RETURN(registry::Credentials creds, credentialsFor(rule));
-  TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
-                        SourceFactory::open(rule, config_, std::move(creds), cancelProbe(task),
-                                            createdCache_, logger_));
-  Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task,
-                  config_.concurrency);
-  TRIB_ASSIGN_OR_RETURN(PlanReport report, planner.plan());
-  return report.toJson();
+Provider::Run Provider::plan(const std::string& ruleJson, TaskContext& task) {
+  return run(ruleJson, task, /*dryRun=*/true);
 }
 
-Result<std::string> Provider::execute(const std::string& ruleJson, TaskContext& task) {
-  TRIB_ASSIGN_OR_RETURN(Rule rule, RuleValidator::validate(ruleJson));
+Provider::Run Provider::execute(const std::string& ruleJson, TaskContext& task) {
+  return run(ruleJson, task, /*dryRun=*/false);
+}
+
+Provider::Run Provider::run(const std::string& ruleJson, TaskContext& task, bool dryRun) {
+  Run out;
+  auto rule = RuleValidator::validate(ruleJson);
+  if (!rule) {  // not a rule: nothing to report on
+    out.status = rule.status();
+    return out;
+  }
+  const SourceType* type = SourceType::find(rule->source.type);
+  RunReport::Source source{rule->source.type,
+                           !rule->source.domain.empty() ? rule->source.domain
+                           : type != nullptr            ? std::string(type->defaultHost)
+                                                        : std::string(),
+                           rule->source.repository};
+  auto report = planAndApply(*rule, task, dryRun, source);
+  if (report) {
+    if (logger_.enabled(LogLevel::kInfo))
+      logger_.log(LogLevel::kInfo, "rule " + rule->name + (dryRun ? ": planned, " : ": ") +
+                                       report->status());
+    out.report = std::move(*report);
+    return out;
+  }
+  out.status = report.status();
+  if (logger_.enabled(LogLevel::kWarn))
+    logger_.log(LogLevel::kWarn, "rule " + rule->name + ": " + out.status.message());
+  out.report.emplace(rule->name, source, rule->destination.repository, dryRun);
+  return out;
+}
+
+Result<RunReport> Provider::planAndApply(const Rule& rule, TaskContext& task, bool dryRun,
+                                         RunReport::Source& source) {
   TRIB_ASSIGN_OR_RETURN(registry::Credentials creds, credentialsFor(rule));
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
                         SourceFactory::open(rule, config_, std::move(creds), cancelProbe(task),
                                             createdCache_, logger_));
+  source.registry = session->endpoints->originHost();
+  source.repository = session->adapter->repository();
+  Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task,
+                  config_.concurrency);
+  planner.describeSource(source);
+  planner.listExcludedTags(config_.reportExcludedTags);
+  if (dryRun) return planner.dryRun();
+
   if (logger_.enabled(LogLevel::kInfo))
     logger_.log(LogLevel::kInfo, "rule " + rule.name + ": syncing " + rule.source.type + " " +
-                                     session->adapter->repository() + " into " +
-                                     rule.destination.repository);
+                                     source.repository + " into " + rule.destination.repository);
+  if (rule.acceleration) logAcceleration(rule, source.registry);
+  TRIB_ASSIGN_OR_RETURN(Plan plan, planner.plan());
   BlobTransferOptions transfer;
   transfer.concurrency = config_.concurrency;
   transfer.ranged = rule.acceleration;
@@ -120,29 +154,23 @@ Result<std::string> Provider::execute(const std::string& ruleJson, TaskContext& 
   transfer.parts.partSize = config_.rangePartBytes;
   transfer.parts.parallelism = config_.rangeParallelism;
   transfer.contents = session->contents.get();
-  if (rule.acceleration && logger_.enabled(LogLevel::kInfo)) {
-    std::string mirrors;
-    auto it = config_.mirrors.find(session->endpoints->originHost());
-    if (it != config_.mirrors.end())
-      for (const std::string& m : it->second) mirrors += (mirrors.empty() ? "" : ", ") + m;
-    logger_.log(LogLevel::kInfo,
-                "rule " + rule.name + ": acceleration on (blobs of " +
-                    std::to_string(config_.rangeThresholdBytes) + "+ bytes as " +
-                    std::to_string(config_.rangeParallelism) + " parallel ranges of " +
-                    std::to_string(config_.rangePartBytes) + " bytes; mirrors: " +
-                    (mirrors.empty() ? std::string("none configured") : mirrors) + ")");
-  }
   SyncEngine engine(rule, *session->adapter, *session->reader, *session->endpoints, storage_,
                     choiceCache_, task, logger_, transfer);
-  auto report = engine.execute();
-  if (!report) {
-    if (logger_.enabled(LogLevel::kWarn))
-      logger_.log(LogLevel::kWarn, "rule " + rule.name + ": " + report.status().toString());
-    return report.status();
-  }
-  if (logger_.enabled(LogLevel::kInfo))
-    logger_.log(LogLevel::kInfo, "rule " + rule.name + ": " + report->status());
-  return report->toJson();
+  return engine.apply(plan);
+}
+
+void Provider::logAcceleration(const Rule& rule, const std::string& originHost) {
+  if (!logger_.enabled(LogLevel::kInfo)) return;
+  std::string mirrors;
+  auto it = config_.mirrors.find(originHost);
+  if (it != config_.mirrors.end())
+    for (const std::string& m : it->second) mirrors += (mirrors.empty() ? "" : ", ") + m;
+  logger_.log(LogLevel::kInfo,
+              "rule " + rule.name + ": acceleration on (blobs of " +
+                  std::to_string(config_.rangeThresholdBytes) + "+ bytes as " +
+                  std::to_string(config_.rangeParallelism) + " parallel ranges of " +
+                  std::to_string(config_.rangePartBytes) + " bytes; mirrors: " +
+                  (mirrors.empty() ? std::string("none configured") : mirrors) + ")");
 }
 
 }  // namespace tributary::plugin

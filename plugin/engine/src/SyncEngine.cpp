@@ -1,131 +1,105 @@
 #include "tributary/plugin/engine/SyncEngine.h"
 
 #include <chrono>
-#include <map>
 #include <optional>
-#include <set>
 
-#include "tributary/plugin/transfer/BlobTransfer.h"
-#include "tributary/plugin/host/ProgressReporter.h"
-#include "tributary/plugin/selection/TagListing.h"
-#include "tributary/plugin/selection/TagResolver.h"
+#include "tributary/plugin/engine/Planner.h"
 
 namespace tributary::plugin {
-namespace {
 
-SyncReport::Action reportAction(TagAction a) {
-  switch (a) {
-    case TagAction::kSync: return SyncReport::Action::kSynced;
-    case TagAction::kUnchanged: return SyncReport::Action::kUnchanged;
-    case TagAction::kKept: return SyncReport::Action::kKept;
-    case TagAction::kSkipped: return SyncReport::Action::kSkipped;
-    case TagAction::kFailed: return SyncReport::Action::kFailed;
-  }
-  return SyncReport::Action::kFailed;
+Result<RunReport> SyncEngine::execute() {
+  Planner planner(rule_, source_, reader_, storage_, choiceCache_, task_, transfer_.concurrency);
+  TRIB_ASSIGN_OR_RETURN(Plan plan, planner.plan());
+  return apply(plan);
 }
 
-}  // namespace
-
-Result<SyncReport> SyncEngine::execute() {
+Result<RunReport> SyncEngine::apply(const Plan& plan) {
   const auto started = std::chrono::steady_clock::now();
-  const std::string& destRepo = rule_.destination.repository;
+  RunReport report = plan.startReport(/*dryRun=*/false);
   ProgressReporter progress(task_);
-
-  TRIB_ASSIGN_OR_RETURN(std::vector<registry::TagInfo> tags,
-                        TagListing::selected(rule_, source_));
-  if (task_.isCancelled()) return cancelledError("task cancelled");
-
-  TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
-  TRIB_ASSIGN_OR_RETURN(std::vector<ResolvedTag> resolved,
-                        resolver.resolveAll(tags, transfer_.concurrency, task_));
-  (void)choiceCache_.flush();
-
-  // Unique blobs in the order tags need them; each is attributed to the first tag needing it.
-  std::vector<BlobRef> unique;
-  std::map<std::string, size_t> firstTag;  // digest -> index into resolved
   uint64_t bytesTotal = 0;
-  for (size_t i = 0; i < resolved.size(); ++i) {
-    if (resolved[i].action != TagAction::kSync) continue;
-    for (const BlobRef& b : resolved[i].blobs) {
-      if (firstTag.emplace(b.digest, i).second) {
-        unique.push_back(b);
-        bytesTotal += b.size;
-      }
-    }
-  }
-  progress.planned(unique.size(), bytesTotal);
-
-  SyncReport report(rule_.name);
-  std::set<std::string> countedBlobs;
-  uint64_t bytesFetched = 0, blobsFetched = 0, blobsReused = 0;
-  uint64_t rangedBlobs = 0, rangedBytes = 0, mirrorBlobs = 0, mirrorBytes = 0;
+  for (const BlobRef& b : plan.blobs) bytesTotal += b.size;
+  progress.planned(plan.blobs.size(), bytesTotal);
+  countedBlobs_.clear();
   {
     std::optional<SourceEndpoints> originOnly;
     if (endpoints_ == nullptr) originOnly.emplace(reader_, "source", logger_);
     BlobTransfer transfer(endpoints_ ? *endpoints_ : *originOnly, storage_, source_.repository(),
                           transfer_, task_, progress, logger_);
-    transfer.start(unique);
-    for (size_t i = 0; i < resolved.size(); ++i) {
-      ResolvedTag& r = resolved[i];
-      SyncReport::Entry e;
-      e.tag = r.info.tag;
-      e.digest = r.targetDigest.empty() ? r.sourceDigest : r.targetDigest;
-      e.pushedAtMs = r.info.pushedAtMs;
-      e.action = reportAction(r.action);
-      e.reason = r.reason;
-      if (r.action == TagAction::kSync) {
-        std::vector<std::string> digests;
-        for (const BlobRef& b : r.blobs) digests.push_back(b.digest);
-        TRIB_RETURN_IF_ERROR(transfer.waitFor(digests));  // kCancelled
-        Status s;
-        for (const BlobRef& b : r.blobs) {
-          BlobOutcome o = transfer.outcome(b.digest);
-          if (countedBlobs.insert(b.digest).second && o.status.isOk()) {
-            if (o.fetched) {
-              ++blobsFetched;
-              bytesFetched += o.bytes;
-              rangedBlobs += o.ranged;
-              rangedBytes += o.ranged ? o.bytes : 0;
-              mirrorBlobs += o.fromMirror;
-              mirrorBytes += o.fromMirror ? o.bytes : 0;
-            } else {
-              ++blobsReused;
-            }
-          }
-          if (firstTag[b.digest] == i && o.fetched) e.bytesFetched += o.bytes;
-          if (s.isOk() && !o.status.isOk()) s = o.status;
-        }
-        if (task_.isCancelled()) return cancelledError("task cancelled");
-        // Publish order: blobs are in; _layers links, manifests (children first), tag last.
-        for (size_t k = 0; s.isOk() && k < r.blobs.size(); ++k)
-          s = storage_.linkBlob(destRepo, r.blobs[k].digest)
-                  .withContext("linking " + r.blobs[k].digest);
-        for (size_t k = 0; s.isOk() && k < r.manifests.size(); ++k)
-          s = storage_.putManifest(destRepo, r.manifests[k].digest, r.manifests[k].bytes)
-                  .withContext("storing manifest " + r.manifests[k].digest);
-        if (s.isOk())
-          s = storage_.tagSet(destRepo, r.info.tag, r.targetDigest).withContext("setting tag");
-        if (!s.isOk()) {
-          e.action = SyncReport::Action::kFailed;
-          e.reason = s.toString();
-        }
-      }
-      if (logger_.enabled(e.action == SyncReport::Action::kFailed ? LogLevel::kWarn
-                                                                  : LogLevel::kInfo)) {
-        logger_.log(e.action == SyncReport::Action::kFailed ? LogLevel::kWarn : LogLevel::kInfo,
-                    "rule " + rule_.name + ": tag " + e.tag + " " +
-                        SyncReport::actionName(e.action) + (e.reason.empty() ? "" : ": " + e.reason));
-      }
-      progress.tagDone(e.tag, std::string(SyncReport::actionName(e.action)) +
-                                  (e.reason.empty() ? "" : ": " + e.reason));
-      report.add(std::move(e));
+    transfer.start(plan.blobs);
+    for (size_t i = 0; i < plan.tags.size(); ++i) {
+      TRIB_RETURN_IF_ERROR(applyTag(plan, i, transfer, report));  // kCancelled
+      logTag(report.rows()[i], progress);
     }
   }
-  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
-  report.setTotals(bytesFetched, blobsFetched, blobsReused, elapsed.count());
-  report.setAccelerationTotals(rangedBlobs, rangedBytes, mirrorBlobs, mirrorBytes);
+  report.totals().durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count();
   return report;
+}
+
+Status SyncEngine::applyTag(const Plan& plan, size_t index, BlobTransfer& transfer,
+                            RunReport& report) {
+  const ResolvedTag& tag = plan.tags[index];
+  if (tag.action != TagAction::kSynced) return Status();  // decided by the plan
+  std::vector<std::string> digests;
+  for (const BlobRef& b : tag.blobs) digests.push_back(b.digest);
+  TRIB_RETURN_IF_ERROR(transfer.waitFor(digests));
+  countBlobs(plan, index, transfer, report);
+  Status s;
+  for (const BlobRef& b : tag.blobs) {
+    s = transfer.outcome(b.digest).status;
+    if (!s.isOk()) break;
+  }
+  if (task_.isCancelled()) return cancelledError("task cancelled");
+  const bool fetched = s.isOk();
+  if (fetched) s = publish(tag);
+  if (!s.isOk()) {
+    RunReport::TagRow& row = report.rows()[index];
+    row.action = TagAction::kFailed;
+    row.reasonCode = !fetched ? (s.code() == StatusCode::kDataLoss ? "digest_mismatch"
+                                                                   : "fetch_failed")
+                              : "store_failed";
+    row.reason = s.message();
+  }
+  return Status();
+}
+
+void SyncEngine::countBlobs(const Plan& plan, size_t index, const BlobTransfer& transfer,
+                            RunReport& report) {
+  RunReport::Totals& totals = report.totals();
+  for (const BlobRef& b : plan.tags[index].blobs) {
+    BlobOutcome o = transfer.outcome(b.digest);
+    if (!o.status.isOk() || !countedBlobs_.insert(b.digest).second) continue;
+    if (!o.fetched) {
+      ++totals.blobsReused;
+      continue;
+    }
+    ++totals.blobs;
+    totals.bytes += o.bytes;
+    totals.rangedBlobs += o.ranged;
+    totals.rangedBytes += o.ranged ? o.bytes : 0;
+    totals.mirrorBlobs += o.fromMirror;
+    totals.mirrorBytes += o.fromMirror ? o.bytes : 0;
+    report.rows()[plan.firstTag.at(b.digest)].bytes += o.bytes;
+  }
+}
+
+Status SyncEngine::publish(const ResolvedTag& tag) {
+  // Blobs are in; _layers links, manifests (children first), the tag last (DESIGN §5).
+  const std::string& repo = rule_.destination.repository;
+  for (const BlobRef& b : tag.blobs) TRIB_RETURN_IF_ERROR(storage_.linkBlob(repo, b.digest));
+  for (const ManifestToStore& m : tag.manifests)
+    TRIB_RETURN_IF_ERROR(storage_.putManifest(repo, m.digest, m.bytes));
+  return storage_.tagSet(repo, tag.info.tag, tag.targetDigest);
+}
+
+void SyncEngine::logTag(const RunReport::TagRow& row, ProgressReporter& progress) {
+  const std::string what = std::string(tagActionName(row.action)) +
+                           (row.reason.empty() ? "" : ": " + row.reason);
+  const LogLevel level = row.action == TagAction::kFailed ? LogLevel::kWarn : LogLevel::kInfo;
+  if (logger_.enabled(level)) logger_.log(level, "rule " + rule_.name + ": tag " + row.tag + " " + what);
+  progress.tagDone(row.tag, what);
 }
 
 }  // namespace tributary::plugin

@@ -11,6 +11,16 @@ namespace {
 
 constexpr size_t kMaxConfigBytes = 4u << 20;
 
+// The report's reason_code of a tag that could not be resolved.
+std::string failureCode(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kUnimplemented:
+    case StatusCode::kDataLoss: return "invalid_manifest";
+    default: return "fetch_failed";
+  }
+}
+
 std::string platformText(const std::string& os, const std::string& arch, const std::string& variant) {
   return Platform::normalised(os, arch, variant).toString();
 }
@@ -28,6 +38,16 @@ TagResolver::TagResolver(const Rule& rule, const std::string& sourceRepository,
       matcher_(rule.policy.platforms),
       overwrite_(rule.destination.overwrite) {}
 
+bool TagResolver::deferred(ResolvedTag& out) const {
+  if (!fetchGate_) return false;
+  std::optional<registry::FetchDeferral> d = fetchGate_(out.info);
+  if (!d) return false;
+  out.action = TagAction::kDeferred;
+  out.reasonCode = d->code;
+  out.reason = d->reason;
+  return true;
+}
+
 std::string TagResolver::choiceKey(const std::string& sourceDigest) const {
   return sourceDigest + "|" + matcher_.key();
 }
@@ -38,7 +58,8 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
   if (!info.error.isOk()) {  // the adapter could not read it: nothing to resolve
     out.action = TagAction::kFailed;
     out.error = info.error;
-    out.reason = "could not read the tag at the source: " + info.error.toString();
+    out.reasonCode = "fetch_failed";
+    out.reason = "reading the tag at the source: " + info.error.message();
     out.sourceDigest = info.digest;
     return out;
   }
@@ -46,7 +67,8 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
   if (!s.isOk()) {
     out.action = TagAction::kFailed;
     out.error = s;
-    out.reason = s.toString();
+    out.reasonCode = failureCode(s);
+    out.reason = s.message();
     out.manifests.clear();
     out.blobs.clear();
   }
@@ -70,18 +92,22 @@ bool TagResolver::decide(ResolvedTag& out, const std::optional<std::string>& des
   switch (overwrite_.decide(destination, out.targetDigest)) {
     case OverwritePolicy::Decision::kUnchanged:
       out.action = TagAction::kUnchanged;
+      out.reasonCode = "";
       out.reason = "destination already points at " + out.targetDigest;
       return true;
     case OverwritePolicy::Decision::kKeep:
       out.action = TagAction::kKept;
+      out.reasonCode = "destination_differs";
       out.reason = OverwritePolicy::kKeptReason;
       return true;
     case OverwritePolicy::Decision::kWrite:
-      out.action = TagAction::kSync;
+      out.action = TagAction::kSynced;
+      out.reasonCode = "";
       out.reason = "absent at destination";
       return false;
     case OverwritePolicy::Decision::kReplace:
-      out.action = TagAction::kSync;
+      out.action = TagAction::kSynced;
+      out.reasonCode = "destination_replaced";
       out.reason = "destination differs; overwrite is on";
       return false;
   }
@@ -97,6 +123,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
                           reader_.headManifest(sourceRepository_, tag));
     out.sourceDigest = head.digest;
     if (out.sourceDigest.empty()) {  // no Docker-Content-Digest: the GET tells us
+      if (deferred(out)) return Status();
       TRIB_ASSIGN_OR_RETURN(registry::Manifest m, reader_.getManifest(sourceRepository_, tag));
       out.sourceDigest = m.digest;
       top = std::move(m);
@@ -104,6 +131,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
   }
   TRIB_ASSIGN_OR_RETURN(std::optional<std::string> destination,
                         storage_.tagGet(rule_.destination.repository, tag));
+  out.destinationDigest = destination.value_or("");
 
   // Cheap decision first: is the target digest known without a manifest GET?
   std::optional<std::string> knownTarget;
@@ -118,6 +146,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
   }
 
   if (!top) {
+    if (deferred(out)) return Status();
     TRIB_ASSIGN_OR_RETURN(registry::Manifest m,
                           reader_.getManifest(sourceRepository_, out.sourceDigest));
     top = std::move(m);
@@ -126,6 +155,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
                         registry::ParsedManifest::parse(top->bytes, top->mediaType));
   if (parsed.kind == registry::ManifestKind::kSchema1) {
     out.action = TagAction::kSkipped;
+    out.reasonCode = "unsupported_manifest";
     out.reason = "schema1 manifest (" + parsed.mediaType +
                  ") is not supported; the source must serve Docker schema2 or OCI";
     return Status();
@@ -155,6 +185,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
                    platformText(c.platform.os, c.platform.architecture, c.platform.variant);
     }
     out.action = TagAction::kSkipped;
+    out.reasonCode = "platform_not_matched";
     out.reason = "no child manifest matches platforms " + matcher_.describe() + " (index has " +
                  (available.empty() ? std::string("no platforms") : available) + ")";
     return Status();
@@ -205,6 +236,7 @@ Status TagResolver::addImage(ResolvedTag& out, const std::string& digest,
     if (!cfg || !matcher_.matches(cfg->os, cfg->architecture, cfg->variant)) {
       platformOk = false;
       out.action = TagAction::kSkipped;
+      out.reasonCode = "platform_not_matched";
       out.reason = cfg ? "image platform " + platformText(cfg->os, cfg->architecture, cfg->variant) +
                              " does not match platforms " + matcher_.describe()
                        : "image config has no platform; it cannot match platforms " +

@@ -12,6 +12,11 @@ bool TagSelector::newerFirst(const registry::TagInfo& a, const registry::TagInfo
 }
 
 std::vector<registry::TagInfo> TagSelector::select(std::vector<registry::TagInfo> tags) const {
+  return split(std::move(tags)).chosen;
+}
+
+TagSelector::Split TagSelector::split(std::vector<registry::TagInfo> tags) const {
+  Split out;
   tags.erase(std::remove_if(tags.begin(), tags.end(),
                             [&](const registry::TagInfo& t) { return !pattern_.matches(t.tag); }),
              tags.end());
@@ -23,9 +28,14 @@ std::vector<registry::TagInfo> TagSelector::select(std::vector<registry::TagInfo
                                         std::make_move_iterator(tags.end()));
   tags.erase(errored, tags.end());
   std::sort(tags.begin(), tags.end(), newerFirst);
-  if (latestN_ >= 0 && tags.size() > static_cast<size_t>(latestN_)) tags.resize(latestN_);
+  if (latestN_ >= 0 && tags.size() > static_cast<size_t>(latestN_)) {
+    out.beyondLatestN.assign(std::make_move_iterator(tags.begin() + latestN_),
+                             std::make_move_iterator(tags.end()));
+    tags.resize(latestN_);
+  }
   for (registry::TagInfo& t : failed) tags.push_back(std::move(t));
-  return tags;
+  out.chosen = std::move(tags);
+  return out;
 }
 
 }  // namespace tributary::plugin

@@ -59,7 +59,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   session->reader = std::make_unique<registry::CachingRegistryReader>(*session->directReader,
                                                                       *session->contents);
   session->adapter = std::make_unique<custom::CustomSource>(
-      session->client.get(), *session->reader, rule.source.repository, createdCache,
+      *session->reader, rule.source.repository, createdCache,
       config.concurrency);
   return session;
 }

@@ -54,7 +54,7 @@ struct Env {
   RecordingTask task;
   NullLogger logger;
 
-  SyncReport run(const Rule& rule, int concurrency = 4) {
+  RunReport run(const Rule& rule, int concurrency = 4) {
     SyncEngine engine(rule, source, reg, storage, choices, task, logger, concurrency);
     auto r = engine.execute();
     BOOST_REQUIRE_MESSAGE(r.isOk(), r.status().toString());
@@ -62,14 +62,14 @@ struct Env {
   }
 };
 
-const SyncReport::Entry& entryFor(const SyncReport& r, const std::string& tag) {
-  for (const auto& e : r.entries())
+const RunReport::TagRow& entryFor(const RunReport& r, const std::string& tag) {
+  for (const auto& e : r.rows())
     if (e.tag == tag) return e;
   BOOST_FAIL("no report entry for " << tag);
-  return r.entries().front();
+  return r.rows().front();
 }
 
-bool is(SyncReport::Action a, SyncReport::Action b) { return a == b; }
+bool is(TagAction a, TagAction b) { return a == b; }
 
 }  // namespace
 
@@ -82,12 +82,12 @@ BOOST_AUTO_TEST_CASE(single_image_publish_order) {
   std::string l2 = env.reg.addBlob("layer-two");
   std::string m = env.reg.addImage(cfg, {l1, l2});
   env.reg.tag("up/app", "v1", m);
-  SyncReport r = env.run(makeRule());
+  RunReport r = env.run(makeRule());
   BOOST_TEST(r.status() == "succeeded");
   const auto& e = entryFor(r, "v1");
-  BOOST_TEST(is(e.action, SyncReport::Action::kSynced));
-  BOOST_TEST(e.digest == m);
-  BOOST_TEST(e.bytesFetched == env.reg.blobSize(cfg) + env.reg.blobSize(l1) + env.reg.blobSize(l2));
+  BOOST_TEST(is(e.action, TagAction::kSynced));
+  BOOST_TEST(e.chosenDigest == m);
+  BOOST_TEST(e.bytes == env.reg.blobSize(cfg) + env.reg.blobSize(l1) + env.reg.blobSize(l2));
   // Every blob and link precedes the manifest, which precedes the tag (the last event).
   const int manifest = env.storage.indexOf("manifest mirror/app " + m);
   BOOST_REQUIRE(manifest >= 0);
@@ -119,13 +119,13 @@ BOOST_AUTO_TEST_CASE(shared_blob_fetched_once_per_run) {
   env.reg.tag("up/app", "b", b);
   env.source.setTime("a", 2);
   env.source.setTime("b", 1);
-  SyncReport r = env.run(makeRule());
+  RunReport r = env.run(makeRule());
   BOOST_TEST(r.status() == "succeeded");
   BOOST_TEST(env.reg.blobFetches[shared] == 1);
   BOOST_TEST(env.reg.totalBlobFetches() == 5);
   // Attributed to the first (newest) tag only.
-  BOOST_TEST(entryFor(r, "a").bytesFetched > entryFor(r, "b").bytesFetched);
-  BOOST_TEST(r.toJson().find("\"blobs_fetched\":5") != std::string::npos);
+  BOOST_TEST(entryFor(r, "a").bytes > entryFor(r, "b").bytes);
+  BOOST_TEST(r.toJson().find("\"blobs\":5") != std::string::npos);
   // Both tags link it.
   BOOST_TEST(env.storage.indexOf("link mirror/app " + shared) >= 0);
 }
@@ -136,8 +136,8 @@ BOOST_AUTO_TEST_CASE(second_run_is_head_only_and_reuses_blobs) {
   env.reg.tag("up/app", "v1", m);
   env.run(makeRule());
   env.reg.resetCounters();
-  SyncReport again = env.run(makeRule());
-  BOOST_TEST(is(entryFor(again, "v1").action, SyncReport::Action::kUnchanged));
+  RunReport again = env.run(makeRule());
+  BOOST_TEST(is(entryFor(again, "v1").action, TagAction::kUnchanged));
   BOOST_TEST(env.reg.getCalls == 0);
   BOOST_TEST(env.reg.headCalls == 1);
   BOOST_TEST(env.reg.totalBlobFetches() == 0);
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(blobs_already_in_store_are_reused_not_fetched) {
   std::string m = env.reg.addImage(env.reg.addConfig("linux", "amd64", "", ""), {layer});
   env.reg.tag("up/app", "v1", m);
   env.storage.blobs[layer] = "big-layer";  // from another repository
-  SyncReport r = env.run(makeRule());
+  RunReport r = env.run(makeRule());
   BOOST_TEST(env.reg.blobFetches.count(layer) == 0u);
   BOOST_TEST(env.storage.indexOf("link mirror/app " + layer) >= 0);
   BOOST_TEST(r.toJson().find("\"blobs_reused\":1") != std::string::npos);
@@ -163,8 +163,8 @@ BOOST_AUTO_TEST_CASE(index_without_filter_copied_whole) {
   std::string idx = env.reg.addIndex({{amd, "linux", "amd64", ""}, {arm, "linux", "arm64", "v8"},
                                       {att, "unknown", "unknown", "", true}});
   env.reg.tag("up/app", "multi", idx);
-  SyncReport r = env.run(makeRule());
-  BOOST_TEST(is(entryFor(r, "multi").action, SyncReport::Action::kSynced));
+  RunReport r = env.run(makeRule());
+  BOOST_TEST(is(entryFor(r, "multi").action, TagAction::kSynced));
   BOOST_TEST(env.storage.tags["mirror/app:multi"] == idx);
   const int index = env.storage.indexOf("manifest mirror/app " + idx);
   for (const std::string& c : {amd, arm, att}) {
@@ -181,15 +181,15 @@ BOOST_AUTO_TEST_CASE(single_platform_tags_the_child_and_reruns_without_get) {
   std::string idx = env.reg.addIndex({{amd, "linux", "amd64", ""}, {arm, "linux", "arm64", "v8"}});
   env.reg.tag("up/app", "v1", idx);
   const Rule rule = makeRule(R"({"platforms":["linux/arm64"]})");
-  SyncReport r = env.run(rule);
-  BOOST_TEST(is(entryFor(r, "v1").action, SyncReport::Action::kSynced));
-  BOOST_TEST(entryFor(r, "v1").digest == arm);
+  RunReport r = env.run(rule);
+  BOOST_TEST(is(entryFor(r, "v1").action, TagAction::kSynced));
+  BOOST_TEST(entryFor(r, "v1").chosenDigest == arm);
   BOOST_TEST(env.storage.tags["mirror/app:v1"] == arm);  // upstream child digest preserved
   BOOST_TEST(env.storage.manifests["mirror/app"].count(idx) == 0u);
   BOOST_TEST(env.storage.manifests["mirror/app"].count(amd) == 0u);
   env.reg.resetCounters();
-  SyncReport again = env.run(rule);
-  BOOST_TEST(is(entryFor(again, "v1").action, SyncReport::Action::kUnchanged));
+  RunReport again = env.run(rule);
+  BOOST_TEST(is(entryFor(again, "v1").action, TagAction::kUnchanged));
   BOOST_TEST(env.reg.getCalls == 0);  // index -> child choice remembered
   BOOST_TEST(env.reg.totalBlobFetches() == 0);
 }
@@ -204,8 +204,8 @@ BOOST_AUTO_TEST_CASE(several_platforms_store_a_sparse_index) {
                                       {v7, "linux", "arm", "v7"}, {arm64, "linux", "arm64", ""}},
                                      true);
   env.reg.tag("up/app", "v1", idx);
-  SyncReport r = env.run(makeRule(R"({"platforms":["linux/amd64","linux/arm/v7"]})"));
-  BOOST_TEST(is(entryFor(r, "v1").action, SyncReport::Action::kSynced));
+  RunReport r = env.run(makeRule(R"({"platforms":["linux/amd64","linux/arm/v7"]})"));
+  BOOST_TEST(is(entryFor(r, "v1").action, TagAction::kSynced));
   auto& stored = env.storage.manifests["mirror/app"];
   BOOST_TEST(stored.count(amd) == 1u);
   BOOST_TEST(stored.count(v7) == 1u);
@@ -218,9 +218,9 @@ BOOST_AUTO_TEST_CASE(several_platforms_store_a_sparse_index) {
 BOOST_AUTO_TEST_CASE(single_arch_image_with_other_platform_is_skipped) {
   Env env;
   env.reg.tag("up/app", "arm", env.reg.addSimpleImage("linux", "arm64", "", "", "x"));
-  SyncReport r = env.run(makeRule(R"({"platforms":["linux/amd64"]})"));
+  RunReport r = env.run(makeRule(R"({"platforms":["linux/amd64"]})"));
   const auto& e = entryFor(r, "arm");
-  BOOST_TEST(is(e.action, SyncReport::Action::kSkipped));
+  BOOST_TEST(is(e.action, TagAction::kSkipped));
   BOOST_TEST(e.reason == "image platform linux/arm64 does not match platforms [linux/amd64]");
   BOOST_TEST(env.storage.events.empty());
   BOOST_TEST(r.status() == "succeeded");
@@ -231,8 +231,8 @@ BOOST_AUTO_TEST_CASE(single_arch_matching_image_reuses_the_fetched_config) {
   std::string cfg = env.reg.addConfig("linux", "amd64", "", "");
   std::string m = env.reg.addImage(cfg, {env.reg.addBlob("l")});
   env.reg.tag("up/app", "v1", m);
-  SyncReport r = env.run(makeRule(R"({"platforms":["linux/amd64"]})"));
-  BOOST_TEST(is(entryFor(r, "v1").action, SyncReport::Action::kSynced));
+  RunReport r = env.run(makeRule(R"({"platforms":["linux/amd64"]})"));
+  BOOST_TEST(is(entryFor(r, "v1").action, TagAction::kSynced));
   BOOST_TEST(env.reg.blobFetches[cfg] == 1);  // read once for the platform check, not again
   BOOST_TEST(env.storage.blobs.count(cfg) == 1u);
 }
@@ -245,13 +245,13 @@ BOOST_AUTO_TEST_CASE(overwrite_false_keeps_a_different_destination) {
   std::string other = env.reg.addSimpleImage("linux", "amd64", "", "", "other");
   env.storage.manifests["mirror/app"][other] = env.reg.manifestBytes(other);
   env.storage.tags["mirror/app:v1"] = other;
-  SyncReport kept = env.run(makeRule());
-  BOOST_TEST(is(entryFor(kept, "v1").action, SyncReport::Action::kKept));
-  BOOST_TEST(entryFor(kept, "v1").reason == "kept: destination differs");
+  RunReport kept = env.run(makeRule());
+  BOOST_TEST(is(entryFor(kept, "v1").action, TagAction::kKept));
+  BOOST_TEST(entryFor(kept, "v1").reason == "kept: destination differs (set destination.overwrite: true to replace it)");
   BOOST_TEST(env.storage.tags["mirror/app:v1"] == other);
   BOOST_TEST(env.reg.getCalls == 0);
-  SyncReport replaced = env.run(makeRule("", true));
-  BOOST_TEST(is(entryFor(replaced, "v1").action, SyncReport::Action::kSynced));
+  RunReport replaced = env.run(makeRule("", true));
+  BOOST_TEST(is(entryFor(replaced, "v1").action, TagAction::kSynced));
   BOOST_TEST(env.storage.tags["mirror/app:v1"] == m);
 }
 
@@ -263,11 +263,11 @@ BOOST_AUTO_TEST_CASE(a_failing_tag_does_not_stop_the_others) {
   env.reg.removeBlob(missing);
   env.reg.tag("up/app", "good", good);
   env.reg.tag("up/app", "bad", bad);
-  SyncReport r = env.run(makeRule());
+  RunReport r = env.run(makeRule());
   BOOST_TEST(r.status() == "partial");
-  BOOST_TEST(is(entryFor(r, "good").action, SyncReport::Action::kSynced));
+  BOOST_TEST(is(entryFor(r, "good").action, TagAction::kSynced));
   const auto& e = entryFor(r, "bad");
-  BOOST_TEST(is(e.action, SyncReport::Action::kFailed));
+  BOOST_TEST(is(e.action, TagAction::kFailed));
   BOOST_TEST(e.reason.find(missing) != std::string::npos);
   BOOST_TEST(env.storage.tags.count("mirror/app:bad") == 0u);
   BOOST_TEST(env.storage.manifests["mirror/app"].count(bad) == 0u);
@@ -284,17 +284,19 @@ BOOST_AUTO_TEST_CASE(a_tag_the_source_cannot_read_is_failed_and_the_others_synce
   env.reg.tag("up/app", "1.9", broken);
   env.source.setError("1.9", unavailableError("HEAD up/app:1.9: HTTP 500"));
   // latest_n = 2 picks among the readable tags; the broken one is reported after them.
-  SyncReport r = env.run(makeRule(R"({"tag_regex":"1\\.[0-9]+","latest_n":2})"));
+  RunReport r = env.run(makeRule(R"({"tag_regex":"1\\.[0-9]+","latest_n":2})"));
   BOOST_TEST(r.status() == "partial");
-  BOOST_REQUIRE(r.entries().size() == 3u);
-  BOOST_TEST(r.entries()[0].tag == "1.3");
-  BOOST_TEST(r.entries()[1].tag == "1.2");
-  BOOST_TEST(is(r.entries()[0].action, SyncReport::Action::kSynced));
-  BOOST_TEST(is(r.entries()[1].action, SyncReport::Action::kSynced));
-  const auto& e = r.entries()[2];
+  BOOST_REQUIRE(r.rows().size() == 4u);  // the selected tags, then the one latest_n left out
+  BOOST_TEST(r.rows()[3].tag == "1.1");
+  BOOST_TEST(is(r.rows()[3].action, TagAction::kBeyondLatestN));
+  BOOST_TEST(r.rows()[0].tag == "1.3");
+  BOOST_TEST(r.rows()[1].tag == "1.2");
+  BOOST_TEST(is(r.rows()[0].action, TagAction::kSynced));
+  BOOST_TEST(is(r.rows()[1].action, TagAction::kSynced));
+  const auto& e = r.rows()[2];
   BOOST_TEST(e.tag == "1.9");
-  BOOST_TEST(is(e.action, SyncReport::Action::kFailed));
-  BOOST_TEST(e.reason == "could not read the tag at the source: UNAVAILABLE: HEAD up/app:1.9: HTTP 500",
+  BOOST_TEST(is(e.action, TagAction::kFailed));
+  BOOST_TEST(e.reason == "reading the tag at the source: HEAD up/app:1.9: HTTP 500",
              e.reason);
   BOOST_TEST(env.storage.tags.count("mirror/app:1.3") == 1u);
   BOOST_TEST(env.storage.tags.count("mirror/app:1.9") == 0u);
@@ -312,10 +314,10 @@ BOOST_AUTO_TEST_CASE(schema1_and_foreign_layers) {
   std::string win = env.reg.addImage(env.reg.addConfig("windows", "amd64", "", ""),
                                      {env.reg.addBlob("win-layer")}, {foreign});
   env.reg.tag("up/app", "win", win);
-  SyncReport r = env.run(makeRule());
-  BOOST_TEST(is(entryFor(r, "old").action, SyncReport::Action::kSkipped));
+  RunReport r = env.run(makeRule());
+  BOOST_TEST(is(entryFor(r, "old").action, TagAction::kSkipped));
   BOOST_TEST(entryFor(r, "old").reason.find("schema1") != std::string::npos);
-  BOOST_TEST(is(entryFor(r, "win").action, SyncReport::Action::kSynced));
+  BOOST_TEST(is(entryFor(r, "win").action, TagAction::kSynced));
   BOOST_TEST(env.reg.blobFetches.count(foreign) == 0u);
   BOOST_TEST(env.storage.manifests["mirror/app"][win] == env.reg.manifestBytes(win));
 }
@@ -329,10 +331,16 @@ BOOST_AUTO_TEST_CASE(latest_n_and_regex_limit_what_is_synced) {
   }
   env.reg.tag("up/app", "latest", env.reg.addSimpleImage("linux", "amd64", "", "", "latest"));
   env.source.setTime("latest", 100);
-  SyncReport r = env.run(makeRule(R"({"tag_regex":"1\\.[0-9]+","latest_n":2})"));
-  BOOST_REQUIRE(r.entries().size() == 2u);
-  BOOST_TEST(r.entries()[0].tag == "1.4");
-  BOOST_TEST(r.entries()[1].tag == "1.3");
+  RunReport r = env.run(makeRule(R"({"tag_regex":"1\\.[0-9]+","latest_n":2})"));
+  BOOST_REQUIRE(r.rows().size() == 4u);  // `latest` is excluded by the regex: not listed
+  BOOST_TEST(r.rows()[0].tag == "1.4");
+  BOOST_TEST(r.rows()[1].tag == "1.3");
+  BOOST_TEST(is(r.rows()[1].action, TagAction::kSynced));
+  BOOST_TEST(r.rows()[2].tag == "1.2");
+  BOOST_TEST(is(r.rows()[2].action, TagAction::kBeyondLatestN));
+  BOOST_TEST(r.rows()[2].reasonCode == "not_selected");
+  BOOST_TEST(r.rows()[3].tag == "1.1");
+  BOOST_TEST(env.storage.tags.count("mirror/app:1.2") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(cancellation_stops_with_cancelled) {
@@ -368,7 +376,7 @@ BOOST_AUTO_TEST_CASE(many_tags_with_one_worker_and_many_workers_agree) {
                   env.reg.addImage(env.reg.addConfig("linux", "amd64", "", "", t),
                                    {shared, env.reg.addBlob("own-" + t)}));
     }
-    SyncReport r = env.run(makeRule(R"({"latest_n":12})"), workers);
+    RunReport r = env.run(makeRule(R"({"latest_n":12})"), workers);
     BOOST_TEST(r.status() == "succeeded");
     BOOST_TEST(env.storage.tags.size() == 12u);
     BOOST_TEST(env.reg.blobFetches[shared] == 1);
@@ -394,24 +402,26 @@ BOOST_AUTO_TEST_CASE(plan_counts_bytes_after_dedup_and_writes_nothing) {
   env.storage.blobs[cfgB] = "present";  // already in the store
   const Rule rule = makeRule();
   Planner planner(rule, env.source, env.reg, env.storage, env.choices, env.task);
-  auto plan = planner.plan();
+  auto plan = planner.dryRun();
   BOOST_REQUIRE_MESSAGE(plan.isOk(), plan.status().toString());
   BOOST_TEST(env.storage.events.empty());
   BOOST_TEST(env.reg.totalBlobFetches() == 0);
-  const auto& entries = plan->entries();
+  const auto& entries = plan->rows();
   BOOST_REQUIRE(entries.size() == 2u);
   BOOST_TEST(entries[0].tag == "a");
-  BOOST_TEST(entries[0].bytesToFetch == env.reg.blobSize(cfgA) + env.reg.blobSize(shared));
-  BOOST_TEST(entries[1].bytesToFetch == 0u);
+  BOOST_TEST(entries[0].bytes == env.reg.blobSize(cfgA) + env.reg.blobSize(shared));
+  BOOST_TEST(entries[1].bytes == 0u);
   const std::string json = plan->toJson();
-  BOOST_TEST(json.find("\"totals\":{\"bytes_to_fetch\":" +
+  BOOST_TEST(json.find("\"totals\":{\"bytes\":" +
                        std::to_string(env.reg.blobSize(cfgA) + env.reg.blobSize(shared)) +
-                       ",\"blobs_to_fetch\":2,\"blobs_reused\":1}") != std::string::npos, json);
-  BOOST_TEST(json.find("\"pushed_at\":\"2024-05-01T10:20:30Z\",\"timestamp_source\":\"test\",\"action\":\"sync\"") !=
+                       ",\"blobs\":2,\"blobs_reused\":1,") != std::string::npos, json);
+  BOOST_TEST(json.find("\"dry_run\":true") != std::string::npos, json);
+  BOOST_TEST(json.find("\"tag\":\"a\",\"action\":\"synced\"") != std::string::npos, json);
+  BOOST_TEST(json.find("\"timestamp\":\"2024-05-01T10:20:30Z\",\"timestamp_kind\":\"created\"") !=
              std::string::npos, json);
 }
 
-BOOST_AUTO_TEST_CASE(plan_shows_a_tag_the_source_cannot_read_as_skipped_with_the_error) {
+BOOST_AUTO_TEST_CASE(plan_shows_a_tag_the_source_cannot_read_as_failed_with_the_error) {
   Env env;
   std::string good = env.reg.addSimpleImage("linux", "amd64", "", "", "good");
   env.reg.tag("up/app", "bad", env.reg.addSimpleImage("linux", "amd64", "", "", "bad"));
@@ -420,18 +430,18 @@ BOOST_AUTO_TEST_CASE(plan_shows_a_tag_the_source_cannot_read_as_skipped_with_the
   env.source.setError("bad", unavailableError("config blob: HTTP 500"));
   const Rule rule = makeRule();
   Planner planner(rule, env.source, env.reg, env.storage, env.choices, env.task);
-  auto plan = planner.plan();
+  auto plan = planner.dryRun();
   BOOST_REQUIRE_MESSAGE(plan.isOk(), plan.status().toString());
-  const auto& entries = plan->entries();
+  const auto& entries = plan->rows();
   BOOST_REQUIRE(entries.size() == 2u);
   BOOST_TEST(entries[0].tag == "good");
-  BOOST_TEST(static_cast<int>(entries[0].action) == static_cast<int>(PlanReport::Action::kSync));
+  BOOST_TEST(static_cast<int>(entries[0].action) == static_cast<int>(TagAction::kSynced));
   BOOST_TEST(entries[1].tag == "bad");
-  BOOST_TEST(static_cast<int>(entries[1].action) == static_cast<int>(PlanReport::Action::kSkipped));
-  BOOST_TEST(entries[1].reason ==
-                 "error: could not read the tag at the source: UNAVAILABLE: config blob: HTTP 500",
+  BOOST_TEST(static_cast<int>(entries[1].action) == static_cast<int>(TagAction::kFailed));
+  BOOST_TEST(entries[1].reasonCode == "fetch_failed");
+  BOOST_TEST(entries[1].reason == "reading the tag at the source: config blob: HTTP 500",
              entries[1].reason);
-  BOOST_TEST(entries[1].bytesToFetch == 0u);
+  BOOST_TEST(entries[1].bytes == 0u);
   BOOST_TEST(env.storage.events.empty());
 }
 
@@ -473,10 +483,10 @@ struct CustomRun {
     }
   }
 
-  SyncReport run(bool useStore) {
+  RunReport run(bool useStore) {
     registry::RegistryReader& reader = useStore ? static_cast<registry::RegistryReader&>(cached)
                                                 : static_cast<registry::RegistryReader&>(reg);
-    custom::CustomSource source(nullptr, reader, "up/app", created, 4);
+    custom::CustomSource source(reader, "up/app", created, 4);
     SourceEndpoints endpoints(reg, "src.example", logger);
     BlobTransferOptions options;
     options.concurrency = 4;
@@ -493,7 +503,7 @@ struct CustomRun {
 
 BOOST_AUTO_TEST_CASE(every_manifest_and_config_is_fetched_once_per_run) {
   CustomRun env;
-  SyncReport r = env.run(true);
+  RunReport r = env.run(true);
   BOOST_TEST(r.status() == "succeeded");
   BOOST_TEST(env.storage.tags.size() == 4u);
   BOOST_TEST(env.reg.getCalls == static_cast<int>(env.manifests.size()));  // 12, not 24
@@ -504,15 +514,15 @@ BOOST_AUTO_TEST_CASE(every_manifest_and_config_is_fetched_once_per_run) {
   // reported like any fetched blob.
   for (const std::string& c : env.configs) BOOST_TEST(env.storage.blobs.count(c) == 1u);
   BOOST_TEST(env.storage.aborts == 0);
-  BOOST_TEST(r.toJson().find("\"blobs_fetched\":" + std::to_string(env.blobs.size())) !=
+  BOOST_TEST(r.toJson().find("\"blobs\":" + std::to_string(env.blobs.size())) !=
              std::string::npos, r.toJson());
   // Newest first, by config `created`.
-  BOOST_TEST(r.entries().front().tag == "v3");
+  BOOST_TEST(r.rows().front().tag == "v3");
 }
 
 BOOST_AUTO_TEST_CASE(without_the_store_the_same_run_fetches_twice) {
   CustomRun env;
-  SyncReport r = env.run(false);
+  RunReport r = env.run(false);
   BOOST_TEST(r.status() == "succeeded");
   BOOST_TEST(env.reg.getCalls == 2 * static_cast<int>(env.manifests.size()));
   for (const std::string& c : env.configs) BOOST_TEST(env.reg.blobFetches[c] == 2, c);

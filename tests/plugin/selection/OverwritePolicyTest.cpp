@@ -17,7 +17,7 @@ BOOST_AUTO_TEST_CASE(decisions) {
   }
   BOOST_TEST((OverwritePolicy(false).decide(b, a) == D::kKeep));
   BOOST_TEST((OverwritePolicy(true).decide(b, a) == D::kReplace));
-  BOOST_TEST(std::string(OverwritePolicy::kKeptReason) == "kept: destination differs");
+  BOOST_TEST(std::string(OverwritePolicy::kKeptReason) == "kept: destination differs (set destination.overwrite: true to replace it)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(parallel_resolution_equals_serial_in_tag_order) {
     BOOST_TEST(digestsOf(x) == digestsOf(y), x.info.tag);
     ++actions[y.action];
   }
-  BOOST_TEST(actions[TagAction::kSync] == 18);
+  BOOST_TEST(actions[TagAction::kSynced] == 18);
   BOOST_TEST(actions[TagAction::kUnchanged] == 1);
   BOOST_TEST(actions[TagAction::kKept] == 1);
   BOOST_TEST(actions[TagAction::kFailed] == 1);

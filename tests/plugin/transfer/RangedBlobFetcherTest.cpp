@@ -276,7 +276,7 @@ struct AccelEnv {
     o.parts = partsOf(4096, 3);
     return o;
   }
-  SyncReport run(BlobTransferOptions o) {
+  RunReport run(BlobTransferOptions o) {
     SyncEngine engine(acceleratedRule(), source, reg, endpoints, storage, choices, task, logger, o);
     auto r = engine.execute();
     BOOST_REQUIRE_MESSAGE(r.isOk(), r.status().toString());
@@ -296,7 +296,7 @@ BOOST_AUTO_TEST_CASE(large_blobs_are_ranged_small_ones_are_not) {
   std::string small = env.reg.addBlob(randomBytes(9999, 8));
   std::string cfg = env.reg.addConfig("linux", "amd64", "", "");
   env.reg.tag("up/app", "v1", env.reg.addImage(cfg, {big, small}));
-  SyncReport r = env.run(env.options());
+  RunReport r = env.run(env.options());
   BOOST_TEST(r.status() == "succeeded");
   BOOST_TEST(env.storage.blobs[big] == bigBytes);  // committed: the fake verified the digest
   BOOST_TEST(env.reg.rangeFetches[big] == 13);     // ceil(50000 / 4096)
@@ -314,7 +314,7 @@ BOOST_AUTO_TEST_CASE(without_acceleration_nothing_is_ranged) {
   env.reg.tag("up/app", "v1", env.reg.addImage(env.reg.addConfig("linux", "amd64", "", ""), {big}));
   BlobTransferOptions o = env.options();
   o.ranged = false;
-  SyncReport r = env.run(o);
+  RunReport r = env.run(o);
   BOOST_TEST(r.status() == "succeeded");
   BOOST_TEST(env.reg.rangeFetches.empty());
   BOOST_TEST(env.reg.blobFetches[big] == 1);
@@ -331,7 +331,7 @@ BOOST_AUTO_TEST_CASE(a_source_ignoring_range_gets_one_whole_fetch) {
               env.reg.addImage(env.reg.addConfig("linux", "amd64", "", ""), {big, big2}));
   BlobTransferOptions o = env.options();
   o.concurrency = 1;  // blobs one after the other, so the second sees the first's verdict
-  SyncReport r = env.run(o);
+  RunReport r = env.run(o);
   BOOST_TEST(r.status() == "succeeded");
   BOOST_TEST(env.storage.blobs[big] == bigBytes);
   BOOST_TEST(env.reg.blobFetches[big] == 1);

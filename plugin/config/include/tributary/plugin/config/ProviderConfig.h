@@ -3,7 +3,7 @@
 //  "ca_files":{"host:port":"/path/ca.crt"},"cache_dir":"/path",
 //  "mirrors":{"registry-1.docker.io":["mirror.internal:5000"]},
 //  "range_threshold_bytes":33554432,"range_part_bytes":8388608,"range_parallelism":4,
-//  "timeout_seconds":30}
+//  "timeout_seconds":30,"report_excluded_tags":false}
 // Every key is optional; empty text or {} = defaults. Unknown keys are errors.
 // mirrors and range_* only matter for rules with `acceleration: true`. A mirror host is a
 // registry like any other: list it in insecure_registries / ca_files when it needs that.
@@ -29,6 +29,8 @@ struct ProviderConfig {
   bool allowPrivateNetworks = false;            // allow loopback/private/link-local sources
   std::map<std::string, std::string> caFiles;   // host[:port] -> PEM file
   std::string cacheDir;                         // "" = memory-only caches
+  /// List tags tag_regex excludes in plans and reports (excluded_by_regex rows, <= 1000).
+  bool reportExcludedTags = false;
 
   static constexpr int kMaxTimeoutSeconds = 3600;
   int timeoutSeconds = 30;                      // per socket operation, 1..3600

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "tributary/Version.h"
 #include "tributary/registry/JsonFileCache.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/plugin/config/ProviderConfig.h"
@@ -15,6 +17,7 @@
 #include "tributary/plugin/host/SecretStore.h"
 #include "tributary/plugin/host/Storage.h"
 #include "tributary/plugin/host/TaskContext.h"
+#include "tributary/plugin/report/RunReport.h"
 #include "tributary/registry/RegistryClient.h"
 
 namespace tributary::plugin {
@@ -22,7 +25,7 @@ namespace tributary::plugin {
 class Provider {
  public:
   static constexpr const char* kName = "tributary";
-  static constexpr const char* kVersion = "0.1.0";
+  static constexpr const char* kVersion = TRIBUTARY_VERSION;
 
   Provider(ProviderConfig config, Storage& storage, Logger& logger, SecretStore& secrets);
 
@@ -32,13 +35,24 @@ class Provider {
 
   /// The normalised rule JSON.
   Result<std::string> validateRule(const std::string& ruleJson) const;
-  /// Plan JSON (see PlanReport).
-  Result<std::string> plan(const std::string& ruleJson, TaskContext& task);
-  /// Report JSON (see SyncReport).
-  Result<std::string> execute(const std::string& ruleJson, TaskContext& task);
+  /// A dry run or an execute: the plan, then (execute) applying it. `status` is OK when the
+  /// run reached the end (tags may have failed: see the report's status) and says why when it
+  /// could not happen at all; `report` is set whenever the rule was valid, so a run that could
+  /// not happen is still reported (status failed; the ABI boundary adds its error).
+  struct Run {
+    Status status;
+    std::optional<RunReport> report;
+  };
+  Run plan(const std::string& ruleJson, TaskContext& task);
+  Run execute(const std::string& ruleJson, TaskContext& task);
 
  private:
+  Run run(const std::string& ruleJson, TaskContext& task, bool dryRun);
+  /// The plan's first half and, unless a dry run, its application.
+  Result<RunReport> planAndApply(const Rule& rule, TaskContext& task, bool dryRun,
+                                 RunReport::Source& source);
   Result<registry::Credentials> credentialsFor(const Rule& rule);
+  void logAcceleration(const Rule& rule, const std::string& originHost);
 
   const ProviderConfig config_;
   Storage& storage_;

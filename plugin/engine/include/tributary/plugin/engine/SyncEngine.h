@@ -1,24 +1,27 @@
-// Executes a rule into host storage.
+// Executes a rule into host storage: the Planner's plan, then apply() it.
 //
-// Steps: select tags -> resolve each (HEAD; unchanged/kept need no GET; `concurrency` tags at
-// a time, results in tag order) -> one BlobTransfer
-// over the unique blobs of every tag to sync (fetched once per run, `concurrency` workers) ->
-// per tag, as soon as its blobs are in: _layers links, child manifests, the tagged manifest,
-// then tag_set last (DESIGN §5 publish order), so a reader never sees a tag whose content is
-// missing. A tag's failure never stops the others; cancellation stops everything with
-// kCancelled (tags already published stay published).
+// apply: one BlobTransfer over the plan's unique blobs (fetched once per run, `concurrency`
+// workers) -> per tag to sync, as soon as its blobs are in: _layers links, child manifests,
+// the tagged manifest, then tag_set last (DESIGN §5 publish order), so a reader never sees a
+// tag whose content is missing. A tag's failure never stops the others; cancellation stops
+// everything with kCancelled (tags already published stay published).
 //
 // Thread rules: one SyncEngine per execute call.
 #pragma once
 
+#include <set>
+#include <string>
+
 #include "tributary/registry/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
+#include "tributary/plugin/engine/Plan.h"
+#include "tributary/plugin/host/ProgressReporter.h"
+#include "tributary/plugin/report/RunReport.h"
 #include "tributary/plugin/transfer/BlobTransfer.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/plugin/config/Rule.h"
 #include "tributary/plugin/source/SourceEndpoints.h"
 #include "tributary/plugin/host/Storage.h"
-#include "tributary/plugin/report/SyncReport.h"
 #include "tributary/plugin/host/TaskContext.h"
 #include "tributary/registry/SourceAdapter.h"
 
@@ -44,11 +47,24 @@ class SyncEngine {
       : rule_(rule), source_(source), reader_(reader), endpoints_(&endpoints), storage_(storage),
         choiceCache_(choiceCache), task_(task), logger_(logger), transfer_(transfer) {}
 
-  /// The report when the run reached the end (tags may have failed: see its status); an
-  /// error when it could not run (listing failed) or was cancelled.
-  Result<SyncReport> execute();
+  /// plan, then apply: the report when the run reached the end (tags may have failed: see its
+  /// status); an error when it could not run (listing failed) or was cancelled.
+  Result<RunReport> execute();
+
+  /// Applies `plan` (made by a Planner over the same source, reader and storage).
+  Result<RunReport> apply(const Plan& plan);
 
  private:
+  /// Waits for tag `index`'s blobs and publishes it; updates its row and the totals.
+  Status applyTag(const Plan& plan, size_t index, BlobTransfer& transfer, RunReport& report);
+  /// Counts each blob once, into the totals and the bytes of the first tag needing it.
+  void countBlobs(const Plan& plan, size_t index, const BlobTransfer& transfer,
+                  RunReport& report);
+  /// _layers links, manifests (children first), the tag last.
+  Status publish(const ResolvedTag& tag);
+  void logTag(const RunReport::TagRow& row, ProgressReporter& progress);
+
+  std::set<std::string> countedBlobs_;
   const Rule rule_;  // a copy: callers may pass a temporary
   registry::SourceAdapter& source_;
   registry::RegistryReader& reader_;

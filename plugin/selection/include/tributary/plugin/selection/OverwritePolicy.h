@@ -18,7 +18,8 @@ class OverwritePolicy {
   Decision decide(const std::optional<std::string>& destinationDigest,
                   const std::string& targetDigest) const;
 
-  static constexpr const char* kKeptReason = "kept: destination differs";
+  static constexpr const char* kKeptReason =
+      "kept: destination differs (set destination.overwrite: true to replace it)";
 
  private:
   bool overwrite_;

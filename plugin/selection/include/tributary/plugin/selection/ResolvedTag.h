@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tributary/Status.h"
+#include "tributary/plugin/report/TagAction.h"
 #include "tributary/registry/SourceAdapter.h"
 
 namespace tributary::plugin {
@@ -25,13 +26,14 @@ struct ManifestToStore {
   std::string bytes;  // exactly as served
 };
 
-enum class TagAction { kSync, kUnchanged, kKept, kSkipped, kFailed };
-
 struct ResolvedTag {
   registry::TagInfo info;    // tag, pushed time and where it came from
   std::string sourceDigest;  // what the source tag points at ("" if unknown)
   std::string targetDigest;  // what the destination tag points at after a sync
+  std::string destinationDigest;  // what the destination tag points at now ("" if absent)
+  /// kSynced (to be synced), kUnchanged, kKept, kSkipped, kDeferred or kFailed.
   TagAction action = TagAction::kFailed;
+  std::string reasonCode;  // the report's reason_code
   std::string reason;
   Status error;  // kFailed: why
   /// Publish order: child manifests first, the tagged manifest last.

@@ -10,6 +10,9 @@
 // cache it borrows allow concurrent calls.
 #pragma once
 
+#include <functional>
+#include <optional>
+
 #include "tributary/registry/JsonFileCache.h"
 #include "tributary/registry/ParsedManifest.h"
 #include "tributary/registry/RegistryReader.h"
@@ -27,6 +30,11 @@ class TagResolver {
   TagResolver(const Rule& rule, const std::string& sourceRepository,
               registry::RegistryReader& reader, Storage& storage, registry::JsonFileCache& choiceCache);
 
+  /// Asked right before a tag's first manifest GET; a deferral makes the tag kDeferred (see
+  /// registry::SourceAdapter::deferFetch). Set before resolving; called from resolving threads.
+  using FetchGate = std::function<std::optional<registry::FetchDeferral>(const registry::TagInfo&)>;
+  void setFetchGate(FetchGate gate) { fetchGate_ = std::move(gate); }
+
   /// Never fails as a whole: problems become kSkipped (the tag can't be synced as the rule
   /// asks) or kFailed (an error that may go away) in the result.
   ResolvedTag resolve(const registry::TagInfo& info);
@@ -42,6 +50,8 @@ class TagResolver {
   Status addImage(ResolvedTag& out, const std::string& digest, const std::string& bytes,
                   const registry::ParsedManifest& parsed, bool checkPlatform, bool& platformOk);
   std::string choiceKey(const std::string& sourceDigest) const;
+  /// True (and `out` marked deferred) when the fetch gate defers the tag.
+  bool deferred(ResolvedTag& out) const;
   /// Applies the overwrite policy; true when the tag needs no manifest work.
   bool decide(ResolvedTag& out, const std::optional<std::string>& destination);
 
@@ -52,6 +62,7 @@ class TagResolver {
   registry::JsonFileCache& choiceCache_;
   PlatformMatcher matcher_;
   OverwritePolicy overwrite_;
+  FetchGate fetchGate_;
 };
 
 }  // namespace tributary::plugin

@@ -21,6 +21,14 @@ class TagSelector {
   /// follow the chosen tags, in their listing order, so that callers report them as failed.
   std::vector<registry::TagInfo> select(std::vector<registry::TagInfo> tags) const;
 
+  /// select(), keeping what latest_n cut: `chosen` is select()'s result, `beyondLatestN` the
+  /// matching readable tags after the first latest_n, newest first.
+  struct Split {
+    std::vector<registry::TagInfo> chosen;
+    std::vector<registry::TagInfo> beyondLatestN;
+  };
+  Split split(std::vector<registry::TagInfo> tags) const;
+
   /// The ordering alone: true when `a` comes before `b`.
   static bool newerFirst(const registry::TagInfo& a, const registry::TagInfo& b);
 
