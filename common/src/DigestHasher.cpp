@@ -1,8 +1,10 @@
-#include "DigestHasher.h"
+#include "tributary/DigestHasher.h"
 
 #include <openssl/evp.h>
 
-namespace tributary::storage {
+#include "tributary/Hex.h"
+
+namespace tributary {
 
 struct DigestHasher::Impl {
   const EVP_MD* md = nullptr;
@@ -10,7 +12,8 @@ struct DigestHasher::Impl {
   ~Impl() { EVP_MD_CTX_free(ctx); }
 };
 
-DigestHasher::DigestHasher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DigestHasher::DigestHasher(std::unique_ptr<Impl> impl, std::string algorithm)
+    : impl_(std::move(impl)), algorithm_(std::move(algorithm)) {}
 DigestHasher::~DigestHasher() = default;
 
 Result<std::unique_ptr<DigestHasher>> DigestHasher::create(std::string_view algorithm) {
@@ -23,21 +26,37 @@ Result<std::unique_ptr<DigestHasher>> DigestHasher::create(std::string_view algo
     return invalidArgumentError("digest algorithm `" + std::string(algorithm) +
                                 "` is not supported; use sha256 or sha512");
   }
+  if (impl->md == nullptr) return internalError("OpenSSL has no " + std::string(algorithm));
   impl->ctx = EVP_MD_CTX_new();
   if (impl->ctx == nullptr) return internalError("EVP_MD_CTX_new failed");
-  std::unique_ptr<DigestHasher> hasher(new DigestHasher(std::move(impl)));
+  std::unique_ptr<DigestHasher> hasher(new DigestHasher(std::move(impl), std::string(algorithm)));
   TRIB_RETURN_IF_ERROR(hasher->reset());
   return hasher;
 }
 
+Result<std::unique_ptr<DigestHasher>> DigestHasher::forDigest(std::string_view digest) {
+  const size_t colon = digest.find(':');
+  if (colon == std::string_view::npos)
+    return invalidArgumentError("digest `" + std::string(digest) +
+                                "` has no `<algorithm>:` prefix");
+  return create(digest.substr(0, colon));
+}
+
 Result<std::string> DigestHasher::hexDigestOf(std::string_view algorithm, std::string_view bytes) {
   TRIB_ASSIGN_OR_RETURN(auto hasher, create(algorithm));
-  hasher->update(bytes.data(), bytes.size());
+  TRIB_RETURN_IF_ERROR(hasher->update(bytes.data(), bytes.size()));
   return hasher->finishHex();
 }
 
-void DigestHasher::update(const void* data, size_t len) {
-  if (len > 0) EVP_DigestUpdate(impl_->ctx, data, len);
+Result<std::string> DigestHasher::digestOf(std::string_view algorithm, std::string_view bytes) {
+  TRIB_ASSIGN_OR_RETURN(std::string hex, hexDigestOf(algorithm, bytes));
+  return std::string(algorithm) + ":" + hex;
+}
+
+Status DigestHasher::update(const void* data, size_t len) {
+  if (len > 0 && EVP_DigestUpdate(impl_->ctx, data, len) != 1)
+    return internalError("EVP_DigestUpdate failed");
+  return Status();
 }
 
 Status DigestHasher::reset() {
@@ -51,13 +70,7 @@ Result<std::string> DigestHasher::finishHex() {
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(impl_->ctx, raw, &len) != 1)
     return internalError("EVP_DigestFinal_ex failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(static_cast<size_t>(len) * 2, '0');
-  for (unsigned int i = 0; i < len; ++i) {
-    hex[2 * i] = kHex[raw[i] >> 4];
-    hex[2 * i + 1] = kHex[raw[i] & 0xf];
-  }
-  return hex;
+  return hexEncode(raw, len);
 }
 
-}  // namespace tributary::storage
+}  // namespace tributary

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "tributary/DigestHasher.h"
 #include "tributary/Status.h"
 #include "tributary/registry/BlobSink.h"
 
@@ -15,7 +16,8 @@ namespace tributary::plugin {
 
 class DigestCheckingSink final : public registry::BlobSink {
  public:
-  /// `digest` must be a valid "<alg>:<hex>"; `inner` is borrowed.
+  /// `digest` should be a valid "<alg>:<hex>" (else every write fails saying why); `inner` is
+  /// borrowed.
   DigestCheckingSink(registry::BlobSink& inner, std::string digest);
   ~DigestCheckingSink() override;
   DigestCheckingSink(const DigestCheckingSink&) = delete;
@@ -28,14 +30,13 @@ class DigestCheckingSink final : public registry::BlobSink {
   /// kDataLoss unless exactly `size` bytes passed and they hash to the digest.
   Status verify(uint64_t size);
 
-  /// "<alg>:<hex>" of `bytes`, alg taken from `likeDigest` (sha512 or else sha256).
-  static std::string digestOf(const std::string& bytes, const std::string& likeDigest);
+  /// "<alg>:<hex>" of `bytes`, alg taken from `likeDigest`.
+  static Result<std::string> digestOf(const std::string& bytes, const std::string& likeDigest);
 
  private:
-  struct Hash;
   registry::BlobSink& inner_;
   std::string digest_;
-  std::unique_ptr<Hash> hash_;
+  Result<std::unique_ptr<DigestHasher>> hasher_;
   uint64_t bytes_ = 0;
 };
 

@@ -30,7 +30,7 @@ Result<registry::Manifest> MirroredRegistryReader::getManifest(const std::string
         TRIB_ASSIGN_OR_RETURN(registry::Manifest m, e.reader->getManifest(repository, reference));
         // Checked here as well, whatever the reader did: the mirror's bytes must be the ones
         // the digest names.
-        const std::string got = DigestCheckingSink::digestOf(m.bytes, reference);
+        TRIB_ASSIGN_OR_RETURN(std::string got, DigestCheckingSink::digestOf(m.bytes, reference));
         if (got != reference)
           return dataLossError("manifest " + reference + " from " + e.host + " has digest " + got);
         m.digest = reference;
