@@ -1,6 +1,5 @@
 #include "tributary/plugin/config/RuleValidator.h"
 
-#include <set>
 #include <vector>
 
 #include <Poco/JSON/Array.h>
@@ -9,6 +8,7 @@
 
 #include "tributary/Names.h"
 #include "tributary/plugin/config/HostPort.h"
+#include "tributary/plugin/config/JsonFieldReader.h"
 #include "tributary/plugin/config/SourceType.h"
 #include "tributary/plugin/config/TagPattern.h"
 #include "tributary/plugin/UpdatePeriod.h"
@@ -20,79 +20,7 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-// Collects problems while walking the JSON.
-class Problems {
- public:
-  void add(std::string p) { lines_.push_back(std::move(p)); }
-  bool empty() const { return lines_.empty(); }
-  std::string joined() const {
-    std::string s;
-    for (size_t i = 0; i < lines_.size(); ++i) s += (i ? "\n" : "") + lines_[i];
-    return s;
-  }
-
- private:
-  std::vector<std::string> lines_;
-};
-
-bool present(const Object::Ptr& o, const char* key) { return o && o->has(key) && !o->isNull(key); }
-
-std::string typeName(const Var& v) {
-  if (v.isEmpty()) return "null";
-  if (v.isString()) return "a string";
-  if (v.isBoolean()) return "a boolean";
-  if (v.isNumeric()) return "a number";
-  if (v.type() == typeid(Object::Ptr)) return "an object";
-  if (v.type() == typeid(Array::Ptr)) return "an array";
-  return "another type";
-}
-
-void rejectUnknown(const Object::Ptr& o, const std::set<std::string>& known,
-                   const std::string& where, Problems& problems) {
-  for (const std::string& name : o->getNames()) {
-    if (known.count(name) == 0) {
-      std::string list;
-      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-      problems.add("unknown field `" + where + name + "` (known: " + list + ")");
-    }
-  }
-}
-
-// Reads an optional string member; a wrong type is a problem.
-bool getString(const Object::Ptr& o, const char* key, const std::string& path, std::string& out,
-               Problems& problems) {
-  if (!present(o, key)) return false;
-  Var v = o->get(key);
-  if (!v.isString()) {
-    problems.add(path + " must be a string, got " + typeName(v));
-    return false;
-  }
-  out = v.convert<std::string>();
-  return true;
-}
-
-bool getBool(const Object::Ptr& o, const char* key, const std::string& path, bool& out,
-             Problems& problems) {
-  if (!present(o, key)) return false;
-  Var v = o->get(key);
-  if (!v.isBoolean()) {
-    problems.add(path + " must be true or false, got " + typeName(v));
-    return false;
-  }
-  out = v.convert<bool>();
-  return true;
-}
-
-Object::Ptr getObject(const Object::Ptr& o, const char* key, const std::string& path,
-                      Problems& problems) {
-  if (!present(o, key)) return nullptr;
-  Var v = o->get(key);
-  if (v.type() != typeid(Object::Ptr)) {
-    problems.add(path + " must be an object, got " + typeName(v));
-    return nullptr;
-  }
-  return v.extract<Object::Ptr>();
-}
+using Problems = std::vector<std::string>;
 
 // Rule names and credential names end up in host storage keys and logs.
 bool validName(const std::string& s) {
@@ -115,62 +43,62 @@ bool isGcrHost(const std::string& host) {
 }
 
 void validateSource(const Object::Ptr& src, Rule& rule, Problems& problems) {
-  rejectUnknown(src, {"type", "domain", "repository", "credential"}, "source.", problems);
+  JsonFieldReader f(src, "source.", {"type", "domain", "repository", "credential"}, problems);
   const SourceType* type = nullptr;
-  if (!present(src, "type")) {
-    problems.add(std::string("source.type is required (one of ") + SourceType::namesList() + ")");
-  } else if (getString(src, "type", "source.type", rule.source.type, problems)) {
+  if (!f.has("type")) {
+    problems.push_back(std::string("source.type is required (one of ") + SourceType::namesList() + ")");
+  } else if (f.string("type", rule.source.type)) {
     type = SourceType::find(rule.source.type);
     if (type == nullptr)
-      problems.add("source.type `" + rule.source.type + "` is unknown; expected one of " +
+      problems.push_back("source.type `" + rule.source.type + "` is unknown; expected one of " +
                    SourceType::namesList());
   }
   std::string domain;
-  bool hasDomain = getString(src, "domain", "source.domain", domain, problems);
+  bool hasDomain = f.string("domain", domain);
   if (type != nullptr) {
     if (hasDomain && !type->allowsDomain) {
-      problems.add("source.domain is not used by " + rule.source.type +
+      problems.push_back("source.domain is not used by " + rule.source.type +
                    " sources (their registry is " + type->defaultHost +
                    "); use type custom for another registry");
     } else if (hasDomain) {
       auto normalised = HostPort::normalise(domain, "source.domain");
       if (!normalised) {
-        problems.add(normalised.status().message());
+        problems.push_back(normalised.status().message());
       } else if (rule.source.type == "gcr" && !isGcrHost(*normalised)) {
-        problems.add("source.domain `" + domain +
+        problems.push_back("source.domain `" + domain +
                      "` is not a Google registry (gcr.io, <region>.gcr.io or "
                      "<location>-docker.pkg.dev); use type custom for another registry");
       } else {
         rule.source.domain = *normalised;
       }
     } else if (type->requiresDomain) {
-      problems.add("source.domain is required for " + rule.source.type +
+      problems.push_back("source.domain is required for " + rule.source.type +
                    " sources: the registry host[:port], e.g. registry.example.org:5000");
     } else if (type->allowsDomain) {
       rule.source.domain = type->defaultHost;
     }
   }
-  if (!present(src, "repository")) {
-    problems.add("source.repository is required: <namespace>/<repository>, e.g. library/nginx");
-  } else if (getString(src, "repository", "source.repository", rule.source.repository, problems)) {
+  if (!f.has("repository")) {
+    problems.push_back("source.repository is required: <namespace>/<repository>, e.g. library/nginx");
+  } else if (f.string("repository", rule.source.repository)) {
     std::string& repo = rule.source.repository;
     if (rule.source.type == "dockerhub" && !repo.empty() && repo.find('/') == std::string::npos)
       repo = "library/" + repo;  // official images, as docker pull names them
     Status s = validateRepositoryName(repo);
     if (!s.isOk()) {
-      problems.add("source." + s.message());
+      problems.push_back("source." + s.message());
     } else if (repo.find('/') == std::string::npos) {
-      problems.add("source.repository `" + repo +
+      problems.push_back("source.repository `" + repo +
                    "` must be <namespace>/<repository> (two or more path components)");
     } else if (rule.source.type == "dockerhub" &&
                repo.find('/') != repo.rfind('/')) {
-      problems.add("source.repository `" + repo +
+      problems.push_back("source.repository `" + repo +
                    "` has more than two components; Docker Hub repositories are <namespace>/<repository>");
     }
   }
-  if (getString(src, "credential", "source.credential", rule.source.credential, problems) &&
+  if (f.string("credential", rule.source.credential) &&
       !validName(rule.source.credential)) {
-    problems.add("source.credential `" + rule.source.credential +
+    problems.push_back("source.credential `" + rule.source.credential +
                  "` is not a valid secret name ([A-Za-z0-9][A-Za-z0-9._-]{0,127})");
     rule.source.credential.clear();
   }
@@ -178,42 +106,42 @@ void validateSource(const Object::Ptr& src, Rule& rule, Problems& problems) {
 
 void validatePolicy(const Object::Ptr& policy, Rule& rule, Problems& problems) {
   if (!policy) return;
-  rejectUnknown(policy, {"tag_regex", "latest_n", "platforms"}, "policy.", problems);
-  if (getString(policy, "tag_regex", "policy.tag_regex", rule.policy.tagRegex, problems)) {
+  JsonFieldReader f(policy, "policy.", {"tag_regex", "latest_n", "platforms"}, problems);
+  if (f.string("tag_regex", rule.policy.tagRegex)) {
     if (rule.policy.tagRegex.empty()) {
-      problems.add("policy.tag_regex is empty and would match no tag; use `.*` for every tag");
+      problems.push_back("policy.tag_regex is empty and would match no tag; use `.*` for every tag");
     } else {
       auto compiled = TagPattern::compile(rule.policy.tagRegex);
-      if (!compiled) problems.add(compiled.status().message());
+      if (!compiled) problems.push_back(compiled.status().message());
     }
   }
-  if (present(policy, "latest_n")) {
-    Var v = policy->get("latest_n");
+  if (f.has("latest_n")) {
+    Var v = f.raw("latest_n");
     if (!v.isInteger()) {
-      problems.add("policy.latest_n must be a whole number, got " +
-                   (v.isNumeric() ? v.convert<std::string>() : typeName(v)));
+      problems.push_back("policy.latest_n must be a whole number, got " +
+                   (v.isNumeric() ? v.convert<std::string>() : JsonFieldReader::typeName(v)));
     } else {
       int64_t n = v.convert<int64_t>();
       rule.policy.latestN = n > 1000000 ? 1000000 : n < -1000000 ? -1000000 : static_cast<int>(n);
     }
   }
-  if (present(policy, "platforms")) {
-    Var v = policy->get("platforms");
+  if (f.has("platforms")) {
+    Var v = f.raw("platforms");
     if (v.type() != typeid(Array::Ptr)) {
-      problems.add("policy.platforms must be an array of os/arch[/variant] strings, got " +
-                   typeName(v));
+      problems.push_back("policy.platforms must be an array of os/arch[/variant] strings, got " +
+                   JsonFieldReader::typeName(v));
     } else {
       auto arr = v.extract<Array::Ptr>();
       for (size_t i = 0; i < arr->size(); ++i) {
         Var e = arr->get(static_cast<unsigned>(i));
         const std::string path = "policy.platforms[" + std::to_string(i) + "]";
         if (!e.isString()) {
-          problems.add(path + " must be a string like linux/amd64, got " + typeName(e));
+          problems.push_back(path + " must be a string like linux/amd64, got " + JsonFieldReader::typeName(e));
           continue;
         }
         auto p = Platform::parse(e.convert<std::string>());
         if (!p) {
-          problems.add(path + ": " + p.status().message());
+          problems.push_back(path + ": " + p.status().message());
           continue;
         }
         bool dup = false;
@@ -228,22 +156,21 @@ void checkLatestN(Rule& rule, Problems& problems) {
   const SourceType* type = SourceType::find(rule.source.type);
   int max = type ? type->maxLatestN : 30;
   if (rule.policy.latestN < 1 || rule.policy.latestN > max) {
-    problems.add("policy.latest_n is " + std::to_string(rule.policy.latestN) + "; " +
+    problems.push_back("policy.latest_n is " + std::to_string(rule.policy.latestN) + "; " +
                  (type ? rule.source.type + " sources allow" : std::string("the limit is")) +
                  " 1.." + std::to_string(max));
   }
 }
 
 void validateDestination(const Object::Ptr& dst, Rule& rule, Problems& problems) {
-  rejectUnknown(dst, {"repository", "overwrite"}, "destination.", problems);
-  if (!present(dst, "repository")) {
-    problems.add("destination.repository is required, e.g. mirror/nginx");
-  } else if (getString(dst, "repository", "destination.repository", rule.destination.repository,
-                       problems)) {
+  JsonFieldReader f(dst, "destination.", {"repository", "overwrite"}, problems);
+  if (!f.has("repository")) {
+    problems.push_back("destination.repository is required, e.g. mirror/nginx");
+  } else if (f.string("repository", rule.destination.repository)) {
     Status s = validateRepositoryName(rule.destination.repository);
-    if (!s.isOk()) problems.add("destination." + s.message());
+    if (!s.isOk()) problems.push_back("destination." + s.message());
   }
-  getBool(dst, "overwrite", "destination.overwrite", rule.destination.overwrite, problems);
+  f.boolean("overwrite", rule.destination.overwrite);
 }
 
 }  // namespace
@@ -254,45 +181,49 @@ Result<Rule> RuleValidator::validate(const std::string& ruleJson) {
     Poco::JSON::Parser parser;
     Var parsed = parser.parse(ruleJson);
     if (parsed.type() != typeid(Object::Ptr))
-      return invalidArgumentError("rule must be a JSON object, got " + typeName(parsed));
+      return invalidArgumentError("rule must be a JSON object, got " + JsonFieldReader::typeName(parsed));
     root = parsed.extract<Object::Ptr>();
   } catch (const Poco::Exception& e) {
     return invalidArgumentError("rule is not valid JSON: " + e.displayText());
   }
   Problems problems;
   Rule rule;
-  rejectUnknown(root,
-                {"name", "source", "policy", "destination", "acceleration", "update_period"}, "",
-                problems);
-  if (!present(root, "name")) {
-    problems.add("name is required: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-  } else if (getString(root, "name", "name", rule.name, problems) && !validName(rule.name)) {
-    problems.add("name `" + rule.name +
+  JsonFieldReader f(root, "",
+                    {"name", "source", "policy", "destination", "acceleration", "update_period"},
+                    problems);
+  if (!f.has("name")) {
+    problems.push_back("name is required: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  } else if (f.string("name", rule.name) && !validName(rule.name)) {
+    problems.push_back("name `" + rule.name +
                  "` is invalid: use 1-128 of [A-Za-z0-9._-], starting with a letter or digit");
   }
-  if (!present(root, "source")) {
-    problems.add("source is required: {\"type\", \"repository\", ...}");
-  } else if (auto src = getObject(root, "source", "source", problems)) {
+  if (!f.has("source")) {
+    problems.push_back("source is required: {\"type\", \"repository\", ...}");
+  } else if (auto src = f.object("source")) {
     validateSource(src, rule, problems);
   }
-  validatePolicy(getObject(root, "policy", "policy", problems), rule, problems);
+  validatePolicy(f.object("policy"), rule, problems);
   checkLatestN(rule, problems);
-  if (!present(root, "destination")) {
-    problems.add("destination is required: {\"repository\": ..., \"overwrite\": false}");
-  } else if (auto dst = getObject(root, "destination", "destination", problems)) {
+  if (!f.has("destination")) {
+    problems.push_back("destination is required: {\"repository\": ..., \"overwrite\": false}");
+  } else if (auto dst = f.object("destination")) {
     validateDestination(dst, rule, problems);
   }
-  getBool(root, "acceleration", "acceleration", rule.acceleration, problems);
+  f.boolean("acceleration", rule.acceleration);
   std::string period;
-  if (getString(root, "update_period", "update_period", period, problems)) {
+  if (f.string("update_period", period)) {
     auto normalised = UpdatePeriod::normalise(period);
     if (normalised) {
       rule.updatePeriod = *normalised;
     } else {
-      problems.add(normalised.status().message());
+      problems.push_back(normalised.status().message());
     }
   }
-  if (!problems.empty()) return invalidArgumentError(problems.joined());
+  if (!problems.empty()) {
+    std::string joined;
+    for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];
+    return invalidArgumentError(joined);
+  }
   return rule;
 }
 

@@ -161,4 +161,29 @@ BOOST_AUTO_TEST_CASE(info_is_json_with_source_limits) {
   BOOST_TEST(info->getObject("rule_schema"));
 }
 
+BOOST_AUTO_TEST_CASE(unknown_keys_are_errors_that_name_the_known_ones_and_the_closest) {
+  auto c = ProviderConfig::parse(R"({"concurency":2,"report_excluded":true,"zzz":1})");
+  BOOST_REQUIRE(!c.isOk());
+  const std::string m = c.status().message();
+  BOOST_TEST(m.find("unknown provider config key `concurency` (known: allow_private_networks, "
+                    "ca_files, cache_dir, concurrency, insecure_registries, mirrors, "
+                    "range_parallelism, range_part_bytes, range_threshold_bytes, "
+                    "report_excluded_tags, timeout_seconds); did you mean `concurrency`?") !=
+                 std::string::npos,
+             m);
+  BOOST_TEST(m.find("did you mean `report_excluded_tags`?") != std::string::npos, m);
+  const size_t zzz = m.find("unknown provider config key `zzz` (known:");
+  BOOST_REQUIRE(zzz != std::string::npos);
+  const std::string zzzLine = m.substr(zzz, m.find('\n', zzz) - zzz);
+  BOOST_TEST(zzzLine.find("did you mean") == std::string::npos, zzzLine);  // nothing resembles it
+}
+
+BOOST_AUTO_TEST_CASE(report_excluded_tags_is_a_boolean_defaulting_to_false) {
+  BOOST_TEST(!ProviderConfig::parse("{}")->reportExcludedTags);
+  BOOST_TEST(ProviderConfig::parse(R"({"report_excluded_tags":true})")->reportExcludedTags);
+  auto bad = ProviderConfig::parse(R"({"report_excluded_tags":"yes"})");
+  BOOST_REQUIRE(!bad.isOk());
+  BOOST_TEST(bad.status().message() == "report_excluded_tags must be true or false, got a string");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -213,4 +213,16 @@ BOOST_AUTO_TEST_CASE(malformed_json_and_wrong_types) {
                       "source.credential `bad name!` is not a valid secret name"));
 }
 
+BOOST_AUTO_TEST_CASE(an_unknown_field_close_to_a_known_one_gets_a_guess) {
+  auto r = RuleValidator::validate(
+      R"({"name":"n","source":{"type":"custom","domain":"r.example","repository":"a/b"},)"
+      R"("policy":{"latestN":3},"destination":{"repository":"m/b","overwrit":true}})");
+  BOOST_REQUIRE(!r.isOk());
+  const std::string m = r.status().message();
+  BOOST_TEST(m.find("unknown field `policy.latestN` (known: latest_n, platforms, tag_regex); "
+                    "did you mean `policy.latest_n`?") != std::string::npos,
+             m);
+  BOOST_TEST(m.find("did you mean `destination.overwrite`?") != std::string::npos, m);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
