@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "tributary/Version.h"
 #include "tributary/sidecar/ExitCodes.h"
 #include "tributary/sidecar/SyncCommand.h"
 #include "tributary/sidecar/SyncOptions.h"
@@ -25,7 +26,7 @@ int main(int argc, char** argv) {
     return args.empty() ? kExitBadInput : kExitSucceeded;
   }
   if (args[0] == "version" || args[0] == "--version") {
-    std::cout << "tributary 0.1.0 (rp ABI " << RP_ABI_VERSION_CURRENT << ")\n";
+    std::cout << "tributary " TRIBUTARY_VERSION " (rp ABI " << RP_ABI_VERSION_CURRENT << ")\n";
     return kExitSucceeded;
   }
   if (args[0] != "sync") {
