@@ -12,12 +12,13 @@ namespace tributary::storage {
 
 namespace {
 
-// Sets *out (if any) to a malloc'ed copy of the status text; {NULL, 0} for OK or when out of
+// Sets *out (if any) to a malloc'ed copy of the status message (no code name: that is the
+// returned rp_status); {NULL, 0} for OK or when out of
 // memory (the status code still says what happened).
 void setError(rp_host_owned_str* out, const Status& status) {
   if (out == nullptr) return;
   *out = rp_host_owned_str{nullptr, 0};
-  if (!status.isOk()) setHostString(out, status.toString());
+  if (!status.isOk()) setHostString(out, status.message());  // the code travels as rp_status
 }
 
 rp_status finish(rp_host_owned_str* out_error, const Status& status) {

@@ -13,14 +13,14 @@ ProgressEvent ProgressReporter::snapshot(ProgressEvent::Kind kind) const {
 }
 
 void ProgressReporter::planned(uint64_t blobsTotal, uint64_t bytesTotal) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   blobsTotal_ = blobsTotal;
   bytesTotal_ = bytesTotal;
   task_.progress(snapshot(ProgressEvent::Kind::kPlanned));
 }
 
 void ProgressReporter::bytes(uint64_t n) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   bytesDone_ += n;
   auto now = std::chrono::steady_clock::now();
   if (now - lastBytesEvent_ < byteInterval_) return;
@@ -29,13 +29,13 @@ void ProgressReporter::bytes(uint64_t n) {
 }
 
 void ProgressReporter::blobDone() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   ++blobsDone_;
   task_.progress(snapshot(ProgressEvent::Kind::kBlobDone));
 }
 
 void ProgressReporter::tagDone(const std::string& tag, const std::string& message) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   ProgressEvent e = snapshot(ProgressEvent::Kind::kTagDone);
   e.tag = tag;
   e.message = message;
@@ -43,14 +43,14 @@ void ProgressReporter::tagDone(const std::string& tag, const std::string& messag
 }
 
 void ProgressReporter::message(const std::string& text) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   ProgressEvent e = snapshot(ProgressEvent::Kind::kMessage);
   e.message = text;
   task_.progress(e);
 }
 
 uint64_t ProgressReporter::bytesDone() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return bytesDone_;
 }
 

@@ -44,24 +44,24 @@ Status SourceEndpoints::tryInOrder(const std::string& what,
     if (!e->mirror || s.code() == StatusCode::kCancelled) return s;
     if (unusable(s.code()) && !e->unreachable.exchange(true) &&
         logger_.enabled(LogLevel::kInfo)) {
-      logger_.log(LogLevel::kInfo, "mirror " + e->host + " is not usable (" + s.toString() +
+      logger_.log(LogLevel::kInfo, "mirror " + e->host + " is not usable (" + s.message() +
                                        "); using the next endpoint for the rest of this run");
     }
     if (logger_.enabled(LogLevel::kDebug))
       logger_.log(LogLevel::kDebug, what + " from mirror " + e->host + " failed (" +
-                                        s.toString() + "); trying the next endpoint");
+                                        s.message() + "); trying the next endpoint");
   }
   // Not reached: the origin is last and always returns above.
   return internalError(what + ": no endpoint to fetch from");
 }
 
 void SourceEndpoints::noteServedByMirror(const std::string& digest) {
-  std::lock_guard<std::mutex> lock(servedMutex_);
+  MutexLock lock(servedMutex_);
   servedByMirror_.insert(digest);
 }
 
 bool SourceEndpoints::servedByMirror(const std::string& digest) const {
-  std::lock_guard<std::mutex> lock(servedMutex_);
+  MutexLock lock(servedMutex_);
   return servedByMirror_.count(digest) > 0;
 }
 

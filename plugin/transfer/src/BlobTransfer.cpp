@@ -49,7 +49,7 @@ void BlobTransfer::work() {
     }
     if (result.status.isOk()) progress_.blobDone();
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       outcomes_[blob.digest] = std::move(result);
     }
     done_.notify_all();
@@ -68,7 +68,7 @@ BlobOutcome BlobTransfer::transfer(const BlobRef& blob) {
     return out;  // reused
   }
   if (stat.status().code() != StatusCode::kNotFound) {
-    out.status = stat.status().withContext("stat blob " + blob.digest);
+    out.status = stat.status();  // names the blob
     return out;
   }
   std::shared_ptr<const std::string> held = blob.bytes;
@@ -79,7 +79,7 @@ BlobOutcome BlobTransfer::transfer(const BlobRef& blob) {
   if (held) {  // already fetched (and verified) this run: no request
     auto writer = storage_.openBlobWriter(blob.digest, blob.size);
     if (!writer) {
-      out.status = writer.status().withContext("opening storage writer for " + blob.digest);
+      out.status = writer.status();  // names the blob
       return out;
     }
     Status s = (*writer)->write(held->data(), held->size());
@@ -87,7 +87,7 @@ BlobOutcome BlobTransfer::transfer(const BlobRef& blob) {
     if (s.isOk()) s = (*writer)->commit();
     // An uncommitted writer aborts when it goes out of scope.
     if (!s.isOk()) {
-      out.status = s.withContext("blob " + blob.digest);
+      out.status = s.withContext("storing blob " + blob.digest);
       return out;
     }
     out.fetched = true;
@@ -119,12 +119,12 @@ BlobOutcome BlobTransfer::transfer(const BlobRef& blob) {
       logger_.log(LogLevel::kInfo, "blob " + blob.digest + ": fetch attempt " +
                                        std::to_string(attempt) + " of " +
                                        std::to_string(kFetchAttempts) + " failed (" +
-                                       s.toString() + "); fetching it again from scratch");
+                                       s.message() + "); fetching it again from scratch");
   }
   if (!s.isOk()) {
-    out.status = s.withContext(attempt > 1 ? "blob " + blob.digest + " (after " +
+    out.status = s.withContext(attempt > 1 ? "fetching blob " + blob.digest + " (after " +
                                                  std::to_string(attempt) + " fetch attempts)"
-                                           : "blob " + blob.digest);
+                                           : "fetching blob " + blob.digest);
     return out;
   }
   out.fetched = true;
@@ -138,7 +138,7 @@ Status BlobTransfer::fetchFrom(SourceEndpoints::Endpoint& endpoint, const BlobRe
                                bool& ranged) {
   ranged = false;
   auto writer = storage_.openBlobWriter(blob.digest, blob.size);
-  if (!writer) return writer.status().withContext("opening storage writer for " + blob.digest);
+  if (!writer) return writer.status();  // names the blob
   StorageBlobSink sink(**writer, task_, progress_);
   const bool wantRanges = options_.ranged && blob.size >= options_.rangeThreshold &&
                           blob.size > options_.parts.partSize && !endpoint.noRanges.load();
@@ -176,7 +176,7 @@ Status BlobTransfer::fetchFrom(SourceEndpoints::Endpoint& endpoint, const BlobRe
 
 Status BlobTransfer::waitFor(const std::vector<std::string>& digests,
                              std::chrono::milliseconds poll) {
-  std::unique_lock<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   for (const std::string& d : digests) {
     while (outcomes_.count(d) == 0) {
       if (task_.isCancelled()) return cancelledError("task cancelled");
@@ -187,7 +187,7 @@ Status BlobTransfer::waitFor(const std::vector<std::string>& digests,
 }
 
 BlobOutcome BlobTransfer::outcome(const std::string& digest) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = outcomes_.find(digest);
   if (it != outcomes_.end()) return it->second;
   BlobOutcome none;

@@ -6,9 +6,9 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
+#include "tributary/Mutex.h"
 #include "tributary/plugin/host/TaskContext.h"
 
 namespace tributary::plugin {
@@ -28,16 +28,16 @@ class ProgressReporter {
   uint64_t bytesDone() const;
 
  private:
-  ProgressEvent snapshot(ProgressEvent::Kind kind) const;  // requires mutex_
+  ProgressEvent snapshot(ProgressEvent::Kind kind) const REQUIRES(mutex_);
 
   TaskContext& task_;
   const std::chrono::milliseconds byteInterval_;
-  mutable std::mutex mutex_;
-  uint64_t bytesDone_ = 0;   // guarded by mutex_
-  uint64_t bytesTotal_ = 0;  // guarded by mutex_
-  uint64_t blobsDone_ = 0;   // guarded by mutex_
-  uint64_t blobsTotal_ = 0;  // guarded by mutex_
-  std::chrono::steady_clock::time_point lastBytesEvent_{};  // guarded by mutex_
+  mutable Mutex mutex_;
+  uint64_t bytesDone_ GUARDED_BY(mutex_) = 0;
+  uint64_t bytesTotal_ GUARDED_BY(mutex_) = 0;
+  uint64_t blobsDone_ GUARDED_BY(mutex_) = 0;
+  uint64_t blobsTotal_ GUARDED_BY(mutex_) = 0;
+  std::chrono::steady_clock::time_point lastBytesEvent_ GUARDED_BY(mutex_){};
 };
 
 }  // namespace tributary::plugin

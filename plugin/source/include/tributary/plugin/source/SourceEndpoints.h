@@ -15,11 +15,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "tributary/Mutex.h"
 #include "tributary/Status.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/registry/RegistryReader.h"
@@ -60,8 +60,8 @@ class SourceEndpoints {
 
  private:
   Logger& logger_;
-  mutable std::mutex servedMutex_;
-  std::set<std::string> servedByMirror_;  // guarded by servedMutex_
+  mutable Mutex servedMutex_;
+  std::set<std::string> servedByMirror_ GUARDED_BY(servedMutex_);
   std::vector<std::unique_ptr<Endpoint>> endpoints_;  // mirrors in order, the origin last
 };
 

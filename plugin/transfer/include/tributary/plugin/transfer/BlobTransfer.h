@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "tributary/Mutex.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/plugin/host/ProgressReporter.h"
 #include "tributary/plugin/transfer/RangedBlobFetcher.h"
@@ -103,9 +104,9 @@ class BlobTransfer {
   std::atomic<size_t> next_{0};
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
-  mutable std::mutex mutex_;
-  std::condition_variable done_;
-  std::map<std::string, BlobOutcome> outcomes_;  // guarded by mutex_
+  mutable Mutex mutex_;
+  std::condition_variable_any done_;
+  std::map<std::string, BlobOutcome> outcomes_ GUARDED_BY(mutex_);
 };
 
 }  // namespace tributary::plugin
