@@ -17,7 +17,8 @@ clang_dir=${CLANG_BUILD_DIR:-$repo/build-clang}
 cmake -S "$repo" -B "$clang_dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=OFF \
   -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" >/dev/null
-for object in plugin/host:src/ProgressReporter.cpp.o \
+for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
+              plugin/host:src/ProgressReporter.cpp.o \
               plugin/source:src/SourceEndpoints.cpp.o \
               plugin/transfer:src/BlobTransfer.cpp.o \
               plugin/transfer:src/RangedBlobFetcher.cpp.o; do

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "tributary/registry/BoundedParallel.h"
+#include "tributary/BoundedParallel.h"
 #include "tributary/registry/ImageConfig.h"
 #include "tributary/registry/MemoryBlobSink.h"
 
@@ -29,7 +29,7 @@ std::string platformText(const std::string& os, const std::string& arch, const s
 
 TagResolver::TagResolver(const Rule& rule, const std::string& sourceRepository,
                          registry::RegistryReader& reader, Storage& storage,
-                         registry::JsonFileCache& choiceCache)
+                         JsonFileCache& choiceCache)
     : rule_(rule),
       sourceRepository_(sourceRepository),
       reader_(reader),
@@ -79,7 +79,7 @@ Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<regis
                                                          int concurrency,
                                                          const TaskContext& task) {
   std::vector<ResolvedTag> resolved(tags.size());
-  registry::BoundedParallel::run(tags.size(), concurrency, [&](size_t i) {
+  BoundedParallel::run(tags.size(), concurrency, [&](size_t i) {
     if (task.isCancelled()) return false;
     resolved[i] = resolve(tags[i]);
     return true;

@@ -14,7 +14,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                            const ProviderConfig& config,
                                                            registry::Credentials credentials,
                                                            std::function<bool()> isCancelled,
-                                                           registry::JsonFileCache& createdCache,
+                                                           JsonFileCache& createdCache,
                                                            Logger& logger) {
   if (rule.source.type != "custom")
     return unimplementedError("source type " + rule.source.type +

@@ -18,21 +18,19 @@ BlobTransfer::BlobTransfer(SourceEndpoints& endpoints, Storage& storage,
       progress_(progress),
       logger_(logger) {}
 
-BlobTransfer::~BlobTransfer() {
-  stop_ = true;
-  for (std::thread& t : workers_) t.join();
-}
+BlobTransfer::~BlobTransfer() = default;  // the pool cancels what has not started and joins
 
 void BlobTransfer::start(std::vector<BlobRef> blobs) {
   blobs_ = std::move(blobs);
-  const size_t n = std::min(blobs_.size(), static_cast<size_t>(std::max(options_.concurrency, 1)));
-  for (size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+  // A blob's failure is its tags' business, not the run's: jobs always "succeed".
+  workers_ = std::make_unique<WorkerPool>(blobs_.size(), options_.concurrency, [this](size_t i) {
+    work(i);
+    return Status();
+  });
 }
 
-void BlobTransfer::work() {
-  while (!stop_) {
-    const size_t i = next_++;
-    if (i >= blobs_.size()) return;
+void BlobTransfer::work(size_t i) {
+  {
     const BlobRef& blob = blobs_[i];
     BlobOutcome result;
     if (task_.isCancelled()) {

@@ -5,20 +5,23 @@
 #include <condition_variable>
 #include <exception>
 #include <memory>
-#include <mutex>
-#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "tributary/Mutex.h"
+#include "tributary/WorkerPool.h"
 
 namespace tributary::plugin {
 namespace {
 
 constexpr std::chrono::milliseconds kPoll{100};  // cancellation and stop checks while waiting
 
-// One part's bytes, allocated in full when the part is claimed. Counts itself in `live` (and
+}  // namespace
+
+// One part's bytes, allocated in full when the part starts. Counts itself in `live` (and
 // the high-water mark in `peak`) so the memory bound can be checked from outside.
-class PartBuffer final : public registry::BlobSink {
+class RangedBlobFetcher::PartBuffer final : public registry::BlobSink {
  public:
   PartBuffer(uint64_t length, const TaskContext& task, std::atomic<int>& live,
              std::atomic<int>& peak)
@@ -54,13 +57,81 @@ class PartBuffer final : public registry::BlobSink {
   std::string bytes_;
 };
 
-struct PartSlot {
-  std::unique_ptr<PartBuffer> buffer;
-  Status status;
-  bool done = false;
+// The parts of one blob between the part workers and the writing thread: a worker may start
+// part i only while i < (next part to write) + window, which is the memory bound.
+// Thread rules: any thread.
+class RangedBlobFetcher::PartWindow {
+ public:
+  PartWindow(uint64_t parts, uint64_t window) : window_(window), slots_(parts) {}
+
+  /// Part workers: blocks until part `index` may be fetched; false when the fetch stops.
+  bool awaitRoom(uint64_t index, const TaskContext& task) {
+    MutexLock lock(mutex_);
+    while (index >= nextWrite_ + window_) {
+      if (stopped_ || task.isCancelled()) return false;
+      changed_.wait_for(lock, kPoll);
+    }
+    return !stopped_;
+  }
+
+  void deliver(uint64_t index, std::unique_ptr<PartBuffer> buffer) {
+    {
+      MutexLock lock(mutex_);
+      slots_[index] = std::move(buffer);
+    }
+    changed_.notify_all();
+  }
+
+  /// The writer: the next part in order, or null once stopped or cancelled first. Taking it
+  /// frees a window place, so the next part may start while this one is written.
+  std::unique_ptr<PartBuffer> takeNext(const TaskContext& task) {
+    std::unique_ptr<PartBuffer> next;
+    {
+      MutexLock lock(mutex_);
+      while (!slots_[nextWrite_]) {
+        if (stopped_ || task.isCancelled()) return nullptr;
+        changed_.wait_for(lock, kPoll);
+      }
+      next = std::move(slots_[nextWrite_]);
+      ++nextWrite_;
+    }
+    changed_.notify_all();
+    return next;
+  }
+
+  /// A part failed, or the fetch is over: waiting stops everywhere.
+  void stop() {
+    {
+      MutexLock lock(mutex_);
+      stopped_ = true;
+    }
+    changed_.notify_all();
+  }
+  bool stopped() const {
+    MutexLock lock(mutex_);
+    return stopped_;
+  }
+
+ private:
+  const uint64_t window_;
+  mutable Mutex mutex_;
+  std::condition_variable_any changed_;
+  std::vector<std::unique_ptr<PartBuffer>> slots_ GUARDED_BY(mutex_);
+  uint64_t nextWrite_ GUARDED_BY(mutex_) = 0;
+  bool stopped_ GUARDED_BY(mutex_) = false;
 };
 
-}  // namespace
+
+// What one fetch() call works on, shared by its part workers.
+struct RangedBlobFetcher::Blob {
+  const std::string& repository;
+  const std::string& digest;
+  uint64_t size;
+  uint64_t partSize;
+  uint64_t partCount;
+  std::atomic<int> live{0}, peak{0};
+  std::atomic<uint64_t> retries{0};
+};
 
 RangedBlobFetcher::RangedBlobFetcher(registry::RegistryReader& reader, const TaskContext& task,
                                      RangedFetchOptions options)
@@ -73,156 +144,100 @@ RangedBlobFetcher::RangedBlobFetcher(registry::RegistryReader& reader, const Tas
 Status RangedBlobFetcher::fetch(const std::string& repository, const std::string& digest,
                                 uint64_t size, registry::BlobSink& sink) {
   stats_ = Stats();
-  const uint64_t partSize = options_.partSize;
-  const uint64_t partCount = (size + partSize - 1) / partSize;
-  const uint64_t window = static_cast<uint64_t>(options_.parallelism);
-  stats_.parts = partCount;
-  if (partCount == 0) return Status();
+  Blob blob{repository, digest, size, options_.partSize,
+            (size + options_.partSize - 1) / options_.partSize};
+  stats_.parts = blob.partCount;
+  if (blob.partCount == 0) return Status();
 
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<PartSlot> slots(partCount);  // guarded by mutex
-  uint64_t nextClaim = 0;                  // guarded by mutex
-  uint64_t nextWrite = 0;                  // guarded by mutex
-  bool stop = false;                       // guarded by mutex
-  Status firstError;                       // guarded by mutex
-  std::atomic<int> live{0}, peak{0};
-  std::atomic<uint64_t> retries{0};
-
-  auto stopped = [&] {
-    std::lock_guard<std::mutex> lock(mutex);
-    return stop;
-  };
-
-  // One part with its retries. Runs on a part thread.
-  auto fetchPart = [&](uint64_t index) -> std::pair<std::unique_ptr<PartBuffer>, Status> {
-    const uint64_t offset = index * partSize;
-    const uint64_t length = std::min(partSize, size - offset);
-    auto buffer = std::make_unique<PartBuffer>(length, task_, live, peak);
-    std::chrono::milliseconds delay = options_.retryDelay;
-    Status s;
-    int attempt = 1;
-    for (;; ++attempt) {
-      if (task_.isCancelled()) return {std::move(buffer), cancelledError("task cancelled")};
-      (void)buffer->reset();  // cannot fail for a memory buffer
-      s = reader_.fetchBlobRange(repository, digest, offset, length, *buffer);
-      if (s.isOk() && buffer->offset() != length)
-        s = dataLossError("part ended after " + std::to_string(buffer->offset()) + " of " +
-                          std::to_string(length) + " bytes");
-      if (s.isOk() || s.code() == StatusCode::kUnimplemented ||
-          s.code() == StatusCode::kCancelled || attempt >= options_.partAttempts)
-        break;
-      if (stopped()) break;  // the blob has failed already; no point in trying again
-      ++retries;
-      // Sleep in slices so cancellation and a failing sibling are noticed quickly.
-      const auto until = std::chrono::steady_clock::now() + delay;
-      while (std::chrono::steady_clock::now() < until && !task_.isCancelled() && !stopped())
-        std::this_thread::sleep_for(std::min(kPoll, delay));
-      delay *= 2;
-    }
-    if (!s.isOk() && s.code() != StatusCode::kUnimplemented && s.code() != StatusCode::kCancelled)
-      s = s.withContext("part " + std::to_string(index + 1) + "/" + std::to_string(partCount) +
-                        " failed after " + std::to_string(attempt) + " tries");
-    return {std::move(buffer), s};
-  };
-
-  auto partThread = [&] {
-    while (true) {
-      uint64_t index = 0;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        changed.wait(lock, [&] {
-          return stop || nextClaim >= partCount || nextClaim < nextWrite + window;
-        });
-        if (stop || nextClaim >= partCount) return;
-        index = nextClaim++;
-      }
-      std::pair<std::unique_ptr<PartBuffer>, Status> result;
-      // An exception must not escape a thread (that would terminate the host).
-      try {
-        result = fetchPart(index);
-      } catch (const std::exception& e) {
-        result.second = internalError(std::string("part fetch: ") + e.what());
-      } catch (...) {
-        result.second = internalError("part fetch: unknown exception");
-      }
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        slots[index].buffer = std::move(result.first);
-        slots[index].status = result.second;
-        slots[index].done = true;
-        if (!result.second.isOk() && firstError.isOk()) {
-          firstError = result.second;
-          stop = true;
-        }
-      }
-      changed.notify_all();
-    }
-  };
-
-  std::vector<std::thread> threads;
-  // Stops and joins the part threads however this function is left (an exception from the
-  // sink must not destroy joinable threads: that would terminate the host).
-  struct Joiner {
-    std::mutex& mutex;
-    std::condition_variable& changed;
-    bool& stop;
-    std::vector<std::thread>& threads;
-    ~Joiner() {
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        stop = true;
-      }
-      changed.notify_all();
-      for (std::thread& t : threads) t.join();
-    }
-  } joiner{mutex, changed, stop, threads};
-  const uint64_t threadCount = std::min(window, partCount);
-  try {
-    for (uint64_t i = 0; i < threadCount; ++i) threads.emplace_back(partThread);
-  } catch (const std::system_error& e) {
-    // Fewer threads than asked only means fewer parts in flight; none at all is an error.
-    if (threads.empty())
-      return resourceExhaustedError(std::string("cannot start part threads: ") + e.what());
-  }
-
-  // This thread writes the parts in order as they become ready.
-  Status result;
-  while (true) {
-    std::unique_ptr<PartBuffer> buffer;
-    {
-      std::unique_lock<std::mutex> lock(mutex);
-      while (nextWrite < partCount && !slots[nextWrite].done && firstError.isOk() &&
-             !task_.isCancelled())
-        changed.wait_for(lock, kPoll);
-      if (nextWrite >= partCount) break;
-      if (!firstError.isOk()) {
-        result = firstError;  // fail fast, also when that part is not the next to write
-        break;
-      }
-      if (task_.isCancelled()) {
-        result = cancelledError("task cancelled");
-        break;
-      }
-      buffer = std::move(slots[nextWrite].buffer);
-      ++nextWrite;  // frees a window place: the next part may be claimed while this one is written
-    }
-    changed.notify_all();
-    result = sink.write(buffer->bytes().data(), buffer->bytes().size());
-    buffer.reset();
-    if (!result.isOk()) break;
-  }
+  PartWindow window(blob.partCount, static_cast<uint64_t>(options_.parallelism));
+  Status written;
+  Status fetched;
   {
-    std::lock_guard<std::mutex> lock(mutex);
-    stop = true;
+    WorkerPool parts(blob.partCount, options_.parallelism,
+                     [&](size_t index) { return runPart(blob, index, window); });
+    // Fewer threads than asked only means fewer parts in flight; none at all is an error.
+    if (parts.threadCount() == 0) {
+      window.stop();
+      return resourceExhaustedError("cannot start part threads");
+    }
+    // Stops the window however this block is left, before the pool joins its workers: an
+    // exception from the sink must not leave a worker waiting for room.
+    struct StopOnExit {
+      PartWindow& window;
+      ~StopOnExit() { window.stop(); }
+    } stopOnExit{window};
+    written = writeInOrder(blob, window, sink);
+    window.stop();
+    parts.cancel();
+    fetched = parts.wait();  // the lowest-index part failure, if any
   }
-  changed.notify_all();
-  for (std::thread& t : threads) t.join();
-  threads.clear();  // joined: nothing left for the Joiner
-  slots.clear();
-  stats_.partRetries = retries.load();
-  stats_.peakLiveBuffers = peak.load();
-  return result;
+  stats_.partRetries = blob.retries.load();
+  stats_.peakLiveBuffers = blob.peak.load();
+  // A part's failure is the reason (the writer only saw the window stop), else the writer's.
+  if (!fetched.isOk() && fetched.code() != StatusCode::kCancelled) return fetched;
+  return written;
+}
+
+Status RangedBlobFetcher::writeInOrder(const Blob& blob, PartWindow& window,
+                                       registry::BlobSink& sink) {
+  for (uint64_t part = 0; part < blob.partCount; ++part) {
+    std::unique_ptr<PartBuffer> next = window.takeNext(task_);
+    if (!next) return task_.isCancelled() ? cancelledError("task cancelled") : Status();
+    TRIB_RETURN_IF_ERROR(sink.write(next->bytes().data(), next->bytes().size()));
+  }
+  return Status();
+}
+
+Status RangedBlobFetcher::runPart(Blob& blob, uint64_t index, PartWindow& window) {
+  if (!window.awaitRoom(index, task_)) return cancelledError("part not started: fetch stopped");
+  const uint64_t offset = index * blob.partSize;
+  const uint64_t length = std::min(blob.partSize, blob.size - offset);
+  auto buffer = std::make_unique<PartBuffer>(length, task_, blob.live, blob.peak);
+  Status s;
+  try {  // an exception must not end the fetch without a reason
+    s = fetchPart(blob, index, window, *buffer);
+  } catch (const std::exception& e) {
+    s = internalError(std::string("part fetch: ") + e.what());
+  } catch (...) {
+    s = internalError("part fetch: unknown exception");
+  }
+  if (!s.isOk()) {
+    window.stop();  // the blob has failed: no other part needs to finish
+    return s;
+  }
+  window.deliver(index, std::move(buffer));
+  return Status();
+}
+
+Status RangedBlobFetcher::fetchPart(Blob& blob, uint64_t index, const PartWindow& window,
+                                    PartBuffer& buffer) {
+  const uint64_t offset = index * blob.partSize;
+  const uint64_t length = std::min(blob.partSize, blob.size - offset);
+  std::chrono::milliseconds delay = options_.retryDelay;
+  Status s;
+  int attempt = 1;
+  for (;; ++attempt) {
+    if (task_.isCancelled()) return cancelledError("task cancelled");
+    (void)buffer.reset();  // cannot fail for a memory buffer
+    s = reader_.fetchBlobRange(blob.repository, blob.digest, offset, length, buffer);
+    if (s.isOk() && buffer.offset() != length)
+      s = dataLossError("part ended after " + std::to_string(buffer.offset()) + " of " +
+                        std::to_string(length) + " bytes");
+    if (s.isOk() || s.code() == StatusCode::kUnimplemented ||
+        s.code() == StatusCode::kCancelled || attempt >= options_.partAttempts)
+      break;
+    if (window.stopped()) break;  // the blob has failed already; no point in trying again
+    ++blob.retries;
+    // Sleep in slices so cancellation and a failing sibling are noticed quickly.
+    const auto until = std::chrono::steady_clock::now() + delay;
+    while (std::chrono::steady_clock::now() < until && !task_.isCancelled() && !window.stopped())
+      std::this_thread::sleep_for(std::min(kPoll, delay));
+    delay *= 2;
+  }
+  if (!s.isOk() && s.code() != StatusCode::kUnimplemented && s.code() != StatusCode::kCancelled)
+    s = s.withContext("part " + std::to_string(index + 1) + "/" + std::to_string(blob.partCount) +
+                      " failed after " + std::to_string(attempt) + " tries");
+  return s;
 }
 
 }  // namespace tributary::plugin

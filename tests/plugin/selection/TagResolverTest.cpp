@@ -42,7 +42,7 @@ class CancelledTask final : public TaskContext {
 struct Env {
   FakeRegistry reg;
   FakeStorage storage;
-  registry::JsonFileCache choices{""};
+  JsonFileCache choices{""};
   registry::ContentStore store;
   registry::CachingRegistryReader cached{reg, store};
   std::vector<registry::TagInfo> tags;

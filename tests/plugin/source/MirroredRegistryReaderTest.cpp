@@ -48,7 +48,7 @@ struct MirrorEnv {
   FakeRegistry mirror;
   FakeStorage storage;
   FakeSource source{origin, "up/app"};
-  registry::JsonFileCache choices{""};
+  JsonFileCache choices{""};
   FlagTask task;
   RecordingLogger logger;
   SourceEndpoints endpoints{origin, "origin.example", logger};
@@ -222,7 +222,7 @@ BOOST_AUTO_TEST_CASE(config_read_from_a_mirror_is_reported_mirror_served_when_st
 BOOST_AUTO_TEST_CASE(acceleration_off_uses_no_mirror) {
   ProviderConfig config;
   config.mirrors["origin.example"] = {"mirror.example:5000"};
-  registry::JsonFileCache created("");
+  JsonFileCache created("");
   NullLogger logger;
   for (bool acceleration : {false, true}) {
     auto session = SourceFactory::open(makeRule(acceleration), config, {}, {}, created, logger);

@@ -137,7 +137,7 @@ struct Env {
   FlakyReader flaky{reg, layer};
   FakeStorage storage;
   FakeSource source{reg, "up/app"};
-  registry::JsonFileCache choices{""};
+  JsonFileCache choices{""};
   FlagTask task;
   RecordingLogger logger;
   SourceEndpoints endpoints{flaky, "src.example", logger};

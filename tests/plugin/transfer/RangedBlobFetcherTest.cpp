@@ -263,7 +263,7 @@ struct AccelEnv {
   FakeRegistry reg;
   FakeStorage storage;
   FakeSource source{reg, "up/app"};
-  registry::JsonFileCache choices{""};
+  JsonFileCache choices{""};
   FlagTask task;
   NullLogger logger;
   SourceEndpoints endpoints{reg, "src.example", logger};

@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
 #include "tributary/registry/SourceAdapter.h"
 
@@ -26,7 +26,7 @@ class CustomSource final : public registry::SourceAdapter {
   /// outlive this object. `concurrency`: requests in flight while listing (1 = one after the
   /// other on the calling thread).
   CustomSource(registry::RegistryReader& reader, std::string repository,
-               registry::JsonFileCache& createdCache, int concurrency = 1);
+               JsonFileCache& createdCache, int concurrency = 1);
 
   registry::TimestampKind timestampKind() const override {
     return registry::TimestampKind::kCreated;
@@ -41,7 +41,7 @@ class CustomSource final : public registry::SourceAdapter {
  private:
   registry::RegistryReader& reader_;
   std::string repository_;
-  registry::JsonFileCache& cache_;
+  JsonFileCache& cache_;
   int concurrency_;
 };
 

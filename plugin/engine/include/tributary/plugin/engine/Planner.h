@@ -14,7 +14,7 @@
 #include "tributary/plugin/host/Storage.h"
 #include "tributary/plugin/host/TaskContext.h"
 #include "tributary/plugin/report/RunReport.h"
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
 #include "tributary/registry/SourceAdapter.h"
 
@@ -27,7 +27,7 @@ class Planner {
 
   /// `concurrency`: tags resolved at once (their HEADs and GETs are independent).
   Planner(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
-          Storage& storage, registry::JsonFileCache& choiceCache, TaskContext& task,
+          Storage& storage, JsonFileCache& choiceCache, TaskContext& task,
           int concurrency = 1)
       : rule_(rule), source_(source), reader_(reader), storage_(storage),
         choiceCache_(choiceCache), task_(task), concurrency_(concurrency) {}
@@ -51,7 +51,7 @@ class Planner {
   registry::SourceAdapter& source_;
   registry::RegistryReader& reader_;
   Storage& storage_;
-  registry::JsonFileCache& choiceCache_;
+  JsonFileCache& choiceCache_;
   TaskContext& task_;
   int concurrency_;
   std::optional<RunReport::Source> sourceInfo_;

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "tributary/Version.h"
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/plugin/config/ProviderConfig.h"
 #include "tributary/plugin/config/Rule.h"
@@ -58,8 +58,8 @@ class Provider {
   Storage& storage_;
   Logger& logger_;
   SecretStore& secrets_;
-  registry::JsonFileCache createdCache_;  // manifest digest -> image created ms (custom)
-  registry::JsonFileCache choiceCache_;   // index digest|platform -> chosen child digest
+  JsonFileCache createdCache_;  // manifest digest -> image created ms (custom)
+  JsonFileCache choiceCache_;   // index digest|platform -> chosen child digest
 };
 
 }  // namespace tributary::plugin

@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/engine/Plan.h"
 #include "tributary/plugin/host/ProgressReporter.h"
@@ -31,7 +31,7 @@ class SyncEngine {
  public:
   /// Blobs come from `reader` alone, `concurrency` at a time, never ranged.
   SyncEngine(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
-             Storage& storage, registry::JsonFileCache& choiceCache, TaskContext& task,
+             Storage& storage, JsonFileCache& choiceCache, TaskContext& task,
              Logger& logger, int concurrency)
       : rule_(rule), source_(source), reader_(reader), storage_(storage),
         choiceCache_(choiceCache), task_(task), logger_(logger) {
@@ -42,7 +42,7 @@ class SyncEngine {
   /// MirroredRegistryReader over `endpoints`), blobs from `endpoints` (mirrors, then origin)
   /// with `transfer` options (ranged fetches when transfer.ranged).
   SyncEngine(const Rule& rule, registry::SourceAdapter& source, registry::RegistryReader& reader,
-             SourceEndpoints& endpoints, Storage& storage, registry::JsonFileCache& choiceCache,
+             SourceEndpoints& endpoints, Storage& storage, JsonFileCache& choiceCache,
              TaskContext& task, Logger& logger, BlobTransferOptions transfer)
       : rule_(rule), source_(source), reader_(reader), endpoints_(&endpoints), storage_(storage),
         choiceCache_(choiceCache), task_(task), logger_(logger), transfer_(transfer) {}
@@ -70,7 +70,7 @@ class SyncEngine {
   registry::RegistryReader& reader_;
   SourceEndpoints* endpoints_ = nullptr;  // null: blobs from reader_ only
   Storage& storage_;
-  registry::JsonFileCache& choiceCache_;
+  JsonFileCache& choiceCache_;
   TaskContext& task_;
   Logger& logger_;
   BlobTransferOptions transfer_;

@@ -13,7 +13,7 @@
 #include <functional>
 #include <optional>
 
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 #include "tributary/registry/ParsedManifest.h"
 #include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/selection/OverwritePolicy.h"
@@ -28,7 +28,7 @@ namespace tributary::plugin {
 class TagResolver {
  public:
   TagResolver(const Rule& rule, const std::string& sourceRepository,
-              registry::RegistryReader& reader, Storage& storage, registry::JsonFileCache& choiceCache);
+              registry::RegistryReader& reader, Storage& storage, JsonFileCache& choiceCache);
 
   /// Asked right before a tag's first manifest GET; a deferral makes the tag kDeferred (see
   /// registry::SourceAdapter::deferFetch). Set before resolving; called from resolving threads.
@@ -59,7 +59,7 @@ class TagResolver {
   const std::string sourceRepository_;
   registry::RegistryReader& reader_;
   Storage& storage_;
-  registry::JsonFileCache& choiceCache_;
+  JsonFileCache& choiceCache_;
   PlatformMatcher matcher_;
   OverwritePolicy overwrite_;
   FetchGate fetchGate_;

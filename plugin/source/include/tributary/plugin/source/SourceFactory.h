@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "tributary/registry/ContentStore.h"
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/plugin/config/ProviderConfig.h"
@@ -50,7 +50,7 @@ class SourceFactory {
                                                      const ProviderConfig& config,
                                                      registry::Credentials credentials,
                                                      std::function<bool()> isCancelled,
-                                                     registry::JsonFileCache& createdCache,
+                                                     JsonFileCache& createdCache,
                                                      Logger& logger);
 };
 

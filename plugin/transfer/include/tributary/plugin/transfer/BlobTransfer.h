@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "tributary/Mutex.h"
+#include "tributary/WorkerPool.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/plugin/host/ProgressReporter.h"
 #include "tributary/plugin/transfer/RangedBlobFetcher.h"
@@ -87,7 +88,7 @@ class BlobTransfer {
   static constexpr int kFetchAttempts = 3;
 
  private:
-  void work();
+  void work(size_t index);
   BlobOutcome transfer(const BlobRef& blob);
   // One endpoint's try: a fresh writer, the bytes (ranged or whole), commit.
   Status fetchFrom(SourceEndpoints::Endpoint& endpoint, const BlobRef& blob, bool& ranged);
@@ -101,9 +102,7 @@ class BlobTransfer {
   Logger& logger_;
 
   std::vector<BlobRef> blobs_;  // immutable once started
-  std::atomic<size_t> next_{0};
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> workers_;
+  std::unique_ptr<WorkerPool> workers_;
   mutable Mutex mutex_;
   std::condition_variable_any done_;
   std::map<std::string, BlobOutcome> outcomes_ GUARDED_BY(mutex_);

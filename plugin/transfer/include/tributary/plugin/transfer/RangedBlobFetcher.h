@@ -11,7 +11,8 @@
 // not honour Range (RegistryReader::fetchBlobRange says kUnimplemented) fetch() stops and says
 // kUnimplemented: the caller resets the sink and fetches the blob whole.
 //
-// Thread rules: one fetch() at a time per object; it starts and joins its own part threads.
+// Thread rules: one fetch() at a time per object; its parts run on a WorkerPool it starts and
+// joins.
 // The reader must allow concurrent calls; the sink is written only from the calling thread.
 #pragma once
 
@@ -54,6 +55,17 @@ class RangedBlobFetcher {
   const Stats& stats() const { return stats_; }
 
  private:
+  struct Blob;        // what one fetch() works on (RangedBlobFetcher.cpp)
+  class PartBuffer;   // one part's bytes
+  class PartWindow;   // the parts between the part workers and the writing thread
+
+  /// On a part worker: waits for room in the window, fetches part `index`, hands it over.
+  Status runPart(Blob& blob, uint64_t index, PartWindow& window);
+  /// Part `index` into `buffer`, with its retries.
+  Status fetchPart(Blob& blob, uint64_t index, const PartWindow& window, PartBuffer& buffer);
+  /// On the calling thread: the parts into `sink`, in order, as they arrive.
+  Status writeInOrder(const Blob& blob, PartWindow& window, registry::BlobSink& sink);
+
   registry::RegistryReader& reader_;
   const TaskContext& task_;
   RangedFetchOptions options_;

@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "tributary/registry/BoundedParallel.h"
+#include "tributary/BoundedParallel.h"
 
-using tributary::registry::BoundedParallel;
+using tributary::BoundedParallel;
 
 BOOST_AUTO_TEST_SUITE(BoundedParallelTest)
 

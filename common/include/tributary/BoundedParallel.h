@@ -8,6 +8,8 @@
 // runs), so a caller that reports "the first failure in order" sees the same one as a serial
 // loop.
 //
+// A thin form of WorkerPool::run for jobs that cannot fail, only stop.
+//
 // Thread rules: run() may be called from any thread; `job` is called concurrently from up to
 // `workers` threads. An exception thrown by a job is rethrown on the calling thread after all
 // threads are joined (no thread is left running, nothing terminates the host).
@@ -16,7 +18,7 @@
 #include <cstddef>
 #include <functional>
 
-namespace tributary::registry {
+namespace tributary {
 
 class BoundedParallel {
  public:
@@ -24,4 +26,4 @@ class BoundedParallel {
   static void run(size_t count, int workers, const std::function<bool(size_t)>& job);
 };
 
-}  // namespace tributary::registry
+}  // namespace tributary

@@ -1,4 +1,4 @@
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
-namespace tributary::registry {
+namespace tributary {
 namespace {
 
 std::string errnoText(int err) { return std::strerror(err); }
@@ -77,14 +77,14 @@ void JsonFileCache::load() {
 }
 
 std::optional<std::string> JsonFileCache::get(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
   return it->second;
 }
 
 void JsonFileCache::put(const std::string& key, const std::string& value) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = entries_.find(key);
   if (it != entries_.end() && it->second == value) return;
   if (it == entries_.end() && entries_.size() >= maxEntries_) entries_.clear();  // crude cap
@@ -93,12 +93,12 @@ void JsonFileCache::put(const std::string& key, const std::string& value) {
 }
 
 size_t JsonFileCache::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return entries_.size();
 }
 
 Status JsonFileCache::flush() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   if (path_.empty() || !dirty_) return Status();
   std::string content;
   try {
@@ -118,4 +118,4 @@ Status JsonFileCache::flush() {
   return Status();
 }
 
-}  // namespace tributary::registry
+}  // namespace tributary

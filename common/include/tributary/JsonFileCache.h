@@ -9,13 +9,13 @@
 
 #include <cstddef>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "tributary/Mutex.h"
 #include "tributary/Status.h"
 
-namespace tributary::registry {
+namespace tributary {
 
 class JsonFileCache {
  public:
@@ -38,9 +38,9 @@ class JsonFileCache {
 
   const std::string path_;
   const size_t maxEntries_;
-  mutable std::mutex mutex_;
-  std::map<std::string, std::string> entries_;  // guarded by mutex_
-  bool dirty_ = false;                          // guarded by mutex_
+  mutable Mutex mutex_;
+  std::map<std::string, std::string> entries_ GUARDED_BY(mutex_);
+  bool dirty_ GUARDED_BY(mutex_) = false;
 };
 
-}  // namespace tributary::registry
+}  // namespace tributary
