@@ -11,7 +11,7 @@
 #include <string>
 
 #include "rp/replication_provider.h"
-#include "rp/status_mapping.hpp"
+#include "tributary/rp/StatusMapping.h"
 #include "tributary/plugin/engine/Provider.h"
 #include "tributary/plugin/config/ProviderConfig.h"
 

@@ -1,8 +1,8 @@
-// rp/status_mapping.hpp: the one Status <-> rp_status mapping both sides of the ABI use.
+// tributary/rp/StatusMapping.h: the one Status <-> rp_status mapping both sides of the ABI use.
 #define BOOST_TEST_MODULE rp_abi_tests
 #include <boost/test/unit_test.hpp>
 
-#include "rp/status_mapping.hpp"
+#include "tributary/rp/StatusMapping.h"
 
 using namespace tributary;
 
