@@ -68,6 +68,13 @@ std::string JsonFieldReader::closest(const std::string& key, const std::set<std:
   return !best.empty() && bestDistance <= allowed ? best : std::string();
 }
 
+Status JsonFieldReader::verdict(const std::vector<std::string>& problems) {
+  if (problems.empty()) return Status();
+  std::string joined;
+  for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];
+  return invalidArgumentError(joined);
+}
+
 bool JsonFieldReader::has(const std::string& key) const {
   assert(known_.count(key) != 0 && "JsonFieldReader: read a key that is not listed as known");
   return object_ && object_->has(key) && !(nullIsAbsent_ && object_->isNull(key));

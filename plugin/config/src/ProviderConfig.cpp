@@ -156,12 +156,7 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
   } catch (const Poco::Exception& e) {
     return invalidArgumentError("provider config is not valid JSON: " + e.displayText());
   }
-  const std::vector<std::string> problems = ConfigParser(root, config).parse();
-  if (!problems.empty()) {
-    std::string joined;
-    for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];
-    return invalidArgumentError(joined);
-  }
+  TRIB_RETURN_IF_ERROR(JsonFieldReader::verdict(ConfigParser(root, config).parse()));
   return config;
 }
 

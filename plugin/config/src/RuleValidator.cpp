@@ -219,11 +219,7 @@ Result<Rule> RuleValidator::validate(const std::string& ruleJson) {
       problems.push_back(normalised.status().message());
     }
   }
-  if (!problems.empty()) {
-    std::string joined;
-    for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];
-    return invalidArgumentError(joined);
-  }
+  TRIB_RETURN_IF_ERROR(JsonFieldReader::verdict(problems));
   return rule;
 }
 

@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(timeout_seconds_reaches_the_origin_and_every_mirror_client)
       R"({"name":"t","source":{"type":"custom","domain":"origin.example","repository":"up/app"},)"
       R"("destination":{"repository":"mirror/app"},"acceleration":true})");
   BOOST_REQUIRE_MESSAGE(rule.isOk(), rule.status().toString());
-  registry::JsonFileCache created("");
+  JsonFileCache created("");
   NullLogger logger;
   for (int seconds : {30, 7}) {
     auto config = ProviderConfig::parse(

@@ -50,7 +50,7 @@ struct Env {
   FakeRegistry reg;
   FakeStorage storage;
   FakeSource source{reg, "up/app"};
-  registry::JsonFileCache choices{""};
+  JsonFileCache choices{""};
   RecordingTask task;
   NullLogger logger;
 
@@ -417,7 +417,7 @@ BOOST_AUTO_TEST_CASE(plan_counts_bytes_after_dedup_and_writes_nothing) {
                        ",\"blobs\":2,\"blobs_reused\":1,") != std::string::npos, json);
   BOOST_TEST(json.find("\"dry_run\":true") != std::string::npos, json);
   BOOST_TEST(json.find("\"tag\":\"a\",\"action\":\"synced\"") != std::string::npos, json);
-  BOOST_TEST(json.find("\"timestamp\":\"2024-05-01T10:20:30Z\",\"timestamp_kind\":\"created\"") !=
+  BOOST_TEST(json.find("\"timestamp\":\"2024-05-01T10:20:30Z\",\"timestamp_kind\":\"pushed\"") !=
              std::string::npos, json);
 }
 
@@ -445,6 +445,59 @@ BOOST_AUTO_TEST_CASE(plan_shows_a_tag_the_source_cannot_read_as_failed_with_the_
   BOOST_TEST(env.storage.events.empty());
 }
 
+BOOST_AUTO_TEST_CASE(excluded_tags_are_listed_only_when_asked_for) {
+  Env env;
+  env.reg.tag("up/app", "1.0", env.reg.addSimpleImage("linux", "amd64", "", "", "a"));
+  env.reg.tag("up/app", "latest", env.reg.addSimpleImage("linux", "amd64", "", "", "b"));
+  env.reg.tag("up/app", "nightly", env.reg.addSimpleImage("linux", "amd64", "", "", "c"));
+  const Rule rule = makeRule(R"({"tag_regex":"1\\..*"})");
+  Planner quiet(rule, env.source, env.reg, env.storage, env.choices, env.task);
+  auto plain = quiet.dryRun();
+  BOOST_REQUIRE_MESSAGE(plain.isOk(), plain.status().toString());
+  BOOST_TEST(plain->rows().size() == 1u);
+  BOOST_TEST(plain->counts().excludedByRegex == 0u);
+
+  Planner verbose(rule, env.source, env.reg, env.storage, env.choices, env.task);
+  verbose.listExcludedTags(true);
+  auto listed = verbose.dryRun();
+  BOOST_REQUIRE_MESSAGE(listed.isOk(), listed.status().toString());
+  BOOST_REQUIRE(listed->rows().size() == 3u);
+  BOOST_TEST(listed->rows()[0].tag == "1.0");
+  BOOST_TEST(is(listed->rows()[1].action, TagAction::kExcludedByRegex));
+  BOOST_TEST(listed->rows()[1].reasonCode == "regex_not_matched");
+  BOOST_TEST(listed->counts().excludedByRegex == 2u);
+  BOOST_TEST(listed->toJson().find("\"dry_run\":true,\"status\":\"succeeded\"") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_tag_the_source_defers_is_deferred_with_the_budget_reported) {
+  Env env;
+  env.reg.tag("up/app", "new", env.reg.addSimpleImage("linux", "amd64", "", "", "new"));
+  env.reg.tag("up/app", "old", env.reg.addSimpleImage("linux", "amd64", "", "", "old"));
+  env.source.setTime("new", 2);
+  env.source.setTime("old", 1);
+  env.source.defer("old", {"budget_exhausted", "the Docker Hub pull budget is spent until 12:00Z"});
+  registry::PullBudget budget;
+  budget.limit = 100;
+  budget.remaining = 1;
+  budget.windowSeconds = 21600;
+  budget.pullsNeeded = 2;
+  env.source.setBudget(budget);
+  env.source.addNote("ordered by image created time");
+  RunReport r = env.run(makeRule());
+  BOOST_TEST(r.status() == "partial");
+  BOOST_TEST(is(entryFor(r, "new").action, TagAction::kSynced));
+  const auto& old = entryFor(r, "old");
+  BOOST_TEST(is(old.action, TagAction::kDeferred));
+  BOOST_TEST(old.reasonCode == "budget_exhausted");
+  BOOST_TEST(old.timestampKind == "pushed");
+  BOOST_TEST(env.storage.tags.count("mirror/app:old") == 0u);
+  const std::string json = r.toJson();
+  BOOST_TEST(json.find("\"budget\":{\"limit\":100,\"remaining\":1,\"window_seconds\":21600,"
+                       "\"reset_at\":null,\"pulls_needed\":2}") != std::string::npos, json);
+  BOOST_TEST(json.find("\"notes\":[\"ordered by image created time\"]") != std::string::npos, json);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(ContentStoreRunTest)
@@ -456,7 +509,7 @@ namespace {
 struct CustomRun {
   FakeRegistry reg;
   FakeStorage storage;
-  registry::JsonFileCache created{""}, choices{""};
+  JsonFileCache created{""}, choices{""};
   RecordingTask task;
   NullLogger logger;
   registry::ContentStore store;

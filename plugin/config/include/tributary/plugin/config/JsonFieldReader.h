@@ -16,6 +16,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include "tributary/Status.h"
+
 namespace tributary::plugin {
 
 class JsonFieldReader {
@@ -44,6 +46,9 @@ class JsonFieldReader {
   Poco::JSON::Array::Ptr array(const std::string& key, const std::string& expected = "");
 
   void problem(std::string text) { problems_.push_back(std::move(text)); }
+
+  /// OK when `problems` is empty, else kInvalidArgument listing them one per line.
+  static Status verdict(const std::vector<std::string>& problems);
 
   /// "a string", "an object", ... for messages.
   static std::string typeName(const Poco::Dynamic::Var& v);
