@@ -54,7 +54,9 @@ Status writeAtomically(const std::string& path, const std::string& content) {
 
 JsonFileCache::JsonFileCache(std::string path, size_t maxEntries)
     : path_(std::move(path)), maxEntries_(maxEntries) {
-  if (!path_.empty()) load();
+  if (path_.empty()) return;
+  MutexLock lock(mutex_);  // nobody else can see the object yet; the analysis cannot know
+  load();
 }
 
 void JsonFileCache::load() {

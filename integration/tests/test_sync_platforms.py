@@ -56,7 +56,7 @@ def main():
                     "list": child_for(docker_list, "linux/amd64").digest,
                     "amdonly": amd_only.digest}
         for tag, digest in want_one.items():
-            assert plan.entry(tag)["action"] == "sync", plan.describe()
+            assert plan.entry(tag)["action"] == "synced", plan.describe()
             assert plan.entry(tag)["chosen_digest"] == digest, (tag, plan.entry(tag), digest)
         assert plan.entry("armonly")["action"] == "skipped", plan.describe()
         res = dest.sync(one).expect(0)

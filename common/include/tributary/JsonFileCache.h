@@ -34,7 +34,7 @@ class JsonFileCache {
   const std::string& path() const { return path_; }
 
  private:
-  void load();
+  void load() REQUIRES(mutex_);
 
   const std::string path_;
   const size_t maxEntries_;
