@@ -8,8 +8,11 @@
 #include <string>
 
 #include "FakeHost.h"
+#include "StorageTestSupport.h"
+#include "rp/host.hpp"
 #include "rp/replication_provider.h"
 #include "tributary/loader/ProviderLibrary.h"
+#include "tributary/storage/StorageTable.h"
 
 using tributary::loader::ProviderLibrary;
 
@@ -64,6 +67,40 @@ BOOST_AUTO_TEST_CASE(incompatible_answer_sets_abi_version_and_leaves_functions_n
   BOOST_TEST(table.abi_version == RP_ABI_VERSION_1);
   BOOST_TEST(table.info == nullptr);
   BOOST_TEST(table.execute == nullptr);
+}
+
+// A run that cannot happen still reports, across the ABI: the error status, and the report
+// with status failed, the error's ABI name and the reason text exactly as a host shows it.
+BOOST_AUTO_TEST_CASE(an_unreachable_source_is_reported_as_a_failed_run_with_the_error) {
+  storage_test::TempDir dir;
+  auto storage = tributary::storage::DistributionStorage::open(dir.path());
+  BOOST_REQUIRE(storage.isOk());
+  rp_storage_v1 table = tributary::storage::makeStorageTable(**storage);
+  FakeHost host;
+  host.mutableTable().storage = &table;
+  host.mutableTable().free_str = tributary::storage::freeHostString;
+  auto loaded = ProviderLibrary::load(TRIBUTARY_PLUGIN, host.table());
+  BOOST_REQUIRE_MESSAGE(loaded.isOk(), loaded.status().toString());
+  auto instance = (*loaded)->createInstance(
+      R"({"insecure_registries":["127.0.0.1:1"],"allow_private_networks":true,"timeout_seconds":5})");
+  BOOST_REQUIRE_MESSAGE(instance.isOk(), instance.status().toString());
+  const std::string rule =
+      R"({"name":"gone","source":{"type":"custom","domain":"127.0.0.1:1","repository":"up/app"},)"
+      R"("destination":{"repository":"mirror/app"}})";
+  for (bool dryRun : {true, false}) {
+    rp::ProviderReply reply = dryRun ? instance->plan(rule, nullptr) : instance->execute(rule, nullptr);
+    BOOST_TEST(reply.status == RP_ERR_UNAVAILABLE, rp_status_str(reply.status));
+    BOOST_TEST(reply.message.find("UNAVAILABLE") == std::string::npos, reply.message);
+    BOOST_REQUIRE_MESSAGE(!reply.json.empty(), reply.message);
+    BOOST_TEST(reply.json.find(std::string("\"dry_run\":") + (dryRun ? "true" : "false") +
+                               ",\"status\":\"failed\",\"error\":{\"code\":\"RP_ERR_UNAVAILABLE\","
+                               "\"message\":" ) != std::string::npos,
+               reply.json);
+    BOOST_TEST(reply.json.find("\"source\":{\"type\":\"custom\",\"registry\":\"127.0.0.1:1\","
+                               "\"repository\":\"up/app\"}") != std::string::npos,
+               reply.json);
+    BOOST_TEST(reply.json.find("\"tags\":[]}") != std::string::npos, reply.json);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
