@@ -1,5 +1,8 @@
 #include "tributary/plugin/report/RunReport.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "tributary/JsonWriter.h"
 #include "tributary/registry/Rfc3339.h"
 
@@ -56,26 +59,27 @@ std::string RunReport::toJson() const {
     w.key("message").value(error_->second);
     w.endObject();
   }
+  // Every key always present, in the documented order (docs/report.md).
   const Counts c = counts();
+  const std::pair<const char*, uint64_t> countFields[] = {
+      {"synced", c.synced},     {"unchanged", c.unchanged},
+      {"kept", c.kept},         {"skipped", c.skipped},
+      {"deferred", c.deferred}, {"failed", c.failed},
+      {"beyond_latest_n", c.beyondLatestN}, {"excluded_by_regex", c.excludedByRegex}};
   w.key("counts").beginObject();
-  w.key("synced").value(c.synced);
-  w.key("unchanged").value(c.unchanged);
-  w.key("kept").value(c.kept);
-  w.key("skipped").value(c.skipped);
-  w.key("deferred").value(c.deferred);
-  w.key("failed").value(c.failed);
-  w.key("beyond_latest_n").value(c.beyondLatestN);
-  w.key("excluded_by_regex").value(c.excludedByRegex);
+  for (const auto& [name, n] : countFields) w.key(name).value(n);
   w.endObject();
+  const std::pair<const char*, uint64_t> totalFields[] = {
+      {"bytes", totals_.bytes},
+      {"blobs", totals_.blobs},
+      {"blobs_reused", totals_.blobsReused},
+      {"duration_ms", static_cast<uint64_t>(std::max<int64_t>(totals_.durationMs, 0))},
+      {"ranged_blobs", totals_.rangedBlobs},
+      {"ranged_bytes", totals_.rangedBytes},
+      {"mirror_blobs", totals_.mirrorBlobs},
+      {"mirror_bytes", totals_.mirrorBytes}};
   w.key("totals").beginObject();
-  w.key("bytes").value(totals_.bytes);
-  w.key("blobs").value(totals_.blobs);
-  w.key("blobs_reused").value(totals_.blobsReused);
-  w.key("duration_ms").value(totals_.durationMs);
-  w.key("ranged_blobs").value(totals_.rangedBlobs);
-  w.key("ranged_bytes").value(totals_.rangedBytes);
-  w.key("mirror_blobs").value(totals_.mirrorBlobs);
-  w.key("mirror_bytes").value(totals_.mirrorBytes);
+  for (const auto& [name, n] : totalFields) w.key(name).value(n);
   w.endObject();
   if (budget_) {
     w.key("budget").beginObject();
