@@ -470,6 +470,23 @@ BOOST_AUTO_TEST_CASE(excluded_tags_are_listed_only_when_asked_for) {
              std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(excluded_rows_stop_at_the_cap_with_a_note_saying_how_many_were_cut) {
+  Env env;
+  const std::string image = env.reg.addSimpleImage("linux", "amd64", "", "", "x");
+  env.reg.tag("up/app", "1.0", image);
+  for (size_t i = 0; i < Planner::kMaxExcludedRows + 2; ++i)
+    env.reg.tag("up/app", "other-" + std::to_string(i), image);
+  const Rule rule = makeRule(R"({"tag_regex":"1\\..*"})");
+  Planner planner(rule, env.source, env.reg, env.storage, env.choices, env.task);
+  planner.listExcludedTags(true);
+  auto report = planner.dryRun();
+  BOOST_REQUIRE_MESSAGE(report.isOk(), report.status().toString());
+  BOOST_TEST(report->counts().excludedByRegex == Planner::kMaxExcludedRows);
+  BOOST_REQUIRE(report->notes().size() == 1u);
+  BOOST_TEST(report->notes()[0] ==
+             "2 more tags excluded by tag_regex are not listed (at most 1000 rows)");
+}
+
 BOOST_AUTO_TEST_CASE(a_tag_the_source_defers_is_deferred_with_the_budget_reported) {
   Env env;
   env.reg.tag("up/app", "new", env.reg.addSimpleImage("linux", "amd64", "", "", "new"));
