@@ -10,6 +10,7 @@ build_type=${BUILD_TYPE:-RelWithDebInfo}
 
 packages=(
   g++ cmake make pkg-config            # toolchain
+  clang                                # clang 14 on Debian 12: the -Wthread-safety check (test.sh)
   libpoco-dev libssl-dev libpcre2-dev  # Poco Net/NetSSL/JSON/Util/Data, OpenSSL, PCRE2
   libboost-test-dev libyaml-cpp-dev    # Boost.Test, the registry's config.yml
   docker-registry skopeo               # Distribution 2.8.2 and the reference client (tests, demo)

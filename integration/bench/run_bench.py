@@ -577,10 +577,10 @@ def tributary_once(tools, src, source, client, workdir, label, tool, args, resul
     for m, phase in ((cold, "cold"), (noop, "noop")):
         rep = m.get("report") or {}
         totals = rep.get("totals", {})
-        m["note"] = "status=%s fetched=%s" % (rep.get("status"), totals.get("bytes_fetched"))
+        m["note"] = "status=%s fetched=%s" % (rep.get("status"), totals.get("bytes"))
         if rep.get("status") != "succeeded":
             failures.append("%s %s: report status %r" % (label, phase, rep.get("status")))
-    if (noop.get("report") or {}).get("totals", {}).get("bytes_fetched"):
+    if (noop.get("report") or {}).get("totals", {}).get("bytes"):
         failures.append("%s: no-op fetched bytes" % label)
     with harness.Registry(root, workdir=os.path.join(workdir, label + "-reg")) as dst:
         problems = verify(client, RegistryClient.for_registry(dst), src,

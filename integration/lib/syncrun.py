@@ -100,8 +100,11 @@ class SyncResult:
             raise AssertionError("expected exit %d\n%s" % (code, self.describe()))
         return self
 
+    # Rows for tags the rule left out (docs/report.md); tags()/actions() are the selected ones.
+    NOT_SELECTED = ("beyond_latest_n", "excluded_by_regex")
+
     def tags(self):
-        return [t["tag"] for t in self.report["tags"]]
+        return [t["tag"] for t in self.report["tags"] if t["action"] not in self.NOT_SELECTED]
 
     def entry(self, tag):
         for t in self.report["tags"]:
@@ -110,7 +113,8 @@ class SyncResult:
         raise AssertionError("tag %s not in report:\n%s" % (tag, self.describe()))
 
     def actions(self):
-        return {t["tag"]: t["action"] for t in self.report["tags"]}
+        return {t["tag"]: t["action"] for t in self.report["tags"]
+                if t["action"] not in self.NOT_SELECTED}
 
 
 class SyncTarget:

@@ -73,7 +73,7 @@ def check_ranges(work, sk):
         totals = res.report["totals"]
         assert totals["ranged_blobs"] == 1, totals
         assert totals["ranged_bytes"] == big_layer.size, totals
-        assert totals["blobs_fetched"] == 3 and totals["mirror_blobs"] == 0, totals
+        assert totals["blobs"] == 3 and totals["mirror_blobs"] == 0, totals
         with fast.serve() as dreg:
             checks.assert_pull_matches(sk, dreg, "mirror/accel", "v1", image,
                                        os.path.join(work, "pull-ranged"))
@@ -149,7 +149,7 @@ def check_mirrors(work, sk):
         assert all_blobs <= mirror_blobs, "not every blob came from the mirror: %s" % (
             sorted(all_blobs - mirror_blobs))
         totals = res.report["totals"]
-        assert totals["mirror_blobs"] == totals["blobs_fetched"] == len(all_blobs), totals
+        assert totals["mirror_blobs"] == totals["blobs"] == len(all_blobs), totals
         with via_mirror.serve() as dreg:
             for tag, art in fixture.items():
                 checks.assert_pull_matches(sk, dreg, "mirror/app", tag, art,

@@ -42,7 +42,7 @@ def main():
         entry = kept.entry("v1")
         assert entry["action"] == "kept", kept.describe()
         assert "destination differs" in entry["reason"], entry
-        assert entry["bytes_fetched"] == 0 and kept.report["totals"]["bytes_fetched"] == 0, \
+        assert entry["bytes"] == 0 and kept.report["totals"]["bytes"] == 0, \
             kept.describe()
         assert kept.report["status"] == "succeeded", kept.describe()
 
@@ -55,11 +55,11 @@ def main():
             # The same rule with overwrite on replaces the tag (the registry keeps serving).
             from_two["destination"]["overwrite"] = True
             plan = dest.sync(from_two, dry_run=True).expect(0)
-            assert plan.entry("v1")["action"] == "sync", plan.describe()
+            assert plan.entry("v1")["action"] == "synced", plan.describe()
             replaced = dest.sync(from_two).expect(0)
             assert replaced.entry("v1")["action"] == "synced", replaced.describe()
-            assert replaced.entry("v1")["digest"] == image_b.digest, replaced.describe()
-            assert replaced.report["totals"]["bytes_fetched"] == sum(
+            assert replaced.entry("v1")["chosen_digest"] == image_b.digest, replaced.describe()
+            assert replaced.report["totals"]["bytes"] == sum(
                 b.size for b in image_b.blobs()), replaced.report["totals"]
             assert syncrun.head_digest(dc, DEST_REPO, "v1") == image_b.digest
             assert syncrun.head_digest(sc, "upstream/two", "v1") == image_b.digest

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "tributary/plugin/Logger.h"
-#include "tributary/plugin/TaskContext.h"
+#include "tributary/plugin/host/Logger.h"
+#include "tributary/plugin/host/TaskContext.h"
 
 namespace tributary::testing {
 

@@ -19,8 +19,20 @@ class FakeSource final : public registry::SourceAdapter {
   void setTime(const std::string& tag, int64_t ms) { times_[tag] = ms; }
   /// The tag is listed with this error (as an adapter does when it cannot read one tag).
   void setError(const std::string& tag, Status error) { errors_[tag] = std::move(error); }
+  /// The tag cannot be fetched this run (as a spent pull budget says).
+  void defer(const std::string& tag, registry::FetchDeferral why) { deferred_[tag] = std::move(why); }
+  void setBudget(registry::PullBudget budget) { budget_ = budget; }
+  void addNote(std::string note) { notes_.push_back(std::move(note)); }
 
-  registry::RegistryClient& registry() override { std::abort(); }
+  registry::TimestampKind timestampKind() const override { return registry::TimestampKind::kPushed; }
+  std::optional<registry::FetchDeferral> deferFetch(const registry::TagInfo& tag) override {
+    auto it = deferred_.find(tag.tag);
+    if (it == deferred_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<registry::PullBudget> budget() const override { return budget_; }
+  std::vector<std::string> notes() const override { return notes_; }
+
   const std::string& repository() const override { return repository_; }
   Result<std::vector<registry::TagInfo>> listTags(
       const std::function<bool(const std::string&)>& wanted) override {
@@ -48,6 +60,9 @@ class FakeSource final : public registry::SourceAdapter {
   std::string repository_;
   std::map<std::string, int64_t> times_;
   std::map<std::string, Status> errors_;
+  std::map<std::string, registry::FetchDeferral> deferred_;  // read-only while resolving
+  std::optional<registry::PullBudget> budget_;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace tributary::testing

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "FakeRegistry.h"
-#include "tributary/plugin/Storage.h"
+#include "tributary/plugin/host/Storage.h"
 
 namespace tributary::testing {
 

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "tributary/custom/ImageCreatedResolver.h"
-#include "tributary/registry/BoundedParallel.h"
+#include "tributary/BoundedParallel.h"
 
 namespace tributary::custom {
 namespace {
@@ -39,19 +39,12 @@ struct CreatedLookup {
 
 }  // namespace
 
-CustomSource::CustomSource(registry::RegistryClient* client, registry::RegistryReader& reader,
-                           std::string repository, registry::JsonFileCache& createdCache,
-                           int concurrency)
-    : client_(client),
-      reader_(reader),
+CustomSource::CustomSource(registry::RegistryReader& reader, std::string repository,
+                           JsonFileCache& createdCache, int concurrency)
+    : reader_(reader),
       repository_(std::move(repository)),
       cache_(createdCache),
       concurrency_(concurrency) {}
-
-registry::RegistryClient& CustomSource::registry() {
-  if (client_ == nullptr) std::abort();  // only tests construct without a client
-  return *client_;
-}
 
 Result<std::vector<registry::TagInfo>> CustomSource::listTags(
     const std::function<bool(const std::string&)>& wanted) {
@@ -63,7 +56,7 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
   // Phase 1: what each tag points at. A tag that fails does not stop the others: one broken
   // tag at the source must not keep every other tag from syncing.
   std::vector<TagHead> heads(tags.size());
-  registry::BoundedParallel::run(tags.size(), concurrency_, [&](size_t i) {
+  BoundedParallel::run(tags.size(), concurrency_, [&](size_t i) {
     TagHead& h = heads[i];
     auto head = reader_.headManifest(repository_, tags[i]);
     if (!head) {
@@ -99,7 +92,7 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
     }
   }
   ImageCreatedResolver resolver(reader_);
-  registry::BoundedParallel::run(lookups.size(), concurrency_, [&](size_t k) {
+  BoundedParallel::run(lookups.size(), concurrency_, [&](size_t k) {
     CreatedLookup& l = lookups[k];
     TagHead& h = heads[l.firstTag];
     if (auto cached = cache_.get(h.digest)) {

@@ -1,6 +1,6 @@
 #include "tributary/registry/ContentStore.h"
 
-#include <openssl/evp.h>
+#include "tributary/DigestHasher.h"
 
 #include <exception>
 
@@ -22,18 +22,7 @@ std::optional<ContentStore::Entry> ContentStore::find(Kind kind, const std::stri
 
 Status ContentStore::verify(const std::string& digest, const std::string& bytes) {
   TRIB_ASSIGN_OR_RETURN(Digest d, parseDigest(digest));
-  const EVP_MD* md = d.algorithm == "sha512" ? EVP_sha512() : EVP_sha256();
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), out, &len, md, nullptr) != 1)
-    return internalError("cannot compute " + d.algorithm + " of " + digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * len);
-  for (unsigned i = 0; i < len; ++i) {
-    hex += kHex[out[i] >> 4];
-    hex += kHex[out[i] & 15];
-  }
+  TRIB_ASSIGN_OR_RETURN(std::string hex, DigestHasher::hexDigestOf(d.algorithm, bytes));
   if (hex != d.hex)
     return dataLossError("content fetched as " + digest + " hashes to " + d.algorithm + ":" + hex);
   return Status();

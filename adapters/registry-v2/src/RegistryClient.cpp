@@ -1,6 +1,6 @@
 #include "tributary/registry/RegistryClient.h"
 
-#include <openssl/evp.h>
+#include "tributary/DigestHasher.h"
 
 #include <set>
 
@@ -35,21 +35,6 @@ Result<Url> registryBaseUrl(const RegistryClientOptions& o) {
   if (o.host.find_first_of("/@?# ") != std::string::npos)
     return invalidArgumentError("registry host `" + o.host + "` must be host[:port] only");
   return Url::parse((o.plainHttp ? "http://" : "https://") + o.host + "/");
-}
-
-// "<alg>:<hex>" of `bytes`; alg is sha256 or sha512.
-std::string computeDigest(const std::string& algorithm, const std::string& bytes) {
-  const EVP_MD* md = algorithm == "sha512" ? EVP_sha512() : EVP_sha256();
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out, &len, md, nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned i = 0; i < len; ++i) {
-    hex += kHex[out[i] >> 4];
-    hex += kHex[out[i] & 15];
-  }
-  return (algorithm == "sha512" ? "sha512:" : "sha256:") + hex;
 }
 
 std::string stripParameters(const std::string& contentType) {
@@ -202,13 +187,18 @@ Result<Manifest> RegistryClient::getManifest(const std::string& repository,
   m.bytes = std::move(*bytes);
   // The digest is over the exact bytes served; they are never re-serialised.
   std::string algorithm = isDigestReference(reference) ? parseDigest(reference)->algorithm : "sha256";
-  m.digest = computeDigest(algorithm, m.bytes);
+  auto digest = DigestHasher::digestOf(algorithm, m.bytes);
+  if (!digest.isOk()) return digest.status().withContext(context);
+  m.digest = std::move(*digest);
   if (isDigestReference(reference) && m.digest != reference)
     return dataLossError(context + ": content has digest " + m.digest + ", not the requested one");
   std::string header = ex->head().header("docker-content-digest");
   if (!header.empty()) {
     auto parsed = parseDigest(header);
-    if (parsed.isOk() && computeDigest(parsed->algorithm, m.bytes) != header)
+    auto headerAlgorithmDigest = parsed.isOk() ? DigestHasher::digestOf(parsed->algorithm, m.bytes)
+                                               : Result<std::string>(header);
+    if (!headerAlgorithmDigest.isOk()) return headerAlgorithmDigest.status().withContext(context);
+    if (*headerAlgorithmDigest != header)
       return dataLossError(context + ": content does not match Docker-Content-Digest " + header +
                            " (computed " + m.digest + ")");
   }

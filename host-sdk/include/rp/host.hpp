@@ -61,7 +61,7 @@ class ProviderOwnedString {
 /// The outcome of one provider call: the JSON it returned, or its status and own message.
 struct ProviderReply {
   rp_status status = RP_OK;
-  std::string json;     // set on RP_OK
+  std::string json;     // set on RP_OK; plan/execute may set it on errors too (a failed report)
   std::string message;  // set on error; the provider's own words (may be empty)
 
   bool ok() const { return status == RP_OK; }
@@ -164,11 +164,8 @@ class ProviderInstance {
     ProviderOwnedString out(table_.free_str);
     ProviderOwnedString error(table_.free_str);
     reply.status = fn(out.out(), error.out());
-    if (reply.status == RP_OK) {
-      reply.json = out.str();
-    } else {
-      reply.message = error.str();
-    }
+    reply.json = out.str();  // plan/execute may report a run that could not happen
+    if (reply.status != RP_OK) reply.message = error.str();
     return reply;
   }
 

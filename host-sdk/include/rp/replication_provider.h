@@ -270,7 +270,7 @@ typedef struct rp_task_v1 {
 typedef struct rp_host_v1 {
   uint32_t struct_size;
   void *user_data;
-  /* Host name and version, for logs ("tributary-sidecar/0.1.0"). Borrowed for the host's
+  /* Host name and version, for logs ("<host>/<version>"). Borrowed for the host's
    * lifetime. */
   rp_str host_name;
 
@@ -325,7 +325,10 @@ typedef struct rp_provider_v1 {
 
   /* Dry run: what execute would do, as JSON (tags, digests, timestamps, actions, bytes to
    * fetch after dedup). Writes nothing to storage. Thread: a host worker; blocks (network);
-   * reentrant across different rules. `task` may be NULL. */
+   * reentrant across different rules. `task` may be NULL.
+   * plan and execute: on an error status *out_plan / *out_report may still be set (a report
+   * with status "failed" and an "error" object, when the rule was valid); the host frees it
+   * like any provider-owned string. */
   rp_status (*plan)(rp_provider_ptr *provider, rp_str rule_json, const rp_task_v1 *task,
                     rp_provider_owned_str *out_plan, rp_provider_owned_str *out_error);
 

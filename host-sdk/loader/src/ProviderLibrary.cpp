@@ -7,7 +7,7 @@
 #include <cstring>
 #include <utility>
 
-#include "rp/status_mapping.hpp"
+#include "tributary/rp/StatusMapping.h"
 
 namespace tributary::loader {
 namespace {

@@ -7,14 +7,15 @@
 #include <ostream>
 #include <sstream>
 
-#include "rp/status_mapping.hpp"
+#include "tributary/rp/HostString.h"
+#include "tributary/rp/StatusMapping.h"
 #include "tributary/sidecar/YamlToJson.h"
 #include "tributary/storage/StorageTable.h"
 
 namespace tributary::sidecar {
 
-// Host-owned strings come from storage::setHostString, so the one free_str
-// (storage::freeHostString) releases the storage table's and ours alike.
+// Host-owned strings come from rp::setHostString, so the one free_str
+// (rp::freeHostString) releases the storage table's and ours alike.
 
 HostServices::HostServices(std::map<std::string, Credential, std::less<>> credentials,
                            const rp_storage_v1* storage, rp_log_level threshold,
@@ -38,18 +39,18 @@ HostServices::HostServices(std::map<std::string, Credential, std::less<>> creden
       auto secret = static_cast<HostServices*>(self)->secretJson(
           std::string_view(name.ptr == nullptr ? "" : name.ptr, name.len));
       if (!secret.isOk()) {
-        storage::setHostString(outError, secret.status().message());
+        rp::setHostString(outError, secret.status().message());
         return rp::toRpStatus(secret.status());
       }
       if (outValue == nullptr) return RP_ERR_INVALID_ARGUMENT;
-      storage::setHostString(outValue, secret.value());
+      rp::setHostString(outValue, secret.value());
       return outValue->ptr != nullptr ? RP_OK : RP_ERR_INTERNAL;
     } catch (...) {  // nothing may unwind into the provider
-      storage::setHostString(outError, "internal error looking up a secret");
+      rp::setHostString(outError, "internal error looking up a secret");
       return RP_ERR_INTERNAL;
     }
   };
-  table_.free_str = storage::freeHostString;
+  table_.free_str = rp::freeHostString;
   table_.storage = storage;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "tributary/Version.h"
 #include "tributary/sidecar/ExitCodes.h"
 #include "tributary/sidecar/LiveThreads.h"
 #include "tributary/sidecar/SyncCommand.h"
@@ -42,7 +43,7 @@ int runCommand(const std::vector<std::string>& args) {
     return args.empty() ? kExitBadInput : kExitSucceeded;
   }
   if (args[0] == "version" || args[0] == "--version") {
-    std::cout << "tributary 0.1.0 (rp ABI " << RP_ABI_VERSION_CURRENT << ")\n";
+    std::cout << "tributary " TRIBUTARY_VERSION " (rp ABI " << RP_ABI_VERSION_CURRENT << ")\n";
     return kExitSucceeded;
   }
   if (args[0] != "sync") {

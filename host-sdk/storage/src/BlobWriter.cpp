@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "DigestHasher.h"
+#include "tributary/DigestHasher.h"
 #include "DurableFileOps.h"
 #include "tributary/storage/DistributionStorage.h"
 #include "tributary/storage/IoError.h"
@@ -31,7 +31,7 @@ Status BlobWriter::write(const char* data, size_t len) {
   if (state_ == State::kBroken) return brokenStatus_;
   if (len == 0) return Status();
   if (len > expectedSize_ - offset_)
-    return dataLossError("blob " + digest_.toString() + ": writing " + std::to_string(len) +
+    return dataLossError("writing " + std::to_string(len) +
                          " bytes at offset " + std::to_string(offset_) +
                          " passes the expected size of " + std::to_string(expectedSize_));
   Status status = durable::writeFully(fd_, data, len, tempPath_);
@@ -41,7 +41,7 @@ Status BlobWriter::write(const char* data, size_t len) {
     brokenStatus_ = status;
     return status;
   }
-  hasher_->update(data, len);
+  TRIB_RETURN_IF_ERROR(hasher_->update(data, len));
   offset_ += len;
   return Status();
 }
@@ -71,11 +71,11 @@ Status BlobWriter::commit() {
 
 Status BlobWriter::publish() {
   if (offset_ != expectedSize_)
-    return dataLossError("blob " + digest_.toString() + ": got " + std::to_string(offset_) +
+    return dataLossError("got " + std::to_string(offset_) +
                          " bytes, expected " + std::to_string(expectedSize_));
   TRIB_ASSIGN_OR_RETURN(std::string hex, hasher_->finishHex());
   if (hex != digest_.hex)
-    return dataLossError("blob " + digest_.toString() + ": content has digest " +
+    return dataLossError("content has digest " +
                          digest_.algorithm + ":" + hex);
   const auto& options = storage_.options();
   if (options.fsync && ::fsync(fd_) != 0) return ioError("fsync " + tempPath_, errno);

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <exception>
 
-#include "DigestHasher.h"
+#include "tributary/DigestHasher.h"
 #include "DurableFileOps.h"
 #include "tributary/storage/IoError.h"
 

@@ -17,6 +17,7 @@
 #include <filesystem>
 
 #include "UniqueFd.h"
+#include "tributary/Hex.h"
 #include "tributary/storage/IoError.h"
 
 namespace tributary::storage::durable {
@@ -83,13 +84,7 @@ std::string tempName() {
                  reinterpret_cast<uintptr_t>(&got);
     for (size_t i = 0; i < sizeof raw; ++i) raw[i] = static_cast<unsigned char>(v >> (8 * i));
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string name = ".tmp-" + hostTag() + "-" + std::to_string(::getpid()) + "-";
-  for (unsigned char b : raw) {
-    name += kHex[b >> 4];
-    name += kHex[b & 0xf];
-  }
-  return name;
+  return ".tmp-" + hostTag() + "-" + std::to_string(::getpid()) + "-" + hexEncode(raw, sizeof raw);
 }
 
 Status syncDirectory(const std::string& dir) {

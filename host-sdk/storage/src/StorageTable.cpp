@@ -5,19 +5,20 @@
 #include <exception>
 #include <new>
 
-#include "rp/status_mapping.hpp"
+#include "tributary/rp/StatusMapping.h"
 #include "tributary/storage/IoError.h"
 
 namespace tributary::storage {
 
 namespace {
 
-// Sets *out (if any) to a malloc'ed copy of the status text; {NULL, 0} for OK or when out of
+// Sets *out (if any) to a malloc'ed copy of the status message (no code name: that is the
+// returned rp_status); {NULL, 0} for OK or when out of
 // memory (the status code still says what happened).
 void setError(rp_host_owned_str* out, const Status& status) {
   if (out == nullptr) return;
   *out = rp_host_owned_str{nullptr, 0};
-  if (!status.isOk()) setHostString(out, status.toString());
+  if (!status.isOk()) rp::setHostString(out, status.message());  // the code travels as rp_status
 }
 
 rp_status finish(rp_host_owned_str* out_error, const Status& status) {
@@ -208,21 +209,5 @@ rp_storage_v1 makeStorageTable(DistributionStorage& storage) {
   return table;
 }
 
-void setHostString(rp_host_owned_str* out, std::string_view text) {
-  if (out == nullptr) return;
-  *out = rp_host_owned_str{nullptr, 0};
-  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
-  if (copy == nullptr) return;
-  std::memcpy(copy, text.data(), text.size());
-  copy[text.size()] = '\0';
-  *out = rp_host_owned_str{copy, text.size()};
-}
-
-void freeHostString(void* /*user_data*/, rp_host_owned_str* str) {
-  if (str == nullptr) return;
-  std::free(str->ptr);
-  str->ptr = nullptr;
-  str->len = 0;
-}
 
 }  // namespace tributary::storage

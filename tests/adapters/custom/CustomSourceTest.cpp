@@ -10,7 +10,7 @@
 
 #include "FakeRegistry.h"
 #include "tributary/custom/CustomSource.h"
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 #include "tributary/registry/Rfc3339.h"
 
 using namespace tributary;
@@ -45,8 +45,8 @@ BOOST_AUTO_TEST_SUITE(CustomSourceTest)
 
 BOOST_AUTO_TEST_CASE(lists_wanted_tags_with_created_times) {
   Fixture f;
-  registry::JsonFileCache cache("");
-  CustomSource source(nullptr, f.reg, "lib/app", cache);
+  JsonFileCache cache("");
+  CustomSource source(f.reg, "lib/app", cache);
   auto tags = source.listTags([](const std::string& t) { return t != "dev"; });
   BOOST_REQUIRE(tags.isOk());
   BOOST_REQUIRE(tags->size() == 2u);
@@ -62,8 +62,8 @@ BOOST_AUTO_TEST_CASE(lists_wanted_tags_with_created_times) {
 
 BOOST_AUTO_TEST_CASE(cache_hit_costs_a_head_and_no_get) {
   Fixture f;
-  registry::JsonFileCache cache("");
-  CustomSource source(nullptr, f.reg, "lib/app", cache);
+  JsonFileCache cache("");
+  CustomSource source(f.reg, "lib/app", cache);
   BOOST_REQUIRE(source.listTags(nullptr).isOk());
   // dev and 2.0 share a digest: the second already hits the cache within the first run.
   BOOST_TEST(f.reg.getCalls == 2);
@@ -82,15 +82,15 @@ BOOST_AUTO_TEST_CASE(cache_file_round_trip_warms_a_new_process) {
   TempDir dir;
   const std::string path = dir.path + "/custom-created.json";
   {
-    registry::JsonFileCache cache(path);
-    CustomSource source(nullptr, f.reg, "lib/app", cache);
+    JsonFileCache cache(path);
+    CustomSource source(f.reg, "lib/app", cache);
     BOOST_REQUIRE(source.listTags(nullptr).isOk());
   }
   BOOST_TEST(std::filesystem::exists(path));
   f.reg.resetCounters();
-  registry::JsonFileCache fresh(path);  // as a later process would
+  JsonFileCache fresh(path);  // as a later process would
   BOOST_TEST(fresh.size() == 2u);
-  CustomSource source(nullptr, f.reg, "lib/app", fresh);
+  CustomSource source(f.reg, "lib/app", fresh);
   auto tags = source.listTags(nullptr);
   BOOST_REQUIRE(tags.isOk());
   BOOST_TEST(f.reg.getCalls == 0);
@@ -100,8 +100,8 @@ BOOST_AUTO_TEST_CASE(cache_file_round_trip_warms_a_new_process) {
 BOOST_AUTO_TEST_CASE(unknown_created_is_cached_too) {
   testing::FakeRegistry reg;
   reg.tag("lib/app", "x", reg.addSimpleImage("linux", "amd64", "", "", "x"));
-  registry::JsonFileCache cache("");
-  CustomSource source(nullptr, reg, "lib/app", cache);
+  JsonFileCache cache("");
+  CustomSource source(reg, "lib/app", cache);
   auto first = source.listTags(nullptr);
   BOOST_REQUIRE(first.isOk());
   BOOST_TEST(!(*first)[0].pushedAtMs.has_value());
@@ -113,8 +113,8 @@ BOOST_AUTO_TEST_CASE(unknown_created_is_cached_too) {
 BOOST_AUTO_TEST_CASE(listing_failure_is_returned) {
   Fixture f;
   f.reg.failList = true;
-  registry::JsonFileCache cache("");
-  CustomSource source(nullptr, f.reg, "lib/app", cache);
+  JsonFileCache cache("");
+  CustomSource source(f.reg, "lib/app", cache);
   auto tags = source.listTags(nullptr);
   BOOST_TEST(!tags.isOk());
   BOOST_TEST(static_cast<int>(tags.status().code()) == static_cast<int>(StatusCode::kUnavailable));
@@ -128,11 +128,11 @@ BOOST_AUTO_TEST_CASE(corrupt_file_is_a_cold_cache_and_gets_replaced) {
   TempDir dir;
   const std::string path = dir.path + "/c.json";
   { std::ofstream(path) << "{not json"; }
-  registry::JsonFileCache cache(path);
+  JsonFileCache cache(path);
   BOOST_TEST(cache.size() == 0u);
   cache.put("k", "v");
   BOOST_TEST(cache.flush().isOk());
-  registry::JsonFileCache again(path);
+  JsonFileCache again(path);
   BOOST_TEST(again.get("k").value_or("") == "v");
   // No temp files are left beside it.
   int files = 0;
@@ -198,9 +198,9 @@ struct ManyTags {
 
 BOOST_AUTO_TEST_CASE(parallel_listing_equals_serial_and_looks_each_digest_up_once) {
   ManyTags serial, parallel;
-  registry::JsonFileCache serialCache(""), parallelCache("");
-  CustomSource one(nullptr, serial.reg, "lib/app", serialCache, 1);
-  CustomSource many(nullptr, parallel.reg, "lib/app", parallelCache, 8);
+  JsonFileCache serialCache(""), parallelCache("");
+  CustomSource one(serial.reg, "lib/app", serialCache, 1);
+  CustomSource many(parallel.reg, "lib/app", parallelCache, 8);
   auto a = one.listTags(nullptr);
   auto b = many.listTags(nullptr);
   BOOST_REQUIRE(a.isOk());
@@ -238,8 +238,8 @@ BOOST_AUTO_TEST_CASE(a_broken_tag_is_listed_with_its_error_and_the_others_with_t
     reader.failHeads = {"t27", "t41"};
     reader.failBlobs = {m.configs[2]};
     reader.failManifests = {m.images[1]};
-    registry::JsonFileCache cache("");
-    CustomSource source(nullptr, reader, "lib/app", cache, workers);
+    JsonFileCache cache("");
+    CustomSource source(reader, "lib/app", cache, workers);
     auto tags = source.listTags(nullptr);
     BOOST_REQUIRE_MESSAGE(tags.isOk(), tags.status().toString());
     BOOST_REQUIRE(tags->size() == 40u);
@@ -281,8 +281,8 @@ BOOST_AUTO_TEST_CASE(listing_fails_when_every_wanted_tag_failed) {
     FailingReader reader(m.reg);
     for (int i = 10; i < 50; ++i) reader.failHeads.insert("t" + std::to_string(i));
     reader.failHeads.erase("t33");  // wanted by nobody below, so it does not save the listing
-    registry::JsonFileCache cache("");
-    CustomSource source(nullptr, reader, "lib/app", cache, workers);
+    JsonFileCache cache("");
+    CustomSource source(reader, "lib/app", cache, workers);
     auto tags = source.listTags([](const std::string& t) { return t != "t33"; });
     BOOST_REQUIRE(!tags.isOk());
     // The first error in tag order.
@@ -296,9 +296,9 @@ BOOST_AUTO_TEST_CASE(listing_fails_when_every_wanted_tag_failed) {
 
 BOOST_AUTO_TEST_CASE(tags_deleted_since_listing_are_left_out_in_parallel_too) {
   ManyTags m;
-  registry::JsonFileCache cache("");
+  JsonFileCache cache("");
   m.reg.tag("lib/app", "zz-dangling", testing::sha256("nothing"));  // HEAD answers 404
-  CustomSource source(nullptr, m.reg, "lib/app", cache, 8);
+  CustomSource source(m.reg, "lib/app", cache, 8);
   auto tags = source.listTags(nullptr);
   BOOST_REQUIRE(tags.isOk());
   BOOST_TEST(tags->size() == 40u);

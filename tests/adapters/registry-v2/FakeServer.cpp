@@ -1,6 +1,6 @@
 #include "FakeServer.h"
 
-#include <openssl/evp.h>
+#include "tributary/DigestHasher.h"
 
 #include <sstream>
 
@@ -68,13 +68,7 @@ void reply(Poco::Net::HTTPServerResponse& response, int status, const std::strin
 }
 
 std::string sha256Digest(const std::string& bytes) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out, &len, EVP_sha256(), nullptr);
-  std::ostringstream hex;
-  static const char k[] = "0123456789abcdef";
-  for (unsigned i = 0; i < len; ++i) hex << k[out[i] >> 4] << k[out[i] & 15];
-  return "sha256:" + hex.str();
+  return DigestHasher::digestOf("sha256", bytes).value();
 }
 
 }  // namespace tributary::registry::testing

@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(table_is_complete_and_names_the_host) {
   RP_REQUIRE_MEMBER(table, rp_host_v1, free_str);
   BOOST_TEST(table.missing().empty());
   BOOST_TEST(std::string(table->host_name.ptr, table->host_name.len) ==
-             "tributary-sidecar/0.1.0");
+             "tributary-sidecar/" TRIBUTARY_VERSION);
 }
 
 BOOST_AUTO_TEST_CASE(secret_from_inline_password_is_escaped_json) {

@@ -118,11 +118,11 @@ BOOST_AUTO_TEST_CASE(error_statuses_and_messages) {
   std::string missing = sha256Of("missing");
   uint64_t size = 7;
   BOOST_TEST(table.blob_stat(table.user_data, str(missing), &size, &error) == RP_ERR_NOT_FOUND);
-  BOOST_TEST(takeError() == "NOT_FOUND: blob " + missing + " is not in the blob store");
+  BOOST_TEST(takeError() == "blob " + missing + " is not in the blob store");
 
   BOOST_TEST(table.link_blob(table.user_data, str(std::string("../etc")), str(missing), &error) ==
              RP_ERR_INVALID_ARGUMENT);
-  BOOST_TEST(takeError().find("INVALID_ARGUMENT: repository name `../etc`: component `..`") == 0u);
+  BOOST_TEST(takeError().find("repository name `../etc`: component `..`") == 0u);
 
   BOOST_TEST(table.link_blob(table.user_data, str(repo), str(missing), &error) == RP_ERR_NOT_FOUND);
   BOOST_TEST(takeError().find("linking " + missing + " into a/b") != std::string::npos);
@@ -137,12 +137,12 @@ BOOST_AUTO_TEST_CASE(error_statuses_and_messages) {
 
   BOOST_TEST(table.tag_set(table.user_data, str(repo), str(std::string("v1")), str(missing), &error) ==
              RP_ERR_FAILED_PRECONDITION);
-  BOOST_TEST(takeError().find("FAILED_PRECONDITION: cannot tag") == 0u);
+  BOOST_TEST(takeError().find("cannot tag") == 0u);
 
   char out[RP_DIGEST_BUF_SIZE] = "stale";
   BOOST_TEST(table.tag_get(table.user_data, str(repo), str(std::string("v1")), out, &error) == RP_ERR_NOT_FOUND);
   BOOST_TEST(out[0] == '\0');
-  BOOST_TEST(takeError() == "NOT_FOUND: tag v1 does not exist in a/b");
+  BOOST_TEST(takeError() == "tag v1 does not exist in a/b");
 
   BOOST_TEST(table.tag_get(table.user_data, str(repo), str(std::string("bad/tag")), out, &error) ==
              RP_ERR_INVALID_ARGUMENT);
@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(writer_errors_release_the_writer) {
   BOOST_REQUIRE(table.blob_writer_write(table.user_data, writer, bytes("01234"), &error) == RP_OK);
   // Commit of a short blob fails and still releases the writer (no temp file left).
   BOOST_TEST(table.blob_writer_commit(table.user_data, writer, &error) == RP_ERR_DATA_LOSS);
-  BOOST_TEST(takeError() == "DATA_LOSS: blob " + digest + ": got 5 bytes, expected 10");
+  BOOST_TEST(takeError() == "got 5 bytes, expected 10");
   BOOST_TEST(tempEntries(storage->v2Root()).empty());
 
   BOOST_TEST(table.blob_writer_open(table.user_data, str(std::string("sha256:XYZ")), 1, &writer, &error) ==
@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(local_io_failures_are_rp_err_io) {
   writeAll(storage->v2Root() + "/blobs/sha256/" + hex.substr(0, 2), "not a directory");
   BOOST_TEST(writeBlob(blob, digest) == RP_ERR_IO);
   std::string text = takeError();
-  BOOST_TEST(text.find("IO: ") == 0u, text);
+  BOOST_TEST(text.find("IO: ") == std::string::npos, text);  // the code is the rp_status
   BOOST_TEST(text.find("Not a directory") != std::string::npos, text);
 }
 
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(fault_hook_statuses_cross_the_table) {
   });
   BOOST_TEST(table.put_manifest(table.user_data, str(std::string("a/b")), str(digest), bytes(manifest),
                                 &error) == RP_ERR_RATE_LIMITED);
-  BOOST_TEST(takeError() == "RESOURCE_EXHAUSTED: disk quota");
+  BOOST_TEST(takeError() == "disk quota");
   BOOST_TEST(table.manifest_exists(table.user_data, str(std::string("a/b")), str(digest), nullptr) ==
              RP_ERR_NOT_FOUND);
 }

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <openssl/evp.h>
+#include "tributary/DigestHasher.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -51,17 +51,7 @@ class UmaskGuard {
 };
 
 inline std::string hexDigest(const char* algorithm, std::string_view bytes) {
-  const EVP_MD* md = std::string_view(algorithm) == "sha512" ? EVP_sha512() : EVP_sha256();
-  unsigned char raw[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), raw, &len, md, nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[raw[i] >> 4];
-    hex += kHex[raw[i] & 0xf];
-  }
-  return hex;
+  return tributary::DigestHasher::hexDigestOf(algorithm, bytes).value();
 }
 
 inline std::string sha256Of(std::string_view bytes) { return "sha256:" + hexDigest("sha256", bytes); }

@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "tributary/registry/JsonFileCache.h"
+#include "tributary/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
 #include "tributary/registry/SourceAdapter.h"
 
@@ -21,14 +21,16 @@ namespace tributary::custom {
 
 class CustomSource final : public registry::SourceAdapter {
  public:
-  /// `client` serves registry() (may be null in tests that never call it); `reader` does the
-  /// requests (normally a registry::ClientRegistryReader over `client`); `createdCache` maps a manifest
-  /// digest to its created time. All are borrowed and must outlive this object. `concurrency`:
-  /// requests in flight while listing (1 = one after the other on the calling thread).
-  CustomSource(registry::RegistryClient* client, registry::RegistryReader& reader, std::string repository,
-               registry::JsonFileCache& createdCache, int concurrency = 1);
+  /// `reader` does the requests (normally a caching reader over the source's client);
+  /// `createdCache` maps a manifest digest to its created time. Both are borrowed and must
+  /// outlive this object. `concurrency`: requests in flight while listing (1 = one after the
+  /// other on the calling thread).
+  CustomSource(registry::RegistryReader& reader, std::string repository,
+               JsonFileCache& createdCache, int concurrency = 1);
 
-  registry::RegistryClient& registry() override;
+  registry::TimestampKind timestampKind() const override {
+    return registry::TimestampKind::kCreated;
+  }
   const std::string& repository() const override { return repository_; }
   Result<std::vector<registry::TagInfo>> listTags(
       const std::function<bool(const std::string&)>& wanted) override;
@@ -37,10 +39,9 @@ class CustomSource final : public registry::SourceAdapter {
   static constexpr const char* kCachedTimestampSource = "config.created (cached)";
 
  private:
-  registry::RegistryClient* client_;
   registry::RegistryReader& reader_;
   std::string repository_;
-  registry::JsonFileCache& cache_;
+  JsonFileCache& cache_;
   int concurrency_;
 };
 

@@ -1,7 +1,7 @@
 // One source type (dockerhub, gcr, quay, custom): how its tags are listed and what "newest"
-// means there. Manifests and blobs always come through the RegistryClient it exposes.
+// means there. Manifests and blobs come through the session's RegistryReader, not the adapter.
 //
-// Thread rules: listTags is called from one thread per task; registry() is thread-safe.
+// Thread rules: listTags is called from one thread per task.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tributary/Status.h"
-#include "tributary/registry/RegistryClient.h"
+#include "tributary/registry/PullBudget.h"
 
 namespace tributary::registry {
 
@@ -31,12 +31,29 @@ struct TagInfo {
   Status error;
 };
 
+/// What a source's tag timestamps mean (the report's timestamp_kind): Docker Hub and Quay
+/// (start_ts) report when the tag was pushed, GCR when the manifest was uploaded, custom
+/// registries when the image was created (its config's `created`).
+enum class TimestampKind { kPushed, kUploaded, kCreated };
+
+inline const char* timestampKindName(TimestampKind kind) {
+  switch (kind) {
+    case TimestampKind::kPushed: return "pushed";
+    case TimestampKind::kUploaded: return "uploaded";
+    case TimestampKind::kCreated: return "created";
+  }
+  return "created";
+}
+
+/// Why a tag cannot be fetched this run (reported as `deferred`; the next run tries again).
+struct FetchDeferral {
+  std::string code;    // stable snake_case reason code, e.g. "budget_exhausted"
+  std::string reason;  // human text
+};
+
 class SourceAdapter {
  public:
   virtual ~SourceAdapter() = default;
-
-  /// The client for the registry host that serves this source's manifests and blobs.
-  virtual RegistryClient& registry() = 0;
 
   /// The repository path on that registry ("library/nginx").
   virtual const std::string& repository() const = 0;
@@ -45,6 +62,23 @@ class SourceAdapter {
   /// cost a request per tag (custom: the image config's `created`) only pay it for wanted tags.
   virtual Result<std::vector<TagInfo>> listTags(
       const std::function<bool(const std::string&)>& wanted) = 0;
+
+  /// What this source's TagInfo::pushedAtMs means.
+  virtual TimestampKind timestampKind() const { return TimestampKind::kCreated; }
+
+  /// Asked once per selected tag right before its first manifest GET (tags the destination
+  /// already holds never get here): a deferral when the source cannot serve it this run (a
+  /// pull budget), else nullopt. Thread: may be called from several threads at once.
+  virtual std::optional<FetchDeferral> deferFetch(const TagInfo& tag) {
+    (void)tag;
+    return std::nullopt;
+  }
+
+  /// The source's pull budget as known after this run's requests, for the report.
+  virtual std::optional<PullBudget> budget() const { return std::nullopt; }
+
+  /// Run-level remarks for the report ("the Hub API failed; ordered by image created time").
+  virtual std::vector<std::string> notes() const { return {}; }
 };
 
 }  // namespace tributary::registry

@@ -9,6 +9,7 @@
 
 #include "rp/replication_provider.h"
 #include "tributary/Status.h"
+#include "tributary/Version.h"
 #include "tributary/sidecar/RegistryConfig.h"
 
 namespace tributary::sidecar {
@@ -25,7 +26,7 @@ namespace tributary::sidecar {
 /// instance created with it. Thread: every callback may be called from any thread.
 class HostServices {
  public:
-  static constexpr const char* kHostName = "tributary-sidecar/0.1.0";
+  static constexpr const char* kHostName = "tributary-sidecar/" TRIBUTARY_VERSION;
 
   HostServices(std::map<std::string, Credential, std::less<>> credentials,
                const rp_storage_v1* storage, rp_log_level threshold, std::ostream& logStream);

@@ -9,10 +9,13 @@
 #include "tributary/Names.h"
 #include "tributary/Status.h"
 
+namespace tributary {
+class DigestHasher;
+}  // namespace tributary
+
 namespace tributary::storage {
 
 class DistributionStorage;
-class DigestHasher;
 
 /// Streams bytes into a private temp file inside the blob's own directory
 /// (blobs/<alg>/<xx>/<hex>/.tmp-<random>), hashing as it goes; commit() verifies size and

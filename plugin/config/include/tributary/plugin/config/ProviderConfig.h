@@ -1,0 +1,52 @@
+// Provider configuration, given to rp_provider_v1.create as JSON:
+// {"concurrency":4,"insecure_registries":["127.0.0.1:5001"],"allow_private_networks":false,
+//  "ca_files":{"host:port":"/path/ca.crt"},"cache_dir":"/path",
+//  "mirrors":{"registry-1.docker.io":["mirror.internal:5000"]},
+//  "range_threshold_bytes":33554432,"range_part_bytes":8388608,"range_parallelism":4,
+//  "timeout_seconds":30,"report_excluded_tags":false}
+// Every key is optional; empty text or {} = defaults. Unknown keys are errors.
+// mirrors and range_* only matter for rules with `acceleration: true`. A mirror host is a
+// registry like any other: list it in insecure_registries / ca_files when it needs that.
+// timeout_seconds bounds each socket operation (connect, send, receive) of every registry
+// client the provider creates, origin and mirrors alike; not a whole request's duration.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tributary/Status.h"
+
+namespace tributary::plugin {
+
+struct ProviderConfig {
+  static constexpr int kMaxConcurrency = 64;
+
+  int concurrency = 4;                          // blob workers per execute, 1..64
+  std::set<std::string> insecureRegistries;     // host[:port] spoken to over plain http
+  bool allowPrivateNetworks = false;            // allow loopback/private/link-local sources
+  std::map<std::string, std::string> caFiles;   // host[:port] -> PEM file
+  std::string cacheDir;                         // "" = memory-only caches
+  /// List tags tag_regex excludes in plans and reports (excluded_by_regex rows, <= 1000).
+  bool reportExcludedTags = false;
+
+  static constexpr int kMaxTimeoutSeconds = 3600;
+  int timeoutSeconds = 30;                      // per socket operation, 1..3600
+
+  static constexpr uint64_t kMinRangePartBytes = 64u << 10;
+  static constexpr uint64_t kMaxRangePartBytes = 256u << 20;
+  static constexpr int kMaxRangeParallelism = 16;
+
+  /// origin host[:port] -> its mirrors, tried in this order before the origin (acceleration).
+  std::map<std::string, std::vector<std::string>> mirrors;
+  uint64_t rangeThresholdBytes = 32ull << 20;  // blobs this large are fetched as byte ranges
+  uint64_t rangePartBytes = 8ull << 20;        // bytes per range request
+  int rangeParallelism = 4;                    // range requests in flight per blob, 1..16
+
+  /// kInvalidArgument listing every problem, one per line.
+  static Result<ProviderConfig> parse(const std::string& json);
+};
+
+}  // namespace tributary::plugin

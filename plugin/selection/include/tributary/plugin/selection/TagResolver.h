@@ -1,0 +1,68 @@
+// Decides, for one selected tag, what the destination tag should point at and what must be
+// stored for it (DESIGN §2 "Platforms" and "Overwrite"), with as few source requests as
+// possible: HEAD the tag; when the destination already holds the target digest, stop there
+// (no manifest GET). With a single-platform filter the target is a child of the index, so the
+// index-digest -> chosen-child choice is remembered in `choiceCache` to keep a no-op re-run
+// HEAD-only as well.
+//
+// Thread rules: one resolver per task. resolve() only reads the resolver's own state, so it
+// may run on several threads at once (resolveAll does that); the reader, storage and choice
+// cache it borrows allow concurrent calls.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "tributary/JsonFileCache.h"
+#include "tributary/registry/ParsedManifest.h"
+#include "tributary/registry/RegistryReader.h"
+#include "tributary/plugin/selection/OverwritePolicy.h"
+#include "tributary/plugin/selection/PlatformMatcher.h"
+#include "tributary/plugin/selection/ResolvedTag.h"
+#include "tributary/plugin/config/Rule.h"
+#include "tributary/plugin/host/Storage.h"
+#include "tributary/plugin/host/TaskContext.h"
+
+namespace tributary::plugin {
+
+class TagResolver {
+ public:
+  TagResolver(const Rule& rule, const std::string& sourceRepository,
+              registry::RegistryReader& reader, Storage& storage, JsonFileCache& choiceCache);
+
+  /// Asked right before a tag's first manifest GET; a deferral makes the tag kDeferred (see
+  /// registry::SourceAdapter::deferFetch). Set before resolving; called from resolving threads.
+  using FetchGate = std::function<std::optional<registry::FetchDeferral>(const registry::TagInfo&)>;
+  void setFetchGate(FetchGate gate) { fetchGate_ = std::move(gate); }
+
+  /// Never fails as a whole: problems become kSkipped (the tag can't be synced as the rule
+  /// asks) or kFailed (an error that may go away) in the result.
+  ResolvedTag resolve(const registry::TagInfo& info);
+
+  /// resolve() for every tag, on up to `concurrency` threads (the tags' HEADs and GETs are
+  /// independent); the results are in the order of `tags`, exactly as a serial loop gives
+  /// them. kCancelled when the task is cancelled (checked before each tag starts).
+  Result<std::vector<ResolvedTag>> resolveAll(const std::vector<registry::TagInfo>& tags,
+                                              int concurrency, const TaskContext& task);
+
+ private:
+  Status resolveInto(ResolvedTag& out);
+  Status addImage(ResolvedTag& out, const std::string& digest, const std::string& bytes,
+                  const registry::ParsedManifest& parsed, bool checkPlatform, bool& platformOk);
+  std::string choiceKey(const std::string& sourceDigest) const;
+  /// True (and `out` marked deferred) when the fetch gate defers the tag.
+  bool deferred(ResolvedTag& out) const;
+  /// Applies the overwrite policy; true when the tag needs no manifest work.
+  bool decide(ResolvedTag& out, const std::optional<std::string>& destination);
+
+  const Rule& rule_;
+  const std::string sourceRepository_;
+  registry::RegistryReader& reader_;
+  Storage& storage_;
+  JsonFileCache& choiceCache_;
+  PlatformMatcher matcher_;
+  OverwritePolicy overwrite_;
+  FetchGate fetchGate_;
+};
+
+}  // namespace tributary::plugin

@@ -1,0 +1,259 @@
+#include "tributary/plugin/selection/TagResolver.h"
+
+#include <set>
+
+#include "tributary/BoundedParallel.h"
+#include "tributary/registry/ImageConfig.h"
+#include "tributary/registry/MemoryBlobSink.h"
+
+namespace tributary::plugin {
+namespace {
+
+constexpr size_t kMaxConfigBytes = 4u << 20;
+
+// The report's reason_code of a tag that could not be resolved.
+std::string failureCode(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kUnimplemented:
+    case StatusCode::kDataLoss: return "invalid_manifest";
+    default: return "fetch_failed";
+  }
+}
+
+std::string platformText(const std::string& os, const std::string& arch, const std::string& variant) {
+  return Platform::normalised(os, arch, variant).toString();
+}
+
+}  // namespace
+
+TagResolver::TagResolver(const Rule& rule, const std::string& sourceRepository,
+                         registry::RegistryReader& reader, Storage& storage,
+                         JsonFileCache& choiceCache)
+    : rule_(rule),
+      sourceRepository_(sourceRepository),
+      reader_(reader),
+      storage_(storage),
+      choiceCache_(choiceCache),
+      matcher_(rule.policy.platforms),
+      overwrite_(rule.destination.overwrite) {}
+
+bool TagResolver::deferred(ResolvedTag& out) const {
+  if (!fetchGate_) return false;
+  std::optional<registry::FetchDeferral> d = fetchGate_(out.info);
+  if (!d) return false;
+  out.action = TagAction::kDeferred;
+  out.reasonCode = d->code;
+  out.reason = d->reason;
+  return true;
+}
+
+std::string TagResolver::choiceKey(const std::string& sourceDigest) const {
+  return sourceDigest + "|" + matcher_.key();
+}
+
+ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
+  ResolvedTag out;
+  out.info = info;
+  if (!info.error.isOk()) {  // the adapter could not read it: nothing to resolve
+    out.action = TagAction::kFailed;
+    out.error = info.error;
+    out.reasonCode = "fetch_failed";
+    out.reason = "reading the tag at the source: " + info.error.message();
+    out.sourceDigest = info.digest;
+    return out;
+  }
+  Status s = resolveInto(out);
+  if (!s.isOk()) {
+    out.action = TagAction::kFailed;
+    out.error = s;
+    out.reasonCode = failureCode(s);
+    out.reason = s.message();
+    out.manifests.clear();
+    out.blobs.clear();
+  }
+  return out;
+}
+
+Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<registry::TagInfo>& tags,
+                                                         int concurrency,
+                                                         const TaskContext& task) {
+  std::vector<ResolvedTag> resolved(tags.size());
+  BoundedParallel::run(tags.size(), concurrency, [&](size_t i) {
+    if (task.isCancelled()) return false;
+    resolved[i] = resolve(tags[i]);
+    return true;
+  });
+  if (task.isCancelled()) return cancelledError("task cancelled");
+  return resolved;
+}
+
+bool TagResolver::decide(ResolvedTag& out, const std::optional<std::string>& destination) {
+  switch (overwrite_.decide(destination, out.targetDigest)) {
+    case OverwritePolicy::Decision::kUnchanged:
+      out.action = TagAction::kUnchanged;
+      out.reasonCode = "";
+      out.reason = "destination already points at " + out.targetDigest;
+      return true;
+    case OverwritePolicy::Decision::kKeep:
+      out.action = TagAction::kKept;
+      out.reasonCode = "destination_differs";
+      out.reason = OverwritePolicy::kKeptReason;
+      return true;
+    case OverwritePolicy::Decision::kWrite:
+      out.action = TagAction::kSynced;
+      out.reasonCode = "";
+      out.reason = "absent at destination";
+      return false;
+    case OverwritePolicy::Decision::kReplace:
+      out.action = TagAction::kSynced;
+      out.reasonCode = "destination_replaced";
+      out.reason = "destination differs; overwrite is on";
+      return false;
+  }
+  return false;
+}
+
+Status TagResolver::resolveInto(ResolvedTag& out) {
+  const std::string& tag = out.info.tag;
+  std::optional<registry::Manifest> top;
+  out.sourceDigest = out.info.digest;
+  if (out.sourceDigest.empty()) {
+    TRIB_ASSIGN_OR_RETURN(registry::ManifestDescriptor head,
+                          reader_.headManifest(sourceRepository_, tag));
+    out.sourceDigest = head.digest;
+    if (out.sourceDigest.empty()) {  // no Docker-Content-Digest: the GET tells us
+      if (deferred(out)) return Status();
+      TRIB_ASSIGN_OR_RETURN(registry::Manifest m, reader_.getManifest(sourceRepository_, tag));
+      out.sourceDigest = m.digest;
+      top = std::move(m);
+    }
+  }
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> destination,
+                        storage_.tagGet(rule_.destination.repository, tag));
+  out.destinationDigest = destination.value_or("");
+
+  // Cheap decision first: is the target digest known without a manifest GET?
+  std::optional<std::string> knownTarget;
+  if (!matcher_.singlePlatform()) {
+    knownTarget = out.sourceDigest;
+  } else if (auto cached = choiceCache_.get(choiceKey(out.sourceDigest))) {
+    knownTarget = *cached;
+  }
+  if (knownTarget) {
+    out.targetDigest = *knownTarget;
+    if (decide(out, destination)) return Status();
+  }
+
+  if (!top) {
+    if (deferred(out)) return Status();
+    TRIB_ASSIGN_OR_RETURN(registry::Manifest m,
+                          reader_.getManifest(sourceRepository_, out.sourceDigest));
+    top = std::move(m);
+  }
+  TRIB_ASSIGN_OR_RETURN(registry::ParsedManifest parsed,
+                        registry::ParsedManifest::parse(top->bytes, top->mediaType));
+  if (parsed.kind == registry::ManifestKind::kSchema1) {
+    out.action = TagAction::kSkipped;
+    out.reasonCode = "unsupported_manifest";
+    out.reason = "schema1 manifest (" + parsed.mediaType +
+                 ") is not supported; the source must serve Docker schema2 or OCI";
+    return Status();
+  }
+
+  if (parsed.kind == registry::ManifestKind::kImage) {
+    bool platformOk = true;
+    TRIB_RETURN_IF_ERROR(addImage(out, out.sourceDigest, top->bytes, parsed, matcher_.filtered(),
+                                  platformOk));
+    if (!platformOk) return Status();  // skipped, reason set
+    out.targetDigest = out.sourceDigest;
+    if (matcher_.singlePlatform()) choiceCache_.put(choiceKey(out.sourceDigest), out.targetDigest);
+    if (decide(out, destination)) {
+      out.manifests.clear();
+      out.blobs.clear();
+    }
+    return Status();
+  }
+
+  // Index / manifest list.
+  const std::vector<size_t> selected = matcher_.select(parsed.children);
+  if (selected.empty()) {
+    std::string available;
+    for (const registry::Descriptor& c : parsed.children) {
+      if (!c.hasPlatform || c.isAttestation()) continue;
+      available += (available.empty() ? "" : ", ") +
+                   platformText(c.platform.os, c.platform.architecture, c.platform.variant);
+    }
+    out.action = TagAction::kSkipped;
+    out.reasonCode = "platform_not_matched";
+    out.reason = "no child manifest matches platforms " + matcher_.describe() + " (index has " +
+                 (available.empty() ? std::string("no platforms") : available) + ")";
+    return Status();
+  }
+  if (matcher_.singlePlatform()) {
+    const registry::Descriptor& child = parsed.children[selected.front()];
+    out.targetDigest = child.digest;
+    choiceCache_.put(choiceKey(out.sourceDigest), out.targetDigest);
+    if (decide(out, destination)) return Status();
+  } else {
+    out.targetDigest = out.sourceDigest;
+  }
+  for (size_t i : selected) {
+    const registry::Descriptor& child = parsed.children[i];
+    TRIB_ASSIGN_OR_RETURN(registry::Manifest m,
+                          reader_.getManifest(sourceRepository_, child.digest));
+    TRIB_ASSIGN_OR_RETURN(registry::ParsedManifest childParsed,
+                          registry::ParsedManifest::parse(m.bytes, m.mediaType));
+    if (childParsed.kind != registry::ManifestKind::kImage)
+      return unimplementedError("child " + child.digest + " of index " + out.sourceDigest +
+                                " is not an image manifest (nested indexes and schema1 "
+                                "children are not supported)");
+    bool platformOk = true;
+    TRIB_RETURN_IF_ERROR(addImage(out, child.digest, m.bytes, childParsed, false, platformOk));
+  }
+  if (!matcher_.singlePlatform()) {
+    // Sparse or whole: the original index bytes and digest, after its children.
+    out.manifests.push_back({out.sourceDigest, top->bytes});
+  }
+  return Status();
+}
+
+Status TagResolver::addImage(ResolvedTag& out, const std::string& digest,
+                             const std::string& bytes, const registry::ParsedManifest& parsed,
+                             bool checkPlatform, bool& platformOk) {
+  std::set<std::string> seen;
+  for (const BlobRef& b : out.blobs) seen.insert(b.digest);
+  BlobRef config{parsed.config.digest, parsed.config.size, nullptr};
+  if (checkPlatform) {
+    if (parsed.config.size > kMaxConfigBytes)
+      return failedPreconditionError("config " + parsed.config.digest + " is larger than 4 MiB");
+    registry::MemoryBlobSink sink(kMaxConfigBytes);
+    TRIB_RETURN_IF_ERROR(
+        reader_.fetchBlob(sourceRepository_, parsed.config.digest, parsed.config.size, sink)
+            .withContext("fetching config " + parsed.config.digest));
+    TRIB_RETURN_IF_ERROR(sink.verify(parsed.config.digest));
+    auto cfg = registry::ImageConfig::parse(sink.bytes());
+    if (!cfg || !matcher_.matches(cfg->os, cfg->architecture, cfg->variant)) {
+      platformOk = false;
+      out.action = TagAction::kSkipped;
+      out.reasonCode = "platform_not_matched";
+      out.reason = cfg ? "image platform " + platformText(cfg->os, cfg->architecture, cfg->variant) +
+                             " does not match platforms " + matcher_.describe()
+                       : "image config has no platform; it cannot match platforms " +
+                             matcher_.describe();
+      out.blobs.clear();
+      out.manifests.clear();
+      return Status();
+    }
+    config.bytes = std::make_shared<const std::string>(sink.bytes());
+  }
+  if (seen.insert(config.digest).second) out.blobs.push_back(std::move(config));
+  for (const registry::Descriptor& layer : parsed.layers) {
+    if (!layer.urls.empty()) continue;  // foreign: clients fetch it from its urls
+    if (seen.insert(layer.digest).second) out.blobs.push_back({layer.digest, layer.size, nullptr});
+  }
+  out.manifests.push_back({digest, bytes});
+  return Status();
+}
+
+}  // namespace tributary::plugin

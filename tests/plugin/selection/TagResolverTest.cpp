@@ -1,0 +1,167 @@
+// TagResolver::resolveAll: on many threads it gives exactly what a serial loop gives (same
+// order, actions, digests, manifests and blobs), and over the run's content store each
+// manifest is fetched from the source once however many tags share it; cancellation stops it.
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+
+#include "FakeRegistry.h"
+#include "FakeStorage.h"
+#include "StatusPrinting.h"
+#include "tributary/plugin/config/RuleValidator.h"
+#include "tributary/plugin/selection/TagResolver.h"
+#include "tributary/registry/CachingRegistryReader.h"
+#include "tributary/registry/ContentStore.h"
+
+using namespace tributary;
+using namespace tributary::plugin;
+using testing::FakeRegistry;
+using testing::FakeStorage;
+
+namespace {
+
+Rule ruleWith(const std::string& policy) {
+  std::string json =
+      R"({"name":"t","source":{"type":"custom","domain":"src.example","repository":"up/app"},)" +
+      std::string(policy.empty() ? "" : "\"policy\":" + policy + ",") +
+      R"("destination":{"repository":"mirror/app","overwrite":false}})";
+  auto r = RuleValidator::validate(json);
+  BOOST_REQUIRE_MESSAGE(r.isOk(), r.status().toString());
+  return *r;
+}
+
+class CancelledTask final : public TaskContext {
+ public:
+  bool isCancelled() const override { return true; }
+  void progress(const ProgressEvent&) override {}
+};
+
+// The same source content in every Env (digests are content hashes): 5 distinct top-level
+// manifests (3 two-platform indexes, 2 single images) shared by 20 tags, one tag whose
+// manifest is missing, one already at the destination, one differing there (kept).
+struct Env {
+  FakeRegistry reg;
+  FakeStorage storage;
+  JsonFileCache choices{""};
+  registry::ContentStore store;
+  registry::CachingRegistryReader cached{reg, store};
+  std::vector<registry::TagInfo> tags;
+  std::set<std::string> tops;
+
+  Env() {
+    std::string amdBase = reg.addBlob("amd-base"), armBase = reg.addBlob("arm-base");
+    std::vector<std::string> top;
+    for (int i = 0; i < 3; ++i) {
+      const std::string n = std::to_string(i);
+      std::string amd = reg.addImage(reg.addConfig("linux", "amd64", "", "", "amd" + n),
+                                     {amdBase, reg.addBlob("amd-app" + n)});
+      std::string arm = reg.addImage(reg.addConfig("linux", "arm64", "v8", "", "arm" + n),
+                                     {armBase, reg.addBlob("arm-app" + n)});
+      top.push_back(reg.addIndex({{amd, "linux", "amd64", ""}, {arm, "linux", "arm64", "v8"}}));
+    }
+    top.push_back(reg.addSimpleImage("linux", "amd64", "", "", "single-a"));
+    top.push_back(reg.addSimpleImage("linux", "amd64", "", "", "single-b"));
+    tops.insert(top.begin(), top.end());
+    for (int i = 0; i < 20; ++i) {
+      registry::TagInfo info;
+      info.tag = "t" + std::to_string(100 + i);
+      info.digest = top[i % top.size()];
+      if (i == 7) info.digest.clear();  // listing did not say: resolved by HEAD
+      reg.tag("up/app", info.tag, top[i % top.size()]);
+      tags.push_back(info);
+    }
+    registry::TagInfo missing;
+    missing.tag = "gone";
+    missing.digest = testing::sha256("no such manifest");
+    tags.insert(tags.begin() + 5, missing);
+    storage.tags["mirror/app:t103"] = top[3];           // unchanged
+    storage.tags["mirror/app:t104"] = top[0];           // differs -> kept
+  }
+};
+
+std::vector<std::string> digestsOf(const ResolvedTag& r) {
+  std::vector<std::string> out;
+  for (const ManifestToStore& m : r.manifests) out.push_back("m " + m.digest);
+  for (const BlobRef& b : r.blobs) out.push_back("b " + b.digest);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(TagResolverTest)
+
+BOOST_AUTO_TEST_CASE(parallel_resolution_equals_serial_in_tag_order) {
+  const Rule rule = ruleWith("");
+  Env serialEnv, parallelEnv;
+  DetachedTask task;
+  TagResolver serial(rule, "up/app", serialEnv.reg, serialEnv.storage, serialEnv.choices);
+  TagResolver parallel(rule, "up/app", parallelEnv.cached, parallelEnv.storage,
+                       parallelEnv.choices);
+  auto a = serial.resolveAll(serialEnv.tags, 1, task);
+  auto b = parallel.resolveAll(parallelEnv.tags, 8, task);
+  BOOST_TEST_REQUIRE(a.isOk());
+  BOOST_TEST_REQUIRE(b.isOk());
+  BOOST_TEST_REQUIRE(a->size() == serialEnv.tags.size());
+  BOOST_TEST_REQUIRE(b->size() == a->size());
+  std::map<TagAction, int> actions;
+  for (size_t i = 0; i < a->size(); ++i) {
+    const ResolvedTag &x = (*a)[i], &y = (*b)[i];
+    BOOST_TEST(y.info.tag == serialEnv.tags[i].tag);
+    BOOST_TEST(x.info.tag == y.info.tag);
+    BOOST_TEST(static_cast<int>(x.action) == static_cast<int>(y.action), x.info.tag);
+    BOOST_TEST(x.sourceDigest == y.sourceDigest);
+    BOOST_TEST(x.targetDigest == y.targetDigest);
+    BOOST_TEST(x.reason == y.reason);
+    BOOST_TEST(digestsOf(x) == digestsOf(y), x.info.tag);
+    ++actions[y.action];
+  }
+  BOOST_TEST(actions[TagAction::kSynced] == 18);
+  BOOST_TEST(actions[TagAction::kUnchanged] == 1);
+  BOOST_TEST(actions[TagAction::kKept] == 1);
+  BOOST_TEST(actions[TagAction::kFailed] == 1);
+  BOOST_TEST(static_cast<int>((*b)[5].action) == static_cast<int>(TagAction::kFailed));
+}
+
+BOOST_AUTO_TEST_CASE(parallel_resolution_fetches_each_manifest_once) {
+  const Rule rule = ruleWith("");
+  Env env;
+  DetachedTask task;
+  TagResolver resolver(rule, "up/app", env.cached, env.storage, env.choices);
+  auto resolved = resolver.resolveAll(env.tags, 8, task);
+  BOOST_TEST_REQUIRE(resolved.isOk());
+  std::set<std::string> needed;
+  for (const ResolvedTag& r : *resolved)
+    for (const ManifestToStore& m : r.manifests) needed.insert(m.digest);
+  BOOST_TEST(needed.size() == 5u + 6u);  // 5 tagged manifests + 6 index children
+  // Every needed manifest once, plus the one missing manifest (failures are not kept).
+  BOOST_TEST(env.reg.getCalls == static_cast<int>(needed.size()) + 1);
+  BOOST_TEST(env.reg.headCalls == 1);  // only the tag the listing gave no digest for
+  BOOST_TEST(env.reg.totalBlobFetches() == 0);  // no platform filter: configs not read here
+}
+
+BOOST_AUTO_TEST_CASE(platform_check_reads_each_config_once_and_hands_it_on) {
+  const Rule rule = ruleWith(R"({"platforms":["linux/amd64"]})");
+  Env env;
+  DetachedTask task;
+  TagResolver resolver(rule, "up/app", env.cached, env.storage, env.choices);
+  auto resolved = resolver.resolveAll(env.tags, 8, task);
+  BOOST_TEST_REQUIRE(resolved.isOk());
+  // The two single images are checked by their config; 8 tags share them.
+  int configsHeld = 0;
+  for (const ResolvedTag& r : *resolved)
+    for (const BlobRef& b : r.blobs) configsHeld += b.bytes != nullptr;
+  BOOST_TEST(configsHeld >= 2);
+  for (const auto& [digest, n] : env.reg.blobFetches) BOOST_TEST(n == 1, digest);
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_task_stops_resolution) {
+  const Rule rule = ruleWith("");
+  Env env;
+  CancelledTask task;
+  TagResolver resolver(rule, "up/app", env.cached, env.storage, env.choices);
+  auto resolved = resolver.resolveAll(env.tags, 4, task);
+  BOOST_TEST(resolved.status().code() == StatusCode::kCancelled);
+  BOOST_TEST(env.reg.getCalls + env.reg.headCalls == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
