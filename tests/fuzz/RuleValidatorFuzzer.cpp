@@ -2,7 +2,7 @@
 // catastrophic regex is bounded by PCRE2's limits), and validation is idempotent — the
 // normalised rule it returns validates again to the same JSON.
 #include "FuzzInput.h"
-#include "tributary/plugin/RuleValidator.h"
+#include "tributary/plugin/config/RuleValidator.h"
 
 using tributary::plugin::RuleValidator;
 
