@@ -12,6 +12,9 @@ packages=(
   g++ cmake make pkg-config            # toolchain
   libpoco-dev libssl-dev libpcre2-dev  # Poco Net/NetSSL/JSON/Util/Data, OpenSSL, PCRE2
   libboost-test-dev libyaml-cpp-dev    # Boost.Test, the registry's config.yml
+  libhowardhinnant-date-dev tzdata     # cron in IANA time zones (libdate-tz reads zoneinfo)
+  prometheus-cpp-dev                   # the service's /metrics (core: registry + text format)
+  prometheus                           # promtool, to check /metrics in tests
   docker-registry skopeo               # Distribution 2.8.2 and the reference client (tests, demo)
   openssl apache2-utils python3 curl time ca-certificates  # test fixtures (CA, htpasswd), bench
 )

@@ -11,7 +11,7 @@
 #include "tributary/plugin/HostPort.h"
 #include "tributary/plugin/SourceType.h"
 #include "tributary/plugin/TagPattern.h"
-#include "tributary/plugin/UpdatePeriod.h"
+#include "tributary/UpdatePeriod.h"
 
 namespace tributary::plugin {
 namespace {
