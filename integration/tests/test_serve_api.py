@@ -68,7 +68,7 @@ def main():
 
         # -- validation -----------------------------------------------------------------------
         status, answer = svc.api("POST", "/api/v1/rules", rule(proxy.host, tag_regex="v(1"))
-        assert status == 400 and answer["field"] == "policy.tag_regex", (status, answer)
+        assert status == 400 and answer.get("field") == "policy.tag_regex", (status, answer)
         assert "offset" in answer["message"] and "parenthes" in answer["message"], answer
         bad = rule(proxy.host)
         bad["policy"]["latest_n"] = 99

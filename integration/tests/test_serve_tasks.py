@@ -49,9 +49,13 @@ def main():
         sc = regclient.RegistryClient.for_registry(src)
         old = images.make_image("tasks/old", created="2024-01-01T00:00:00Z")
         images.push_artifact(sc, SRC_REPO, old, ["v1"])
+        # The provider checks cancellation between socket operations; a stalled read lasts up
+        # to its timeout, so keep that short here.
+        provider_config = syncrun.provider_config_for([src, proxy])
+        provider_config["timeout_seconds"] = 2
         svc = servicerun.Service(
             os.path.join(work, "svc"), os.path.join(work, "dest-root"),
-            provider_config=syncrun.provider_config_for([src, proxy]),
+            provider_config=provider_config,
             extra={"workers": 1, "test_hooks": {"interval_divisor": 60}})
         svc.start()
 

@@ -58,19 +58,33 @@ bool allDigits(const std::string& s) {
   return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-// The rule field a validate_rule message names: "policy.latest_n: must be 1..5" -> policy.latest_n.
+// The rule field a validate_rule message names. The provider starts each problem with the
+// field's path ("policy.latest_n is 99, ...", "source.domain `x` ...", "update_period `x` is
+// invalid", "policy.platforms[1]: ..."); a regex error says "tag regex `...`"; an unknown key
+// says "unknown field `x`".
 std::string fieldOf(const std::string& message) {
   const std::string first = message.substr(0, message.find('\n'));
-  const auto colon = first.find(':');
-  if (colon == std::string::npos || colon == 0) return "";
-  const std::string candidate = first.substr(0, colon);
+  if (first.rfind("tag regex", 0) == 0) return "policy.tag_regex";
+  static const std::string kUnknown = "unknown field `";
+  if (first.rfind(kUnknown, 0) == 0) {
+    const auto end = first.find('`', kUnknown.size());
+    if (end != std::string::npos) return first.substr(kUnknown.size(), end - kUnknown.size());
+  }
+  const auto end = first.find_first_of(" :");
+  const std::string candidate = first.substr(0, end);
   for (char c : candidate) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '[' ||
-          c == ']')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '_' || c == '.' || c == '[' || c == ']')) {
       return "";
     }
   }
-  return candidate;
+  const std::string root = candidate.substr(0, candidate.find_first_of(".["));
+  static const char* const kRoots[] = {"name", "source", "policy", "destination",
+                                       "acceleration", "update_period"};
+  for (const char* r : kRoots) {
+    if (root == r) return candidate;
+  }
+  return "";
 }
 
 // The rule's name from its JSON, "" when absent.

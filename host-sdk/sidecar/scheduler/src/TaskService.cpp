@@ -100,16 +100,22 @@ Status TaskService::start() {
   publishQueueDepthLocked();
   started_ = true;
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { workerLoop(); });
+    ++liveWorkers_;
+    workers_.emplace_back([this] {
+      workerLoop();
+      std::lock_guard<std::mutex> lock(mutex_);
+      --liveWorkers_;
+      workerExited_.notify_all();
+    });
   }
   scheduler_ = std::thread([this] { schedulerLoop(); });
   return Status();
 }
 
-void TaskService::stop() {
+bool TaskService::stop(std::chrono::milliseconds grace) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;
+    if (stopping_) return true;
     stopping_ = true;
     const int64_t now = nowMs();
     for (auto& [id, live] : active_) {
@@ -133,10 +139,31 @@ void TaskService::stop() {
   }
   workAvailable_.notify_all();
   schedulerWake_.notify_all();
-  for (auto& worker : workers_) {
-    if (worker.joinable()) worker.join();
-  }
   if (scheduler_.joinable()) scheduler_.join();
+  bool allReturned = true;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    allReturned = workerExited_.wait_for(lock, grace, [&] { return liveWorkers_ == 0; });
+    if (!allReturned) {
+      const int64_t now = nowMs();
+      for (auto& [id, live] : active_) {
+        if (!live->running) continue;
+        live->record.status = ts::kCancelled;
+        live->record.reason = "shutdown (the provider did not return in time)";
+        live->record.endedAt = now;
+        store_.saveTask(live->record);
+      }
+    }
+  }
+  for (auto& worker : workers_) {
+    if (!worker.joinable()) continue;
+    if (allReturned) {
+      worker.join();
+    } else {
+      worker.detach();
+    }
+  }
+  return allReturned;
 }
 
 Result<ExecuteAnswer> TaskService::execute(int64_t ruleId, const std::string& trigger) {

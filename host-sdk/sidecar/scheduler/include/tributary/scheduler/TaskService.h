@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -76,8 +77,12 @@ class TaskService {
 
   /// Recovers state from the store and starts the workers and the scheduler.
   Status start();
-  /// See the class comment. Idempotent.
-  void stop();
+  /// See the class comment. Idempotent. Waits at most `grace` for running tasks to return
+  /// from the provider; if one does not (a provider blocked in I/O past its cancellation
+  /// poll), records it cancelled anyway, detaches the threads and returns false: the caller
+  /// must then end the process without destroying what they use (std::_Exit). Storage is
+  /// crash-safe, so stopping mid-write leaves the previous image serving.
+  bool stop(std::chrono::milliseconds grace = std::chrono::milliseconds(8000));
 
   /// Queues a run of `ruleId` (trigger manual | scheduled | retry), or answers the rule's
   /// active task. kNotFound (no rule), kResourceExhausted (queue full), kUnavailable (stopping).
@@ -144,6 +149,8 @@ class TaskService {
   std::set<std::string> busyDestinations_;           // destinations of running tasks
   std::map<int64_t, RuleSchedule> schedules_;        // rule id -> schedule
   size_t running_ = 0;
+  int liveWorkers_ = 0;              // worker threads not yet returned
+  std::condition_variable workerExited_;
   std::vector<std::thread> workers_;
   std::thread scheduler_;
 };
