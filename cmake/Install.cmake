@@ -15,7 +15,6 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/host-sdk/include/rp/replication_provider.h
   ${PROJECT_SOURCE_DIR}/host-sdk/include/rp/host.hpp
   ${PROJECT_SOURCE_DIR}/host-sdk/include/rp/provider.hpp
-  ${PROJECT_SOURCE_DIR}/host-sdk/include/rp/status_mapping.hpp
   DESTINATION include/rp)
 
 set(TRIB_PACKAGE_DIR lib/cmake/TributaryRP)

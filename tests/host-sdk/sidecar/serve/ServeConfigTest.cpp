@@ -49,4 +49,14 @@ BOOST_AUTO_TEST_CASE(errors_name_file_and_key) {
   BOOST_TEST(parse("  task_retention: {days: x}\n").status().message().find("replication.task_retention.days") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_example_config_is_accepted_as_documented) {
+  auto c = ServeConfig::load(EXAMPLE_CONFIG, "/var/lib/tributary");
+  BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().message());
+  BOOST_TEST(c->statePath == "/var/lib/tributary/state.db");
+  BOOST_TEST(c->edition == "standard");
+  BOOST_TEST(c->timezone == "Europe/Berlin");
+  BOOST_TEST(c->tokenFile == "/etc/tributary/admin.token");
+  BOOST_TEST(c->retentionPerRule == 1000);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
