@@ -29,7 +29,7 @@ class CliResult(syncrun.SyncResult):
 
 class Service:
     def __init__(self, workdir, storage_root, provider_config=None, extra=None, credentials=None,
-                 state=None, port=None, admin_extra=None):
+                 state=None, port=None, admin_extra=None, tls=None):
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.storage_root = storage_root
@@ -47,6 +47,9 @@ class Service:
             "admin": {"addr": "127.0.0.1:%d" % self.port, "token_file": self.token_file},
         }
         replication["admin"].update(admin_extra or {})
+        self.tls = tls  # a harness.CertBundle: the API speaks HTTPS with its server cert
+        if tls is not None:
+            replication["admin"]["tls"] = {"cert_file": tls.cert, "key_file": tls.key}
         lib = syncrun.plugin_library()
         if lib:
             replication["provider"]["library"] = lib
@@ -122,8 +125,9 @@ class Service:
         """(status, parsed JSON or text)."""
         data = raw if raw is not None else (
             None if body is None else json.dumps(body).encode())
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), data=data,
-                                     method=method)
+        scheme = "https" if self.tls is not None else "http"
+        req = urllib.request.Request("%s://127.0.0.1:%d%s" % (scheme, self.port, path),
+                                     data=data, method=method)
         if auth:
             req.add_header("Authorization", "Bearer " + (token or TOKEN))
         if data is not None:
@@ -131,7 +135,8 @@ class Service:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
+            ctx = self.tls.ssl_context() if self.tls is not None else None
+            with urllib.request.urlopen(req, timeout=60, context=ctx) as resp:
                 status, text = resp.status, resp.read().decode()
         except urllib.error.HTTPError as e:
             status, text = e.code, e.read().decode()

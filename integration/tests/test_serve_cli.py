@@ -89,6 +89,25 @@ def main():
         assert svc.cli("rules", "list", "--json").expect(0).json["rules"] == []
         code, _ = svc.stop()
         assert code == 0
+
+        # The same API over HTTPS (replication.admin.tls); the CLI verifies the server's
+        # certificate against --ca-file.
+        certs = harness.make_ca_and_server_cert(os.path.join(work, "certs"))
+        tls_svc = servicerun.Service(os.path.join(work, "svc-tls"), os.path.join(work, "dest"),
+                                     provider_config=syncrun.provider_config_for([src]),
+                                     tls=certs)
+        tls_svc.start()
+        assert tls_svc.api("GET", "/healthz", auth=False)[0] == 200
+        res = tls_svc.cli("rules", "create", "-f", rule_file, "--ca-file", certs.ca_cert)
+        res.expect(0)
+        res = tls_svc.cli("rules", "list", "--json", "--ca-file", certs.ca_cert).expect(0)
+        assert [r["name"] for r in res.json["rules"]] == ["cli-rule"], res.describe()
+        other_ca = harness.make_ca_and_server_cert(os.path.join(work, "other-certs"))
+        res = tls_svc.cli("rules", "list", "--ca-file", other_ca.ca_cert)
+        res.expect(1)
+        assert "cannot reach" in res.stderr, res.describe()
+        code, _ = tls_svc.stop()
+        assert code == 0
     print("ok")
 
 
