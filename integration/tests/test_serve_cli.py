@@ -1,4 +1,4 @@
-"""The CLI over `tributary serve`'s API drives the same flow as the API: rules create / list /
+"""A bad config stops `tributary serve` with exit 2 naming the key. The CLI over its API drives the same flow as the API: rules create / list /
 show / update / delete from files, plan, execute --wait (exit codes as `tributary sync`),
 tasks, task, cancel; --json everywhere; address and token from the config file or flags; a
 wrong token or a bad rule exits 2, an unreachable service 1."""
@@ -15,8 +15,28 @@ import syncrun
 SRC_REPO = "upstream/cli"
 
 
+def bad_configs(work):
+    """A bad config stops `tributary serve` at once with exit 2 and the key named."""
+    cases = [({"workers": 0}, "replication.workers must be 1..64"),
+             ({"edition": "gold"}, "replication.edition must be basic, standard or premium"),
+             ({"timezone": "Mars/Olympus"}, "replication.timezone"),
+             ({"admin": {"token_file": "/nonexistent/token"}}, "replication.admin.token_file")]
+    for i, (extra, expected) in enumerate(cases):
+        svc = servicerun.Service(os.path.join(work, "bad%d" % i), os.path.join(work, "bad-root"),
+                                 extra=extra)
+        if "admin" in extra:
+            cfg = json.load(open(svc.config_path))
+            cfg["replication"]["admin"]["token_file"] = extra["admin"]["token_file"]
+            harness.write_config(svc.config_path, cfg)
+        res = harness.run([syncrun.tributary_binary(), "serve", "--config", svc.config_path],
+                          check=False, timeout=30)
+        assert res.returncode == 2, (extra, res.returncode, res.stderr)
+        assert expected in res.stderr.decode(), (extra, res.stderr)
+
+
 def main():
     work = harness.make_temp_dir("trib-serve-cli-")
+    bad_configs(work)
     with harness.Registry(os.path.join(work, "src-root"),
                           workdir=os.path.join(work, "src-reg")) as src:
         sc = regclient.RegistryClient.for_registry(src)
