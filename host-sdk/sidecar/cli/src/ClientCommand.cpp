@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -99,7 +100,8 @@ const char* ClientCommand::usage() {
          "  tributary task ID\n"
          "  tributary cancel ID\n"
          "RULE is a rule id or name. Flags: --config FILE (the registry's config.yml: address,\n"
-         "token and TLS from replication.admin), --addr HOST:PORT, --token-file FILE,\n"
+         "token and TLS from replication.admin; default $TRIBUTARY_CONFIG, else\n"
+         "/etc/docker/registry/config.yml), --addr HOST:PORT, --token-file FILE,\n"
          "--ca-file FILE, --json (the API's JSON).\n";
 }
 
@@ -154,6 +156,11 @@ int ClientCommand::run() {
 
   // Address and token: flags first, then the config file's replication.admin.
   std::string address = o.addr, tokenFile = o.tokenFile, caFile = o.caFile;
+  if (o.config.empty() && tokenFile.empty()) {
+    // Where a Debian registry keeps its config, unless TRIBUTARY_CONFIG says otherwise.
+    const char* fromEnv = std::getenv("TRIBUTARY_CONFIG");
+    o.config = fromEnv != nullptr ? fromEnv : "/etc/docker/registry/config.yml";
+  }
   if (!o.config.empty()) {
     auto config = serve::ServeConfig::load(o.config, "");
     if (!config.isOk()) return fail(kBadInput, config.status().message());
