@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "TempDirectory.h"
 #include "tributary/scheduler/ReportSummary.h"
@@ -35,7 +36,13 @@ struct FakeProvider {
   bool destOverlap = false;
   std::string report = "{\"status\":\"succeeded\",\"tags\":[{\"tag\":\"v1\",\"action\":\"synced\"}]}";
 
+  std::vector<std::string> rulesSeen;  // guarded by mutex
+
   rp::ProviderReply execute(const std::string& rule, const rp_task_v1* task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      rulesSeen.push_back(rule);
+    }
     const std::string dest = rule.substr(rule.find("repository\":\"") + 13);
     ++calls;
     {
@@ -170,6 +177,27 @@ BOOST_FIXTURE_TEST_CASE(rules_with_one_destination_never_run_at_once, Fixture) {
   provider.go();
   waitFor(tb.task.id, "succeeded");
   BOOST_TEST(!provider.destOverlap);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_update_never_interrupts_the_running_task, Fixture) {
+  start();
+  const int64_t rule = addRule("a", "m/a");
+  auto running = *service->execute(rule, "manual");
+  waitFor(running.task.id, "running");
+  BOOST_REQUIRE(store->updateRule(rule, "a", ruleJson("a", "m/other"), 1).isOk());
+  BOOST_REQUIRE(service->ruleChanged(rule).isOk());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(service->task(running.task.id)->status == "running");
+  provider.go();
+  waitFor(running.task.id, "succeeded");
+  BOOST_TEST(service->execute(rule, "manual").isOk());
+  for (int i = 0; i < 200 && provider.calls < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::lock_guard<std::mutex> lock(provider.mutex);
+  BOOST_REQUIRE(provider.rulesSeen.size() == 2u);
+  BOOST_TEST(provider.rulesSeen[0].find("m/a") != std::string::npos);      // as it started
+  BOOST_TEST(provider.rulesSeen[1].find("m/other") != std::string::npos);  // the next run
 }
 
 BOOST_FIXTURE_TEST_CASE(a_full_queue_refuses, Fixture) {
