@@ -1,7 +1,8 @@
 """`tributary serve`'s tasks against real registries on loopback: cancel a queued and a running
 task (the destination keeps its previous image); a short-interval rule runs on schedule and
 never overlaps; a rule whose fire time passed while the service was down runs once at start;
-SIGTERM mid-task exits 0 within 10 s and records the task cancelled; kill -9 mid-task, then the
+SIGTERM mid-task exits 0 within 10 s and records the task cancelled (also when the provider is
+stuck in a read past the 8 s grace); kill -9 mid-task, then the
 restarted service keeps rules and history and marks that task failed (`interrupted`).
 
 A fault proxy in front of the source stalls blob downloads, so "running" lasts as long as the
@@ -9,6 +10,7 @@ test needs; the service runs one worker and its intervals 60x faster
 (replication.test_hooks.interval_divisor), so `1m` fires every second."""
 
 import calendar
+import json
 import os
 import signal
 import time
@@ -153,6 +155,27 @@ def main():
         assert len(fresh) == 1 and fresh[0]["trigger"] == "scheduled", fresh
         code, took = svc.stop()
         assert code == 0 and took < 10, (code, took)
+
+        # -- SIGTERM while the provider sits in a read longer than the grace period ---------
+        cfg = json.load(open(svc.config_path))
+        cfg["replication"]["provider"]["config"]["timeout_seconds"] = 60
+        harness.write_config(svc.config_path, cfg)
+        svc.start()
+        proxy.add_fault("stall", path=r"/blobs/sha256:", nth=None, seconds=60)
+        images.push_artifact(sc, SRC_REPO, images.make_image("tasks/newer"), ["v1"])
+        victim = svc.ok("POST", "/api/v1/rules/a/execute")
+        wait_status(svc, victim["id"], "running")
+        time.sleep(0.5)  # inside the stalled blob GET
+        code, took = svc.stop(signal.SIGTERM)
+        assert code == 0 and took < 10, (code, took, svc.log())
+        proxy.release_stalls()
+        proxy.clear_faults()
+        svc.start()
+        after = svc.ok("GET", "/api/v1/tasks/%d" % victim["id"])
+        assert after["status"] == "cancelled" and after["reason"].startswith("shutdown"), after
+        assert dest_digest("mirror/a") == new.digest
+        code, _ = svc.stop()
+        assert code == 0
     print("ok")
 
 
