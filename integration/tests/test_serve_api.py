@@ -60,6 +60,16 @@ def main():
         status, _ = svc.api("GET", "/metrics", auth=False)
         assert status == 401, status
 
+        # -- the admin page (no token: it asks for one) and the schedule preview ------------
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:%d/" % svc.port, timeout=10) as resp:
+            assert resp.status == 200 and "text/html" in resp.headers["Content-Type"]
+            assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+        preview = svc.ok("GET", "/api/v1/schedule?update_period=6h&count=3")
+        assert preview["update_period"] == "6h" and len(preview["next_runs"]) == 3, preview
+        status, answer = svc.api("GET", "/api/v1/schedule?update_period=6x")
+        assert status == 400 and answer["field"] == "update_period", (status, answer)
+
         # -- sources from the provider's info -------------------------------------------------
         sources = svc.ok("GET", "/api/v1/sources")
         types = {t["type"]: t for t in sources["source_types"]}

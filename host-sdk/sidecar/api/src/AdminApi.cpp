@@ -9,7 +9,9 @@
 
 #include <sstream>
 
+#include "tributary/Schedule.h"
 #include "tributary/api/RepositoryTags.h"
+#include "tributary/sidecar/page/AdminPage.h"
 #include "tributary/metrics/ServiceMetrics.h"
 #include "tributary/scheduler/ReportSummary.h"
 #include "tributary/scheduler/TaskService.h"
@@ -177,6 +179,21 @@ Object::Ptr taskObject(const TaskRecord& t) {
 
 ApiResponse AdminApi::handle(const ApiRequest& request) {
   try {
+    if (request.method == "GET" &&
+        (request.path == "/" || request.path == "/index.html" || request.path == "/app.js" ||
+         request.path == "/app.css")) {
+      const auto* file = sidecar::page::findPageFile(
+          request.path == "/" ? std::string_view("index.html") : std::string_view(request.path).substr(1));
+      if (file == nullptr) return error(404, "not_found", "no such page file");
+      ApiResponse r;
+      r.contentType = file->contentType;
+      r.body.assign(reinterpret_cast<const char*>(file->data), file->size);
+      r.headers = {{"Content-Security-Policy", sidecar::page::kPageContentSecurityPolicy},
+                   {"X-Content-Type-Options", "nosniff"},
+                   {"X-Frame-Options", "DENY"},
+                   {"Referrer-Policy", "no-referrer"}};
+      return r;
+    }
     if (request.path == "/healthz") {
       if (request.method != "GET") return error(405, "method_not_allowed", "use GET /healthz");
       auto obj = newObject();
@@ -229,6 +246,9 @@ ApiResponse AdminApi::route(const ApiRequest& req) {
   const std::string& root = parts[0];
   if (root == "sources" && parts.size() == 1) {
     return m == "GET" ? sources() : methodNotAllowed("GET");
+  }
+  if (root == "schedule" && parts.size() == 1) {
+    return m == "GET" ? schedulePreview(req.query) : methodNotAllowed("GET");
   }
   if (root == "rules") {
     if (parts.size() == 1) {
@@ -287,11 +307,58 @@ ApiResponse AdminApi::sources() {
   } catch (const std::exception&) {
     obj->set("provider_info", info);
   }
+  // Platforms a rule may filter on, for a form's choices (any os/arch[/variant] validates).
+  Array::Ptr platforms = new Array;
+  for (const char* p : {"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6",
+                        "linux/386", "linux/ppc64le", "linux/s390x", "linux/riscv64",
+                        "windows/amd64"}) {
+    platforms->add(std::string(p));
+  }
+  obj->set("platforms", platforms);
   auto quota = newObject();
   quota->set("edition", settings_.edition);
   quota->set("rule_quota", settings_.ruleQuota);
   quota->set("rules", store_.ruleCount());
   obj->set("quota", quota);
+  return json(200, obj);
+}
+
+ApiResponse AdminApi::schedulePreview(const std::string& query) {
+  Poco::URI uri("/?" + query);
+  std::string period;
+  int count = 3;
+  for (const auto& [key, value] : uri.getQueryParameters()) {
+    if (key == "update_period") {
+      period = value;
+    } else if (key == "count") {
+      if (!allDigits(value) || std::stoll(value) < 1 || std::stoll(value) > 20) {
+        return error(400, "invalid_argument", "count must be 1..20", "count");
+      }
+      count = static_cast<int>(std::stoll(value));
+    } else {
+      return error(400, "invalid_argument", "unknown query parameter `" + key + "`", key);
+    }
+  }
+  // The same grammar the provider validates with and the scheduler runs.
+  auto parsed = UpdatePeriod::parse(period);
+  if (!parsed.isOk()) {
+    return error(400, "invalid_argument", parsed.status().message(), "update_period");
+  }
+  auto schedule = Schedule::create(*parsed, settings_.timezone);
+  if (!schedule.isOk()) return error(500, "internal", schedule.status().message());
+  Array::Ptr next = new Array;
+  auto t = std::chrono::system_clock::now();
+  for (int i = 0; i < count; ++i) {
+    auto fire = schedule->nextAfter(t);
+    if (!fire) break;
+    next->add(formatRfc3339Ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(fire->time_since_epoch()).count()));
+    t = *fire;
+  }
+  auto obj = newObject();
+  obj->set("update_period", parsed->text());
+  obj->set("timezone", settings_.timezone);
+  obj->set("next_runs", next);
   return json(200, obj);
 }
 

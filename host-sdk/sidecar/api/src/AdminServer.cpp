@@ -24,6 +24,7 @@ void send(HTTPServerResponse& response, const ApiResponse& r) {
   response.setContentType(r.contentType);
   response.setContentLength(static_cast<std::streamsize>(r.body.size()));
   response.set("Cache-Control", "no-store");
+  for (const auto& [name, value] : r.headers) response.set(name, value);
   response.send() << r.body;
 }
 

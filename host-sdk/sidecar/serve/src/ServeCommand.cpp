@@ -151,6 +151,7 @@ int ServeCommand::run() {
   apiSettings.edition = config->edition;
   apiSettings.ruleQuota = config->ruleQuota;
   apiSettings.storageRoot = registry->rootDirectory();
+  apiSettings.timezone = config->timezone;
   api::AdminApi api(**store, tasks, &metrics, calls, apiSettings);
 
   api::ServerSettings serverSettings;

@@ -116,6 +116,32 @@ BOOST_FIXTURE_TEST_CASE(unknown_routes_methods_and_queries, ApiFixture) {
   BOOST_TEST(call("GET", "/api/v1/repositories/a/b/tags").status == 404);
 }
 
+BOOST_FIXTURE_TEST_CASE(the_page_is_served_without_a_token_under_a_strict_csp, ApiFixture) {
+  auto page = call("GET", "/", "", "");
+  BOOST_TEST(page.status == 200);
+  BOOST_TEST(contains(page.contentType, "text/html"));
+  bool csp = false;
+  for (const auto& [name, value] : page.headers) {
+    if (name == "Content-Security-Policy") csp = contains(value, "script-src 'self'");
+  }
+  BOOST_TEST(csp);
+  BOOST_TEST(call("GET", "/app.js", "", "").status == 200);
+  BOOST_TEST(call("GET", "/secret.txt", "", "").status == 401);  // not a page file
+}
+
+BOOST_FIXTURE_TEST_CASE(schedule_preview_uses_the_one_grammar, ApiFixture) {
+  auto ok = call("GET", "/api/v1/schedule?update_period=0%205%20*%20*%20*&count=3");
+  BOOST_TEST(ok.status == 200);
+  BOOST_TEST(contains(ok.body, "\"update_period\":\"0 5 * * *\""));
+  BOOST_TEST(contains(ok.body, "T05:00:00.000Z\",\""));
+  auto manual = call("GET", "/api/v1/schedule?update_period=manual");
+  BOOST_TEST(contains(manual.body, "\"next_runs\":[]"));
+  auto bad = call("GET", "/api/v1/schedule?update_period=10s");
+  BOOST_TEST(bad.status == 400);
+  BOOST_TEST(contains(bad.body, "\"field\":\"update_period\""));
+  BOOST_TEST(call("GET", "/api/v1/schedule?update_period=1h", "", "").status == 401);
+}
+
 BOOST_FIXTURE_TEST_CASE(execute_then_task_shows_the_report, ApiFixture) {
   BOOST_TEST(call("POST", "/api/v1/rules", rule("a")).status == 201);
   auto queued = call("POST", "/api/v1/rules/a/execute");

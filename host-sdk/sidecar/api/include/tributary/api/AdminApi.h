@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rp/host.hpp"
 #include "tributary/state/StateStore.h"
@@ -29,6 +31,7 @@ struct ApiResponse {
   int status = 200;
   std::string contentType = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
 };
 
 /// The provider calls the API needs (the service wires them to the loaded provider instance;
@@ -44,9 +47,12 @@ struct ApiSettings {
   std::string edition;
   int64_t ruleQuota = 0;
   std::string storageRoot;  // storage.filesystem.rootdirectory
+  std::string timezone = "UTC";  // replication.timezone, for the schedule preview
 };
 
 /// Routes (JSON in and out; every route but GET /healthz needs `Authorization: Bearer`):
+///   GET /, /index.html, /app.js, /app.css   the admin page (no token: it holds no data;
+///                                     it asks for the token and sends it to the API)
 ///   GET /healthz                      {"status":"ok"}
 ///   GET /metrics                      Prometheus text format
 ///   GET /api/v1/sources               source types, limits and fields (the provider's info)
@@ -58,6 +64,7 @@ struct ApiSettings {
 ///   GET /api/v1/tasks/{id}            with live progress and, once ended, the report
 ///   POST /api/v1/tasks/{id}/cancel    202 (running: asked to stop) or 200 (ended: cancelled)
 ///   GET /api/v1/repositories/{name}/tags   what the destination storage holds now
+///   GET /api/v1/schedule?update_period=&count=   the next fire times (replication.timezone)
 /// Errors: {"code","message","field"?}: 400 invalid_argument (field = the rule field the
 /// provider names), 401 unauthenticated, 403 quota_exceeded, 404 not_found, 405
 /// method_not_allowed, 409 conflict (duplicate name, task already ended), 413 too_large (the
@@ -90,6 +97,7 @@ class AdminApi {
   ApiResponse cancelTask(int64_t id);
   ApiResponse repositoryTags(const std::string& name);
   ApiResponse sources();
+  ApiResponse schedulePreview(const std::string& query);
   std::optional<state::RuleRecord> findRule(const std::string& idOrName);
   ApiResponse invalidRule(const rp::ProviderReply& reply);
 
