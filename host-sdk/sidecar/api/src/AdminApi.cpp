@@ -179,11 +179,15 @@ Object::Ptr taskObject(const TaskRecord& t) {
 
 ApiResponse AdminApi::handle(const ApiRequest& request) {
   try {
+    static const std::string kPageDir = "/page/";
     if (request.method == "GET" &&
-        (request.path == "/" || request.path == "/index.html" || request.path == "/app.js" ||
-         request.path == "/app.css")) {
-      const auto* file = sidecar::page::findPageFile(
-          request.path == "/" ? std::string_view("index.html") : std::string_view(request.path).substr(1));
+        (request.path == "/" || request.path == "/index.html" ||
+         request.path.compare(0, kPageDir.size(), kPageDir) == 0)) {
+      const std::string_view name =
+          request.path.size() <= 1 || request.path == "/index.html"
+              ? std::string_view("index.html")
+              : std::string_view(request.path).substr(kPageDir.size());
+      const auto* file = sidecar::page::findPageFile(name);
       if (file == nullptr) return error(404, "not_found", "no such page file");
       ApiResponse r;
       r.contentType = file->contentType;

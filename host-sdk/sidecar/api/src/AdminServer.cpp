@@ -10,6 +10,7 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
 
 #include <istream>
 
@@ -120,8 +121,9 @@ Status AdminServer::start() {
   params->setKeepAlive(true);
   params->setMaxKeepAliveRequests(100);
   params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+  pool_ = std::make_unique<Poco::ThreadPool>(1, settings_.threads + 1);
   server_ = std::make_unique<Poco::Net::HTTPServer>(
-      new Factory(api_, settings_.maxBodyBytes), socket, params);
+      new Factory(api_, settings_.maxBodyBytes), *pool_, socket, params);
   server_->start();
   return Status();
 }
@@ -130,6 +132,10 @@ void AdminServer::stop() {
   if (server_) {
     server_->stopAll(true);
     server_.reset();
+  }
+  if (pool_) {
+    pool_->stopAll();  // every request thread joined: nothing outlives the service
+    pool_.reset();
   }
 }
 

@@ -125,7 +125,8 @@ BOOST_FIXTURE_TEST_CASE(the_page_is_served_without_a_token_under_a_strict_csp, A
     if (name == "Content-Security-Policy") csp = contains(value, "script-src 'self'");
   }
   BOOST_TEST(csp);
-  BOOST_TEST(call("GET", "/app.js", "", "").status == 200);
+  BOOST_TEST(call("GET", "/page/app.js", "", "").status == 200);
+  BOOST_TEST(call("GET", "/page/nope.js", "", "").status == 404);
   BOOST_TEST(call("GET", "/secret.txt", "", "").status == 401);  // not a page file
 }
 

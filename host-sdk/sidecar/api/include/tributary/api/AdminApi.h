@@ -51,7 +51,7 @@ struct ApiSettings {
 };
 
 /// Routes (JSON in and out; every route but GET /healthz needs `Authorization: Bearer`):
-///   GET /, /index.html, /app.js, /app.css   the admin page (no token: it holds no data;
+///   GET /, /index.html, /page/{app.js,app.css}   the admin page (no token: it holds no data;
 ///                                     it asks for the token and sends it to the API)
 ///   GET /healthz                      {"status":"ok"}
 ///   GET /metrics                      Prometheus text format

@@ -8,9 +8,12 @@
 #include "tributary/Status.h"
 #include "tributary/api/AdminApi.h"
 
-namespace Poco::Net {
+namespace Poco {
+class ThreadPool;
+namespace Net {
 class HTTPServer;
 }
+}  // namespace Poco
 
 namespace tributary::api {
 
@@ -42,6 +45,7 @@ class AdminServer {
  private:
   AdminApi& api_;
   ServerSettings settings_;
+  std::unique_ptr<Poco::ThreadPool> pool_;  // ours, not Poco's default: joined by stop()
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   int port_ = 0;
 };
