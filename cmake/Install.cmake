@@ -5,6 +5,7 @@
 #   <prefix>/lib/cmake/TributaryRP/                (find_package(TributaryRP): TributaryRP::rp,
 #                                                   TributaryRP_PROVIDER_LIBRARY)
 #   <prefix>/share/tributary/{config.yml.example, tributary.service}
+#   <prefix>/share/doc/tributary/serve.md         (the unit's Documentation=)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS tributary_cli RUNTIME DESTINATION bin)
@@ -27,6 +28,7 @@ install(FILES ${PROJECT_BINARY_DIR}/TributaryRPConfig.cmake
               ${PROJECT_BINARY_DIR}/TributaryRPConfigVersion.cmake
   DESTINATION ${TRIB_PACKAGE_DIR})
 
+install(FILES ${PROJECT_SOURCE_DIR}/docs/serve.md DESTINATION share/doc/tributary)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/config.yml.example
               ${PROJECT_SOURCE_DIR}/packaging/systemd/tributary.service
   DESTINATION share/tributary)

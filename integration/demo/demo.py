@@ -337,7 +337,8 @@ def main():
         say("      To open the API yourself while a service runs (here: --keep and start it again):")
         say("        curl -H \"Authorization: Bearer $(cat %s)\" \\" % token_path)
         say("             http://127.0.0.1:%d/api/v1/rules" % admin_port)
-        say("      Reference: docs/serve.md")
+        say("      The admin page: http://127.0.0.1:%d/ (paste the token).  Reference: docs/serve.md"
+            % admin_port)
     except Exception as e:  # pylint: disable=broad-except
         if not problems:
             problems.append("demo error: %s" % e)

@@ -51,7 +51,8 @@ def main():
     for rel in ("bin/tributary", "lib/tributary/libtributary.so",
                 "include/rp/replication_provider.h", "include/rp/host.hpp",
                 "include/rp/provider.hpp", "lib/cmake/TributaryRP/TributaryRPConfig.cmake",
-                "share/tributary/tributary.service", "share/tributary/config.yml.example"):
+                "share/tributary/tributary.service", "share/tributary/config.yml.example",
+                "share/doc/tributary/serve.md"):
         assert os.path.exists(os.path.join(prefix, rel)), rel
 
     src = os.path.join(work, "consumer")
