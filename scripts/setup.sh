@@ -13,9 +13,15 @@ packages=(
   clang                                # clang 14 on Debian 12: the -Wthread-safety check (test.sh)
   libpoco-dev libssl-dev libpcre2-dev  # Poco Net/NetSSL/JSON/Util/Data, OpenSSL, PCRE2
   libboost-test-dev libyaml-cpp-dev    # Boost.Test, the registry's config.yml
+  libhowardhinnant-date-dev tzdata     # cron in IANA time zones (libdate-tz reads zoneinfo)
+  prometheus-cpp-dev                   # the service's /metrics (core: registry + text format)
+  prometheus                           # promtool, to check /metrics in tests
+  nodejs chromium                      # the admin page's browser test (playwright-core)
   docker-registry skopeo               # Distribution 2.8.2 and the reference client (tests, demo)
   openssl apache2-utils python3 curl time ca-certificates  # test fixtures (CA, htpasswd), bench
 )
+# Debian's nodejs comes without npm (the `npm` package); NodeSource's includes it.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,6 +36,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   # system service the package may start on :5000 is not used.
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
     --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core for integration/browser (pinned by its lock file; drives Debian's chromium,
+# downloads no browser).
+if [ ! -d "$repo/integration/browser/node_modules/playwright-core" ]; then
+  (cd "$repo/integration/browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null

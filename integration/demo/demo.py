@@ -5,11 +5,14 @@
    versioned single-arch tags);
 2. writes a registry config.yml for a fresh, empty destination storage root, with a
    `replication:` section, and a subscription rule;
-3. runs `tributary sync` (the plan first, then the sync itself);
-4. serves the destination root with a stock docker-registry started from the SAME config.yml,
-   pulls every synced tag back with skopeo and compares digests with the source's;
-5. runs the sync again to show it is a no-op (JSON report);
-and stops every process it started, by PID, even when something fails.
+3. starts `tributary serve` and a stock docker-registry, both from the SAME config.yml (the
+   service writes into the storage root, the registry serves it);
+4. creates the rule with the CLI (`tributary rules create`), shows the plan, executes it and
+   waits (`tributary execute --wait`);
+5. pulls every synced tag back with skopeo and compares digests with the source's;
+6. executes again (a no-op), shows the tasks and the service's metrics and how to open the API;
+and stops every process it started (the service by SIGTERM: it must exit 0), by PID, even when
+something fails.
 Exit status 0 when every digest matched, 1 otherwise.
 
     python3 integration/demo/demo.py --build-dir build [--keep]
@@ -19,6 +22,7 @@ import argparse
 import json
 import shutil
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -94,7 +98,7 @@ RULE = {
 
 CONFIG_TEMPLATE = """\
 # A stock docker-registry config.yml; Distribution ignores the replication: section,
-# `tributary` reads it (and the storage root) from this same file.
+# `tributary serve` reads it (and the storage root) from this same file.
 version: 0.1
 log:
   level: warn
@@ -106,18 +110,23 @@ storage:
 http:
   addr: 127.0.0.1:{port}
 replication:
+  state_dir: {state}
+  edition: basic                       # 10 rules
+  workers: 2
+  admin:
+    addr: 127.0.0.1:{admin_port}
+    token_file: {token}
   provider:
     library: {plugin}
     config:
       concurrency: 4
       insecure_registries: ["{source}"]   # the demo source speaks plain HTTP
       allow_private_networks: true           # ... and lives on 127.0.0.1
-      cache_dir: {cache}
 """
 
 
-def run_tributary(tributary, config, rule_path, *flags):
-    argv = [tributary, "sync", "--config", config, "--rule", rule_path] + list(flags)
+def cli(tributary, config, *args):
+    argv = [tributary] + list(args) + ["--config", config]
     res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
     return res.returncode, res.stdout.decode(errors="replace"), res.stderr.decode(errors="replace")
 
@@ -139,6 +148,26 @@ def serve_destination(config_path, port, log_path, write_config):
         port = harness.free_port()
     with open(log_path, errors="replace") as f:
         raise RuntimeError("destination docker-registry did not start:\n" + f.read()[-3000:])
+
+
+def start_service(tributary, config_path, admin_port, log_path):
+    proc = harness.start_process([tributary, "serve", "--config", config_path], log_path)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/healthz" % admin_port, timeout=2).close()
+            return proc
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.05)
+    with open(log_path, errors="replace") as f:
+        raise RuntimeError("tributary serve did not start:\n" + f.read()[-3000:])
+
+
+def api_get(admin_port, token, path):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (admin_port, path))
+    req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.read().decode()
 
 
 def main():
@@ -164,16 +193,16 @@ def main():
             return 2
 
     work = harness.make_temp_dir("tributary-demo-")
-    total = 5
+    total = 6
     problems = []
-    say("Tributary demo: subscribe a registry to an upstream repository and write the images")
-    say("straight into its storage. Everything runs on 127.0.0.1; work dir " + work)
+    say("Tributary demo: a registry subscribed to an upstream repository through the")
+    say("`tributary serve` service. Everything runs on 127.0.0.1; work dir " + work)
 
     # -- 1. source ---------------------------------------------------------------------------
     step(1, total, "Source: a docker-registry with sample images")
     tags, expected = sample_images()
     src = harness.Registry(os.path.join(work, "source-root"), workdir=os.path.join(work, "source"))
-    dest_proc = None
+    dest_proc = service = None
     try:
         src.start()
         sc = regclient.RegistryClient.for_registry(src)
@@ -192,14 +221,20 @@ def main():
         # -- 2. destination config + rule ----------------------------------------------------
         step(2, total, "Destination: an empty storage root, its config.yml and a rule")
         dest_root = os.path.join(work, "destination-root")
-        cache = os.path.join(work, "tributary-cache")
-        os.makedirs(cache)
+        state = os.path.join(work, "tributary-state")
         config_path = os.path.join(work, "config.yml")
+        token_path = os.path.join(work, "admin.token")
+        token = "demo-" + os.urandom(16).hex()
+        with open(token_path, "w") as f:
+            f.write(token + "\n")
+        os.chmod(token_path, 0o600)
+        admin_port = harness.free_port()
 
         def write_config(port):
             with open(config_path, "w") as f:
                 f.write(CONFIG_TEMPLATE.format(root=dest_root, port=port, plugin=plugin,
-                                               source=src.host, cache=cache))
+                                               source=src.host, state=state,
+                                               admin_port=admin_port, token=token_path))
 
         dest_port = harness.free_port()
         write_config(dest_port)
@@ -217,27 +252,33 @@ def main():
         say("      = the 4 newest tags matching %s, newest by image creation time" %
             rule["policy"]["tag_regex"])
 
-        # -- 3. sync ---------------------------------------------------------------------------
-        step(3, total, "tributary sync --dry-run, then tributary sync")
-        say("      $ tributary sync --config config.yml --rule rule.json --dry-run")
-        code, out, err = run_tributary(tributary, config_path, rule_path, "--dry-run")
-        say(indent(out if code == 0 else out + err))
-        if code != 0:
-            problems.append("the plan failed (exit %d)" % code)
-            raise RuntimeError("plan failed")
-        say("      $ tributary sync --config config.yml --rule rule.json")
-        code, out, err = run_tributary(tributary, config_path, rule_path)
-        say(indent(out if code == 0 else out + err))
-        if code != 0:
-            problems.append("tributary sync exited %d" % code)
-            raise RuntimeError("sync failed")
-
-        # -- 4. serve + pull ---------------------------------------------------------------------
-        step(4, total, "Serve the destination with a stock docker-registry (same config.yml) "
-                       "and pull with skopeo")
+        # -- 3. the service and the registry, one config -------------------------------------
+        step(3, total, "Start `tributary serve` and a stock docker-registry (same config.yml)")
+        os.makedirs(dest_root, exist_ok=True)
         dest_proc, dest_port = serve_destination(config_path, dest_port,
                                                  os.path.join(work, "destination.log"),
                                                  write_config)
+        service = start_service(tributary, config_path, admin_port,
+                                os.path.join(work, "tributary-serve.log"))
+        say("      $ tributary serve --config config.yml        (pid %d)" % service.pid)
+        say("      $ docker-registry serve config.yml           (pid %d)" % dest_proc.pid)
+        say("      admin API on http://127.0.0.1:%d, registry on http://127.0.0.1:%d" % (
+            admin_port, dest_port))
+
+        # -- 4. create, plan, execute ----------------------------------------------------------
+        step(4, total, "Create the rule, look at the plan, execute it and wait (CLI over the API)")
+        for argv in (("rules", "create", "-f", rule_path), ("rules", "list"),
+                     ("plan", "hello-mirror"), ("execute", "hello-mirror", "--wait")):
+            say("      $ tributary %s --config config.yml" % " ".join(
+                os.path.basename(a) if a == rule_path else a for a in argv))
+            code, out, err = cli(tributary, config_path, *argv)
+            say(indent(out if code == 0 else out + err, "        "))
+            if code != 0:
+                problems.append("tributary %s exited %d" % (argv[0], code))
+                raise RuntimeError("CLI failed")
+
+        # -- 5. pull back ---------------------------------------------------------------------
+        step(5, total, "Pull every synced tag back from the stock docker-registry with skopeo")
         dest_host = "127.0.0.1:%d" % dest_port
         dc = regclient.RegistryClient("http://" + dest_host)
         listed = sorted(dc.tags(DEST_REPO) or [])
@@ -268,36 +309,52 @@ def main():
             say("      %s %-7s %-20s %-20s %s" % (OK if good else BAD, tag, short(src_digest),
                                                 short(dst_digest), detail))
 
-        # -- 5. no-op re-run ----------------------------------------------------------------
-        step(5, total, "Run it again: nothing to do (tributary sync --json)")
-        gets_before = src.count_requests("GET", r"/manifests/") + \
-            src.count_requests("GET", r"/blobs/")
-        code, out, err = run_tributary(tributary, config_path, rule_path, "--json")
-        gets = src.count_requests("GET", r"/manifests/") + \
-            src.count_requests("GET", r"/blobs/") - gets_before
-        try:
-            report = json.loads(out)
-        except ValueError:
-            report = None
-        if code != 0 or report is None:
-            problems.append("second sync exited %d:\n%s" % (code, err))
+        # -- 6. again, tasks, metrics --------------------------------------------------------
+        step(6, total, "Execute again (nothing to do), the task history and the metrics")
+        say("      $ tributary execute hello-mirror --wait --json --config config.yml")
+        code, out, err = cli(tributary, config_path, "execute", "hello-mirror", "--wait", "--json")
+        task = json.loads(out) if code == 0 else None
+        if task is None:
+            problems.append("second execute exited %d:\n%s" % (code, err))
         else:
-            say("      status %s; %s" % (report["status"], ", ".join(
-                "%s %s" % (t["tag"], t["action"]) for t in report["tags"])))
-            totals = report["totals"]
-            say("      totals: bytes %d, blobs %d, blobs_reused %d, %d ms" % (
-                totals["bytes"], totals["blobs"], totals["blobs_reused"],
-                totals["duration_ms"]))
-            say("      the source saw %d GET requests (digests were checked with HEAD only)" %
-                gets)
+            actions = ", ".join("%s %s" % (t["tag"], t["action"]) for t in task["report"]["tags"])
+            say("      task %d: %s; %s" % (task["id"], task["status"], actions))
             if any(t["action"] not in ("unchanged", "beyond_latest_n")
-                   for t in report["tags"]) or \
-                    totals["bytes"] != 0:
-                problems.append("the second sync was not a no-op")
+                   for t in task["report"]["tags"]):
+                problems.append("the second run was not a no-op: " + actions)
+        say("      $ tributary tasks --config config.yml")
+        code, out, err = cli(tributary, config_path, "tasks")
+        say(indent(out if code == 0 else out + err, "        "))
+        metrics = api_get(admin_port, token, "/metrics")
+        say("      $ curl -H 'Authorization: Bearer ...' http://127.0.0.1:%d/metrics  (excerpt)" %
+            admin_port)
+        for line in metrics.splitlines():
+            if line.startswith(("tributary_tasks_total", "tributary_tags_total",
+                                "tributary_bytes_fetched_total", "tributary_queue_depth")):
+                say("        " + line)
+        if 'tributary_tasks_total{rule="hello-mirror",status="succeeded"} 2' not in metrics:
+            problems.append("metrics do not count the two succeeded tasks")
+        say()
+        say("      To open the API yourself while a service runs (here: --keep and start it again):")
+        say("        curl -H \"Authorization: Bearer $(cat %s)\" \\" % token_path)
+        say("             http://127.0.0.1:%d/api/v1/rules" % admin_port)
+        say("      The admin page: http://127.0.0.1:%d/ (paste the token).  Reference: docs/serve.md"
+            % admin_port)
     except Exception as e:  # pylint: disable=broad-except
         if not problems:
             problems.append("demo error: %s" % e)
     finally:
+        if service is not None:
+            service.send_signal(signal.SIGTERM)
+            try:
+                code = service.wait(timeout=15)
+                if code != 0:
+                    problems.append("tributary serve exited %d on SIGTERM" % code)
+                else:
+                    say("      tributary serve stopped on SIGTERM (exit 0)")
+            except subprocess.TimeoutExpired:
+                problems.append("tributary serve did not stop within 15 s of SIGTERM")
+            harness.stop_process(service)
         if dest_proc is not None:
             harness.stop_process(dest_proc)
         src.stop()
@@ -309,7 +366,7 @@ def main():
             say("  - " + p)
         return 1
     say("%s every synced tag came back from the destination with the source's digest;" % OK)
-    say("  the second sync fetched nothing. All processes stopped.")
+    say("  the second run fetched nothing. All processes stopped.")
     return 0
 
 

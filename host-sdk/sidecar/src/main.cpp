@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "tributary/Version.h"
+#include "tributary/cli/ClientCommand.h"
+#include "tributary/serve/ServeCommand.h"
 #include "tributary/sidecar/ExitCodes.h"
 #include "tributary/sidecar/LiveThreads.h"
 #include "tributary/sidecar/SyncCommand.h"
@@ -15,6 +17,11 @@ const char kUsage[] =
     "usage: tributary <command> [options]\n"
     "commands:\n"
     "  sync     run one subscription rule now (see `tributary sync --help`)\n"
+    "  serve    run the subscription service: rules, schedules, admin API\n"
+    "  rules    list | show | create | update | delete rules (via the service)\n"
+    "  plan     dry-run a stored rule (via the service)\n"
+    "  execute  run a stored rule now [--wait] (via the service)\n"
+    "  tasks    list tasks; `task ID` shows one, `cancel ID` cancels one\n"
     "  version  print the version\n";
 
 int runCommand(const std::vector<std::string>& args);
@@ -45,6 +52,20 @@ int runCommand(const std::vector<std::string>& args) {
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "tributary " TRIBUTARY_VERSION " (rp ABI " << RP_ABI_VERSION_CURRENT << ")\n";
     return kExitSucceeded;
+  }
+  try {
+    if (args[0] == "serve") {
+      return tributary::serve::ServeCommand({args.begin() + 1, args.end()}, std::cout, std::cerr)
+          .run();
+    }
+    if (tributary::cli::ClientCommand::handles(args[0])) {
+      return tributary::cli::ClientCommand(args[0], {args.begin() + 1, args.end()}, std::cout,
+                                           std::cerr)
+          .run();
+    }
+  } catch (const std::exception& e) {  // a bug, not an input problem
+    std::cerr << "tributary: internal error: " << e.what() << '\n';
+    return kExitFailed;
   }
   if (args[0] != "sync") {
     std::cerr << "tributary: error: unknown command `" << args[0] << "`\n" << kUsage;

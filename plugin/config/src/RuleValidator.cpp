@@ -11,7 +11,7 @@
 #include "tributary/plugin/config/JsonFieldReader.h"
 #include "tributary/plugin/config/SourceType.h"
 #include "tributary/plugin/config/TagPattern.h"
-#include "tributary/plugin/UpdatePeriod.h"
+#include "tributary/UpdatePeriod.h"
 
 namespace tributary::plugin {
 namespace {

@@ -1,8 +1,9 @@
-#include "tributary/plugin/UpdatePeriod.h"
+#include "tributary/UpdatePeriod.h"
 
+#include <bitset>
 #include <vector>
 
-namespace tributary::plugin {
+namespace tributary {
 namespace {
 
 struct CronField {
@@ -48,7 +49,8 @@ Status cronValue(const CronField& f, std::string_view v, int& out, const std::st
   return Status();
 }
 
-Status cronField(const CronField& f, std::string_view text, const std::string& prefix) {
+Status cronField(const CronField& f, std::string_view text, const std::string& prefix,
+                 std::bitset<64>& allowed) {
   const std::string ctx = prefix + f.name + " field `" + std::string(text) + "`";
   size_t start = 0;
   while (true) {
@@ -65,11 +67,14 @@ Status cronField(const CronField& f, std::string_view text, const std::string& p
         return invalidArgumentError(ctx + ": step `" + std::string(step) +
                                     "` must be a positive number");
     }
+    int lo = f.min, hi = f.max, step = 1;
+    if (slash != std::string_view::npos) step = std::stoi(std::string(item.substr(slash + 1)));
     if (range != "*") {
       size_t dash = range.find('-');
-      int lo = 0, hi = 0;
       if (dash == std::string_view::npos) {
         TRIB_RETURN_IF_ERROR(cronValue(f, range, lo, ctx));
+        // `5/15` means 5, 20, 35, 50 (from 5 to the field's end), as in Vixie cron.
+        hi = slash != std::string_view::npos ? f.max : lo;
       } else {
         TRIB_RETURN_IF_ERROR(cronValue(f, range.substr(0, dash), lo, ctx));
         TRIB_RETURN_IF_ERROR(cronValue(f, range.substr(dash + 1), hi, ctx));
@@ -77,6 +82,7 @@ Status cronField(const CronField& f, std::string_view text, const std::string& p
           return invalidArgumentError(ctx + ": range `" + std::string(range) + "` is backwards");
       }
     }
+    for (int v = lo; v <= hi; v += step) allowed.set(static_cast<size_t>(v));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -86,6 +92,12 @@ Status cronField(const CronField& f, std::string_view text, const std::string& p
 }  // namespace
 
 Result<std::string> UpdatePeriod::normalise(std::string_view raw) {
+  TRIB_ASSIGN_OR_RETURN(UpdatePeriod period, parse(raw));
+  return period.text_;
+}
+
+Result<UpdatePeriod> UpdatePeriod::parse(std::string_view raw) {
+  UpdatePeriod period;
   std::string text;
   for (char c : raw) text += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   // Trim and split on whitespace.
@@ -105,7 +117,10 @@ Result<std::string> UpdatePeriod::normalise(std::string_view raw) {
     return invalidArgumentError("update_period is empty; expected manual, <N>m, <N>h, <N>d or a 5-field cron expression");
   if (fields.size() == 1) {
     const std::string& f = fields[0];
-    if (f == "manual") return f;
+    if (f == "manual") {
+      period.text_ = f;
+      return period;
+    }
     char unit = f.back();
     std::string number = f.substr(0, f.size() - 1);
     if ((unit == 'm' || unit == 'h' || unit == 'd') && allDigits(number)) {
@@ -115,7 +130,10 @@ Result<std::string> UpdatePeriod::normalise(std::string_view raw) {
       if (n > max)
         return invalidArgumentError(prefix + "the interval is longer than a year (max " +
                                     std::to_string(max) + std::string(1, unit) + ")");
-      return std::to_string(n) + unit;
+      period.kind_ = Kind::kInterval;
+      period.intervalSeconds_ = n * (unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400);
+      period.text_ = std::to_string(n) + unit;
+      return period;
     }
     return invalidArgumentError(prefix +
                                 "expected manual, <N>m, <N>h, <N>d or a 5-field cron expression");
@@ -125,11 +143,22 @@ Result<std::string> UpdatePeriod::normalise(std::string_view raw) {
                                 "day-of-month month day-of-week), got " +
                                 std::to_string(fields.size()));
   std::string out;
+  std::bitset<64> allowed[5];
   for (size_t i = 0; i < 5; ++i) {
-    TRIB_RETURN_IF_ERROR(cronField(kFields[i], fields[i], prefix));
+    TRIB_RETURN_IF_ERROR(cronField(kFields[i], fields[i], prefix, allowed[i]));
     out += (i ? " " : "") + fields[i];
   }
-  return out;
+  period.kind_ = Kind::kCron;
+  period.text_ = out;
+  for (size_t v = 0; v < 60; ++v) period.minutes_[v] = allowed[0][v];
+  for (size_t v = 0; v < 24; ++v) period.hours_[v] = allowed[1][v];
+  for (size_t v = 0; v < 32; ++v) period.daysOfMonth_[v] = allowed[2][v];
+  for (size_t v = 0; v < 13; ++v) period.months_[v] = allowed[3][v];
+  for (size_t v = 0; v < 7; ++v) period.daysOfWeek_[v] = allowed[4][v];
+  if (allowed[4][7]) period.daysOfWeek_.set(0);  // 7 = Sunday too
+  period.domRestricted_ = fields[2].front() != '*';
+  period.dowRestricted_ = fields[4].front() != '*';
+  return period;
 }
 
-}  // namespace tributary::plugin
+}  // namespace tributary

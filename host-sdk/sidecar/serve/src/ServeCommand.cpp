@@ -1,0 +1,194 @@
+#include "tributary/serve/ServeCommand.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "rp/host.hpp"
+#include "tributary/Schedule.h"
+#include "tributary/api/AdminApi.h"
+#include "tributary/api/AdminServer.h"
+#include "tributary/loader/ProviderLibrary.h"
+#include "tributary/metrics/ServiceMetrics.h"
+#include "tributary/scheduler/TaskService.h"
+#include "tributary/serve/ServeConfig.h"
+#include "tributary/sidecar/ExitCodes.h"
+#include "tributary/sidecar/HostServices.h"
+#include "tributary/sidecar/RegistryConfig.h"
+#include "tributary/sidecar/SyncCommand.h"
+#include "tributary/state/StateStore.h"
+#include "tributary/storage/DistributionStorage.h"
+#include "tributary/storage/StorageTable.h"
+
+namespace tributary::serve {
+
+using sidecar::kExitBadInput;
+using sidecar::kExitSucceeded;
+
+ServeCommand::ServeCommand(std::vector<std::string> args, std::ostream& out, std::ostream& err)
+    : args_(std::move(args)), out_(out), err_(err) {}
+
+const char* ServeCommand::usage() {
+  return "usage: tributary serve --config <registry config.yml> [--library <provider.so>]\n"
+         "                       [--verbose | --quiet]\n"
+         "Runs the subscription service: rules and tasks in SQLite (replication.state), the\n"
+         "scheduler, and the admin API on replication.admin.addr. SIGTERM/SIGINT stop it.\n";
+}
+
+int ServeCommand::fail(int code, const std::string& message) {
+  err_ << "tributary serve: error: " << message << '\n';
+  return code;
+}
+
+int ServeCommand::run() {
+  std::string configPath, libraryPath;
+  rp_log_level level = RP_LOG_INFO;
+  for (size_t i = 0; i < args_.size(); ++i) {
+    const std::string& a = args_[i];
+    auto value = [&](const std::string& flag) -> std::optional<std::string> {
+      if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
+      if (a == flag && i + 1 < args_.size()) return args_[++i];
+      return std::nullopt;
+    };
+    if (a == "--help" || a == "-h") {
+      out_ << usage();
+      return kExitSucceeded;
+    } else if (a == "--verbose") {
+      level = RP_LOG_DEBUG;
+    } else if (a == "--quiet") {
+      level = RP_LOG_ERROR;
+    } else if (a.rfind("--config", 0) == 0) {
+      auto v = value("--config");
+      if (!v) return fail(kExitBadInput, "--config needs a value\n" + std::string(usage()));
+      configPath = *v;
+    } else if (a.rfind("--library", 0) == 0) {
+      auto v = value("--library");
+      if (!v) return fail(kExitBadInput, "--library needs a value");
+      libraryPath = *v;
+    } else {
+      return fail(kExitBadInput, "unknown option `" + a + "`\n" + usage());
+    }
+  }
+  if (configPath.empty()) return fail(kExitBadInput, std::string("--config is required\n") + usage());
+
+  // Every thread started from here on inherits the blocked set; this thread waits for them.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+  auto registry = sidecar::RegistryConfig::load(configPath);
+  if (!registry.isOk()) return fail(kExitBadInput, registry.status().message());
+  auto config = ServeConfig::load(configPath, registry->stateDirectory());
+  if (!config.isOk()) return fail(kExitBadInput, config.status().message());
+  auto token = config->readToken();
+  if (!token.isOk()) return fail(kExitBadInput, configPath + ": " + token.status().message());
+  {
+    auto tz = Schedule::create(*UpdatePeriod::parse("manual"), config->timezone);
+    if (!tz.isOk()) {
+      return fail(kExitBadInput, configPath + ": replication.timezone: " + tz.status().message());
+    }
+  }
+
+  auto storage = storage::DistributionStorage::open(registry->rootDirectory());
+  if (!storage.isOk()) {
+    return fail(kExitBadInput, configPath + ": storage.filesystem.rootdirectory `" +
+                                   registry->rootDirectory() +
+                                   "` cannot be used: " + storage.status().message());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(config->statePath).parent_path(), ec);
+  if (!registry->defaultedCacheDirectory().empty()) {
+    std::filesystem::create_directories(registry->defaultedCacheDirectory(), ec);
+  }
+  auto store = state::StateStore::open(config->statePath);
+  if (!store.isOk()) {
+    return fail(kExitBadInput, configPath + ": replication.state: " + store.status().message());
+  }
+
+  const rp_storage_v1 storageTable = storage::makeStorageTable(**storage);
+  sidecar::HostServices host(registry->credentials(), &storageTable, level, err_);
+  if (libraryPath.empty()) libraryPath = registry->providerLibrary();
+  if (libraryPath.empty()) libraryPath = sidecar::SyncCommand::defaultProviderLibrary();
+  auto library = loader::ProviderLibrary::load(libraryPath, host.table());
+  if (!library.isOk()) {
+    return fail(kExitBadInput, library.status().message() + " (replication.provider.library)");
+  }
+  auto created = (*library)->createInstance(registry->providerConfigJson());
+  if (!created.isOk()) {
+    return fail(kExitBadInput, "replication.provider.config: " + created.status().message());
+  }
+  rp::ProviderInstance instance = std::move(created).value();
+  auto info = (*library)->info();
+
+  metrics::ServiceMetrics metrics;
+  scheduler::TaskServiceOptions options;
+  options.workers = config->workers;
+  options.queueLimit = static_cast<size_t>(config->queueLimit);
+  options.timezone = config->timezone;
+  options.retentionMs = config->retentionDays * 24 * 3600 * 1000;
+  options.keepPerRule = static_cast<int>(config->retentionPerRule);
+  options.intervalDivisor = config->intervalDivisor;
+  scheduler::TaskService tasks(
+      **store, options,
+      [&instance](const std::string& rule, const rp_task_v1* task) {
+        return instance.execute(rule, task);
+      },
+      &metrics);
+  Status started = tasks.start();
+  if (!started.isOk()) return fail(kExitBadInput, configPath + ": " + started.message());
+
+  api::ProviderCalls calls;
+  calls.validate = [&instance](const std::string& rule) { return instance.validateRule(rule); };
+  calls.plan = [&instance](const std::string& rule) { return instance.plan(rule, nullptr); };
+  calls.infoJson = info.isOk() ? *info : "{}";
+  api::ApiSettings apiSettings;
+  apiSettings.token = *token;
+  apiSettings.edition = config->edition;
+  apiSettings.ruleQuota = config->ruleQuota;
+  apiSettings.storageRoot = registry->rootDirectory();
+  apiSettings.timezone = config->timezone;
+  api::AdminApi api(**store, tasks, &metrics, calls, apiSettings);
+
+  api::ServerSettings serverSettings;
+  serverSettings.host = config->adminHost;
+  serverSettings.port = config->adminPort;
+  serverSettings.tlsCertFile = config->tlsCertFile;
+  serverSettings.tlsKeyFile = config->tlsKeyFile;
+  serverSettings.maxBodyBytes = config->maxBodyBytes;
+  serverSettings.threads = config->threads;
+  serverSettings.requestTimeoutSeconds = config->requestTimeoutSeconds;
+  api::AdminServer server(api, serverSettings);
+  Status listening = server.start();
+  if (!listening.isOk()) {
+    tasks.stop();
+    return fail(kExitBadInput, configPath + ": " + listening.message());
+  }
+  host.log(RP_LOG_INFO, std::string("serving the admin API on ") +
+                            (config->tlsCertFile.empty() ? "http://" : "https://") +
+                            config->adminHost + ":" + std::to_string(server.port()) +
+                            " (state " + config->statePath + ", edition " + config->edition +
+                            ", rule quota " + std::to_string(config->ruleQuota) + ", " +
+                            std::to_string(config->workers) + " workers)");
+
+  int signal = 0;
+  sigwait(&stopSignals, &signal);
+  host.log(RP_LOG_INFO, std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+                            ": stopping (running tasks are cancelled and recorded)");
+  server.stop();
+  if (!tasks.stop()) {
+    // A provider call is stuck in I/O past its cancellation poll; its task is recorded as
+    // cancelled and storage is crash-safe, so leave without tearing down what it still uses.
+    host.log(RP_LOG_WARN, "a running task did not stop within 8 s; exiting anyway");
+    std::cerr.flush();
+    std::_Exit(kExitSucceeded);
+  }
+  host.log(RP_LOG_INFO, "stopped");
+  return kExitSucceeded;
+}
+
+}  // namespace tributary::serve

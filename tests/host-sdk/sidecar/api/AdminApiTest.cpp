@@ -1,0 +1,162 @@
+// AdminApi routes without a socket: auth, validation errors naming the field, quota, 404/405.
+#include <boost/test/unit_test.hpp>
+
+#include "TempDirectory.h"
+#include "tributary/api/AdminApi.h"
+#include "tributary/scheduler/TaskService.h"
+
+using namespace tributary;
+using namespace tributary::api;
+
+namespace {
+
+const std::string kToken = "0123456789abcdef-token";
+
+struct ApiFixture {
+  TempDirectory dir;
+  std::unique_ptr<state::StateStore> store =
+      std::move(state::StateStore::open(dir.path() + "/s.db")).value();
+  scheduler::TaskService tasks{*store, scheduler::TaskServiceOptions{},
+                               [](const std::string&, const rp_task_v1*) {
+                                 rp::ProviderReply r;
+                                 r.json = "{\"status\":\"succeeded\"}";
+                                 return r;
+                               },
+                               nullptr};
+  std::unique_ptr<AdminApi> api;
+
+  ApiFixture() {
+    BOOST_REQUIRE(tasks.start().isOk());
+    ProviderCalls calls;
+    // The fake provider refuses latest_n 99 the way the real one words it.
+    calls.validate = [](const std::string& rule) {
+      rp::ProviderReply r;
+      if (rule.find("\"latest_n\":99") != std::string::npos) {
+        r.status = RP_ERR_INVALID_ARGUMENT;
+        r.message = "policy.latest_n: must be 1..30 for custom sources, got 99";
+      } else {
+        r.json = rule;
+      }
+      return r;
+    };
+    calls.plan = [](const std::string&) { return rp::ProviderReply{RP_OK, "{\"tags\":[]}", ""}; };
+    calls.infoJson = "{\"name\":\"fake\",\"version\":\"1\",\"source_types\":[{\"type\":\"custom\"}]}";
+    ApiSettings settings{kToken, "basic", 2, dir.path()};
+    api = std::make_unique<AdminApi>(*store, tasks, nullptr, calls, settings);
+  }
+  ApiResponse call(const std::string& method, const std::string& path,
+                   const std::string& body = "", const std::string& token = kToken) {
+    ApiRequest r;
+    r.method = method;
+    const auto q = path.find('?');
+    r.path = path.substr(0, q);
+    if (q != std::string::npos) r.query = path.substr(q + 1);
+    r.authorization = token.empty() ? "" : "Bearer " + token;
+    r.body = body;
+    return api->handle(r);
+  }
+  static std::string rule(const std::string& name, int latest = 3) {
+    return "{\"name\":\"" + name + "\",\"policy\":{\"latest_n\":" + std::to_string(latest) +
+           "},\"destination\":{\"repository\":\"m/" + name + "\"},\"update_period\":\"manual\"}";
+  }
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(AdminApiTests)
+
+BOOST_AUTO_TEST_CASE(bearer_tokens_compare_whole) {
+  BOOST_TEST(AdminApi::authorized("Bearer abc", "abc"));
+  BOOST_TEST(!AdminApi::authorized("Bearer abcd", "abc"));
+  BOOST_TEST(!AdminApi::authorized("Bearer ab", "abc"));
+  BOOST_TEST(!AdminApi::authorized("Basic abc", "abc"));
+  BOOST_TEST(!AdminApi::authorized("Bearer ", ""));
+}
+
+BOOST_FIXTURE_TEST_CASE(everything_but_healthz_needs_the_token, ApiFixture) {
+  BOOST_TEST(call("GET", "/healthz", "", "").status == 200);
+  BOOST_TEST(call("GET", "/api/v1/rules", "", "").status == 401);
+  BOOST_TEST(call("GET", "/api/v1/rules", "", "wrong").status == 401);
+  BOOST_TEST(call("GET", "/metrics", "", "").status == 401);
+  BOOST_TEST(call("GET", "/api/v1/rules").status == 200);
+}
+
+BOOST_FIXTURE_TEST_CASE(rule_errors_name_the_field_and_the_quota, ApiFixture) {
+  auto bad = call("POST", "/api/v1/rules", rule("a", 99));
+  BOOST_TEST(bad.status == 400);
+  BOOST_TEST(contains(bad.body, "\"field\":\"policy.latest_n\""));
+  BOOST_TEST(call("POST", "/api/v1/rules", rule("a")).status == 201);
+  BOOST_TEST(call("POST", "/api/v1/rules", rule("a")).status == 409);
+  BOOST_TEST(call("POST", "/api/v1/rules", rule("b")).status == 201);
+  auto over = call("POST", "/api/v1/rules", rule("c"));
+  BOOST_TEST(over.status == 403);
+  BOOST_TEST(contains(over.body, "quota_exceeded"));
+  BOOST_TEST(contains(over.body, "edition `basic` allows 2 rules"));
+  BOOST_TEST(call("PUT", "/api/v1/rules/a", rule("b")).status == 409);
+  BOOST_TEST(call("PUT", "/api/v1/rules/a", rule("a2")).status == 200);
+  BOOST_TEST(call("GET", "/api/v1/rules/a2").status == 200);
+  BOOST_TEST(call("DELETE", "/api/v1/rules/a2").status == 200);
+  BOOST_TEST(call("GET", "/api/v1/rules/a2").status == 404);
+}
+
+BOOST_FIXTURE_TEST_CASE(unknown_routes_methods_and_queries, ApiFixture) {
+  BOOST_TEST(call("GET", "/api/v1/nope").status == 404);
+  BOOST_TEST(call("PATCH", "/api/v1/rules").status == 405);
+  BOOST_TEST(call("GET", "/api/v1/tasks/abc").status == 404);
+  BOOST_TEST(call("GET", "/api/v1/tasks?limit=0").status == 400);
+  BOOST_TEST(call("GET", "/api/v1/tasks?color=red").status == 400);
+  BOOST_TEST(call("POST", "/api/v1/tasks/5/cancel").status == 404);
+  auto sources = call("GET", "/api/v1/sources");
+  BOOST_TEST(contains(sources.body, "\"source_types\":[{\"type\":\"custom\"}]"));
+  BOOST_TEST(call("GET", "/api/v1/repositories/Bad..Name/tags").status == 400);
+  BOOST_TEST(call("GET", "/api/v1/repositories/a/b/tags").status == 404);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_page_is_served_without_a_token_under_a_strict_csp, ApiFixture) {
+  auto page = call("GET", "/", "", "");
+  BOOST_TEST(page.status == 200);
+  BOOST_TEST(contains(page.contentType, "text/html"));
+  bool csp = false;
+  for (const auto& [name, value] : page.headers) {
+    if (name == "Content-Security-Policy") csp = contains(value, "script-src 'self'");
+  }
+  BOOST_TEST(csp);
+  BOOST_TEST(call("GET", "/page/app.js", "", "").status == 200);
+  BOOST_TEST(call("GET", "/page/nope.js", "", "").status == 404);
+  BOOST_TEST(call("GET", "/secret.txt", "", "").status == 401);  // not a page file
+}
+
+BOOST_FIXTURE_TEST_CASE(schedule_preview_uses_the_one_grammar, ApiFixture) {
+  auto ok = call("GET", "/api/v1/schedule?update_period=0%205%20*%20*%20*&count=3");
+  BOOST_TEST(ok.status == 200);
+  BOOST_TEST(contains(ok.body, "\"update_period\":\"0 5 * * *\""));
+  BOOST_TEST(contains(ok.body, "T05:00:00.000Z\",\""));
+  auto manual = call("GET", "/api/v1/schedule?update_period=manual");
+  BOOST_TEST(contains(manual.body, "\"next_runs\":[]"));
+  auto bad = call("GET", "/api/v1/schedule?update_period=10s");
+  BOOST_TEST(bad.status == 400);
+  BOOST_TEST(contains(bad.body, "\"field\":\"update_period\""));
+  BOOST_TEST(call("GET", "/api/v1/schedule?update_period=1h", "", "").status == 401);
+}
+
+BOOST_FIXTURE_TEST_CASE(execute_then_task_shows_the_report, ApiFixture) {
+  BOOST_TEST(call("POST", "/api/v1/rules", rule("a")).status == 201);
+  auto queued = call("POST", "/api/v1/rules/a/execute");
+  BOOST_TEST((queued.status == 202 || queued.status == 200));
+  for (int i = 0; i < 200; ++i) {
+    auto t = call("GET", "/api/v1/tasks/1");
+    if (contains(t.body, "\"status\":\"succeeded\"")) {
+      BOOST_TEST(contains(t.body, "\"report\":{\"status\":\"succeeded\"}"));
+      BOOST_TEST(contains(t.body, "\"rule\":{\"id\":1,\"name\":\"a\"}"));
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_FAIL("task 1 did not succeed");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
