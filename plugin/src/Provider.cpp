@@ -94,10 +94,14 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
 Result<std::string> Provider::plan(const std::string& ruleJson, TaskContext& task) {
   TRIB_ASSIGN_OR_RETURN(Rule rule, RuleValidator::validate(ruleJson));
   TRIB_ASSIGN_OR_RETURN(registry::Credentials creds, credentialsFor(rule));
+  // A dry run writes nothing, not even the caches: it reads them through memory-only copies.
+  registry::JsonFileCache createdCache(""), choiceCache("");
+  createdCache_.copyInto(createdCache);
+  choiceCache_.copyInto(choiceCache);
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
                         SourceFactory::open(rule, config_, std::move(creds), cancelProbe(task),
-                                            createdCache_, logger_));
-  Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task,
+                                            createdCache, logger_));
+  Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache, task,
                   config_.concurrency);
   TRIB_ASSIGN_OR_RETURN(PlanReport report, planner.plan());
   return report.toJson();

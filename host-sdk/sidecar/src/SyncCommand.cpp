@@ -12,11 +12,17 @@
 
 #include "rp/host.hpp"
 #include "tributary/loader/ProviderLibrary.h"
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "rp/status_mapping.hpp"
 #include "tributary/sidecar/ExitCodes.h"
+#include "tributary/sidecar/FailureReport.h"
 #include "tributary/sidecar/HostServices.h"
 #include "tributary/sidecar/ProgressBar.h"
 #include "tributary/sidecar/RegistryConfig.h"
 #include "tributary/sidecar/ReportPrinter.h"
+#include "tributary/sidecar/StorageRootCheck.h"
 #include "tributary/storage/DistributionStorage.h"
 #include "tributary/storage/StorageTable.h"
 
@@ -79,6 +85,172 @@ Result<std::string> readRule(const std::string& path) {
   return rule;
 }
 
+// Where `json` stops being JSON, as "line L, column C: <what>", or "" when it is JSON.
+// Poco's parser does not say where, so this small recursive-descent checker does (RFC 8259
+// syntax only; nesting capped at 256 levels).
+class JsonSyntaxChecker {
+ public:
+  explicit JsonSyntaxChecker(const std::string& text) : text_(text) {}
+
+  std::string check() {
+    skipSpace();
+    if (!value(0)) return where();
+    skipSpace();
+    if (at_ < text_.size()) {
+      error_ = "unexpected text after the JSON value";
+      return where();
+    }
+    return "";
+  }
+
+ private:
+  std::string where() const {
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < at_ && i < text_.size(); ++i) {
+      if (text_[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + error_;
+  }
+  bool fail(const std::string& what) {
+    error_ = at_ >= text_.size() ? what + ", found the end of the text"
+                                 : what + ", found `" + text_.substr(at_, 1) + "`";
+    return false;
+  }
+  void skipSpace() {
+    while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' ||
+                                  text_[at_] == '\n' || text_[at_] == '\r')) {
+      ++at_;
+    }
+  }
+  bool literal(const char* word) {
+    const std::string expected(word);
+    if (text_.compare(at_, expected.size(), expected) != 0) {
+      error_ = "expected `" + expected + "`";
+      return false;
+    }
+    at_ += expected.size();
+    return true;
+  }
+  bool string() {
+    ++at_;  // the opening quote
+    while (at_ < text_.size() && text_[at_] != '"') {
+      const unsigned char c = static_cast<unsigned char>(text_[at_]);
+      if (c < 0x20) return fail("expected `\"` to close the string (control characters must be escaped)");
+      if (c == '\\') {
+        ++at_;
+        if (at_ >= text_.size() || std::string("\"\\/bfnrtu").find(text_[at_]) == std::string::npos) {
+          return fail("expected an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
+        }
+      }
+      ++at_;
+    }
+    if (at_ >= text_.size()) return fail("expected `\"` to close the string");
+    ++at_;
+    return true;
+  }
+  bool number() {
+    const size_t start = at_;
+    if (text_[at_] == '-') ++at_;
+    auto digits = [&] {
+      const size_t from = at_;
+      while (at_ < text_.size() && text_[at_] >= '0' && text_[at_] <= '9') ++at_;
+      return at_ > from;
+    };
+    if (!digits()) return fail("expected a digit");
+    if (at_ < text_.size() && text_[at_] == '.') {
+      ++at_;
+      if (!digits()) return fail("expected a digit after `.`");
+    }
+    if (at_ < text_.size() && (text_[at_] == 'e' || text_[at_] == 'E')) {
+      ++at_;
+      if (at_ < text_.size() && (text_[at_] == '+' || text_[at_] == '-')) ++at_;
+      if (!digits()) return fail("expected an exponent");
+    }
+    return at_ > start;
+  }
+  bool value(int depth) {
+    if (depth > 256) return fail("nesting deeper than 256 levels");
+    if (at_ >= text_.size()) return fail("expected a value");
+    const char c = text_[at_];
+    if (c == '{' || c == '[') {
+      const char close = c == '{' ? '}' : ']';
+      ++at_;
+      skipSpace();
+      if (at_ < text_.size() && text_[at_] == close) {
+        ++at_;
+        return true;
+      }
+      for (;;) {
+        if (c == '{') {
+          if (at_ >= text_.size() || text_[at_] != '"') return fail("expected a \"key\" in quotes");
+          if (!string()) return false;
+          skipSpace();
+          if (at_ >= text_.size() || text_[at_] != ':') return fail("expected `:` after the key");
+          ++at_;
+          skipSpace();
+        }
+        if (!value(depth + 1)) return false;
+        skipSpace();
+        if (at_ < text_.size() && text_[at_] == ',') {
+          ++at_;
+          skipSpace();
+          continue;
+        }
+        if (at_ < text_.size() && text_[at_] == close) {
+          ++at_;
+          return true;
+        }
+        return fail(std::string("expected `,` or `") + close + "`");
+      }
+    }
+    if (c == '"') return string();
+    if (c == '-' || (c >= '0' && c <= '9')) return number();
+    if (c == 't') return literal("true");
+    if (c == 'f') return literal("false");
+    if (c == 'n') return literal("null");
+    return fail("expected a value (object, array, string, number, true, false or null)");
+  }
+
+  const std::string& text_;
+  size_t at_ = 0;
+  std::string error_;
+};
+
+// source.credential and destination.repository of a (validated) rule; "" when absent.
+std::string ruleField(const std::string& ruleJson, const char* object, const char* key) {
+  try {
+    Poco::JSON::Parser parser;
+    auto rule = parser.parse(ruleJson).extract<Poco::JSON::Object::Ptr>();
+    auto inner = rule.isNull() ? nullptr : rule->getObject(object);
+    if (inner && inner->has(key) && inner->get(key).isString()) {
+      return inner->getValue<std::string>(key);
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+std::string names(const std::map<std::string, Credential, std::less<>>& credentials) {
+  std::string text;
+  for (const auto& [name, credential] : credentials) {
+    text += (text.empty() ? "`" : ", `") + name + "`";
+  }
+  return text.empty() ? "none" : text;
+}
+
+// The loader says "`lib` refused its configuration (RP_ERR_X): <provider's words>".
+std::string providerWords(const std::string& loaderMessage) {
+  const size_t refused = loaderMessage.find(" refused its configuration (");
+  if (refused == std::string::npos) return loaderMessage;
+  const size_t colon = loaderMessage.find("): ", refused);
+  return colon == std::string::npos ? loaderMessage : loaderMessage.substr(colon + 3);
+}
+
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 }  // namespace
@@ -87,7 +259,18 @@ SyncCommand::SyncCommand(SyncOptions options, std::ostream& out, std::ostream& e
     : options_(std::move(options)), out_(out), err_(err) {}
 
 int SyncCommand::fail(int exitCode, const std::string& message) {
+  rp_status code = RP_ERR_INVALID_ARGUMENT;
+  if (exitCode == kExitStorageUnusable) code = RP_ERR_IO;
+  if (exitCode == kExitFailed) code = RP_ERR_INTERNAL;
+  return fail(exitCode, code, message);
+}
+
+int SyncCommand::fail(int exitCode, rp_status code, const std::string& message) {
   err_ << "tributary: error: " << message << '\n';
+  if (options_.json) {  // --json always prints a report, also when the run could not happen
+    out_ << FailureReport::build(ruleJson_, options_.dryRun, code, message) << '\n';
+    out_.flush();
+  }
   return exitCode;
 }
 
@@ -111,17 +294,31 @@ std::string SyncCommand::defaultProviderLibrary() {
 int SyncCommand::run() {
   auto config = RegistryConfig::load(options_.configPath);
   if (!config.isOk()) return fail(kExitBadInput, config.status().message());
+  for (const std::string& warning : config->warnings()) {
+    err_ << "tributary: warning: " << warning << '\n';
+  }
 
   auto rule = readRule(options_.rulePath);
   if (!rule.isOk()) return fail(kExitBadInput, rule.status().message());
+  if (const std::string syntax = JsonSyntaxChecker(*rule).check(); !syntax.empty()) {
+    return fail(kExitBadInput, "rule `" + options_.rulePath + "` is not valid JSON: " + syntax);
+  }
+  ruleJson_ = *rule;
 
-  auto storage = storage::DistributionStorage::open(config->rootDirectory());
+  // A dry run opens the storage read-only: it creates nothing and needs no write access.
+  storage::DistributionStorage::Options storageOptions;
+  storageOptions.readOnly = options_.dryRun;
+  auto storage = storage::DistributionStorage::open(config->rootDirectory(), storageOptions);
   if (!storage.isOk()) {
-    return fail(kExitBadInput, options_.configPath + ": storage.filesystem.rootdirectory `" +
-                                   config->rootDirectory() +
-                                   "` cannot be used: " + storage.status().message());
+    std::string why = storage.status().message();
+    if (Status access = checkStorageWritable(config->rootDirectory(), ""); !access.isOk()) {
+      why = access.message();
+    }
+    return fail(kExitStorageUnusable, options_.configPath + ": storage.filesystem.rootdirectory `" +
+                                          config->rootDirectory() + "` cannot be used: " + why);
   }
   const rp_storage_v1 storageTable = storage::makeStorageTable(**storage);
+  // Log lines would repeat the table on stdout: warnings and errors only, unless --verbose.
   HostServices host(config->credentials(), &storageTable, options_.logLevel, err_);
 
   std::string libraryPath = options_.libraryPath;
@@ -138,25 +335,66 @@ int SyncCommand::run() {
   host.log(RP_LOG_DEBUG, "loaded provider `" + libraryPath + "` (rp ABI version " +
                              std::to_string((*library)->abiVersion()) + ")");
 
+  std::string providerConfig = config->providerConfigJson();
   if (!config->defaultedCacheDirectory().empty()) {
-    // The provider wants an existing cache_dir; ours is state, not registry content.
-    std::error_code ec;
-    std::filesystem::create_directories(config->defaultedCacheDirectory(), ec);
-    if (ec) {
-      return fail(kExitBadInput, "cannot create the cache directory `" +
-                                     config->defaultedCacheDirectory() + "`: " + ec.message() +
-                                     " (set replication.state_dir)");
+    if (options_.dryRun) {
+      // Read a cache that exists; never create one.
+      if (!exists(config->defaultedCacheDirectory())) {
+        providerConfig = config->providerConfigJsonWithoutDefaultedCache();
+      }
+    } else {
+      // The provider wants an existing cache_dir; ours is state, not registry content.
+      std::error_code ec;
+      std::filesystem::create_directories(config->defaultedCacheDirectory(), ec);
+      if (ec) {
+        return fail(kExitBadInput, options_.configPath + ": replication.state_dir: cannot create "
+                                       "the cache directory `" +
+                                       config->defaultedCacheDirectory() + "`: " + ec.message() +
+                                       " (set replication.state_dir, or run as the registry's "
+                                       "user)");
+      }
     }
   }
-  auto created = (*library)->createInstance(config->providerConfigJson());
-  if (!created.isOk()) return fail(kExitBadInput, created.status().message());
+  auto created = (*library)->createInstance(providerConfig);
+  if (!created.isOk()) {
+    const rp_status code = rp::toRpStatus(created.status());
+    if (code == RP_ERR_INVALID_ARGUMENT || code == RP_ERR_FAILED_PRECONDITION) {
+      return fail(kExitBadInput, code,
+                  "provider `" + libraryPath + "` refused replication.provider.config:\n" +
+                      config->describeProviderConfigRefusal(providerWords(
+                          created.status().message())));
+    }
+    return fail(kExitBadInput, code, created.status().message());
+  }
   rp::ProviderInstance instance = std::move(created).value();
 
   rp::ProviderReply validated = instance.validateRule(*rule);
   if (!validated.ok()) {
-    return fail(exitCodeForValidation(validated.status),
+    return fail(exitCodeForValidation(validated.status), validated.status,
                 "invalid rule `" + options_.rulePath + "` (" + rp_status_str(validated.status) +
                     "):\n" + validated.message);
+  }
+  ruleJson_ = validated.json;
+
+  // The credential a rule names must exist before anyone asks a registry for it.
+  const std::string credential = ruleField(validated.json, "source", "credential");
+  if (!credential.empty() && config->credentials().count(credential) == 0) {
+    return fail(kExitBadInput, RP_ERR_NOT_FOUND,
+                "rule `" + options_.rulePath + "`: source.credential `" + credential +
+                    "` is not defined in replication.credentials of " + options_.configPath +
+                    " (defined: " + names(config->credentials()) + ")");
+  }
+
+  if (!options_.dryRun) {
+    // Before any network work: a sync run as the wrong user stops here, not tag by tag.
+    const std::string destination = ruleField(validated.json, "destination", "repository");
+    if (Status access = checkStorageWritable((*storage)->v2Root(), destination);
+        !access.isOk()) {
+      return fail(kExitStorageUnusable, options_.configPath +
+                                            ": storage.filesystem.rootdirectory `" +
+                                            config->rootDirectory() +
+                                            "` cannot be used: " + access.message());
+    }
   }
 
   ProgressBar bar(err_, !options_.json && ProgressBar::stderrIsTerminal());
@@ -183,23 +421,55 @@ int SyncCommand::run() {
 
   if (!reply.ok()) {
     const std::string what = options_.dryRun ? "plan" : "sync";
-    return fail(options_.dryRun ? exitCodeForPlan(reply.status) : kExitFailed,
-                what + " failed" + (cancelled ? " (cancelled by signal)" : "") + ": " +
-                    reply.describe());
+    std::string message = what + " failed" + (cancelled ? " (cancelled by signal)" : "") + ": " +
+                          reply.describe() + credentialHint(reply.status, reply.message,
+                                                            credential, *config);
+    if (reply.status == RP_ERR_PERMISSION_DENIED &&
+        reply.message.find("allow private networks") != std::string::npos) {
+      message += " (set replication.provider.config.allow_private_networks: true in " +
+                 options_.configPath + ")";
+    }
+    const int exitCode = exitCodeForRunFailure(reply.status, reply.message);
+    if (options_.json && !reply.json.empty() && exitCodeForReport(reply.json) != kExitSucceeded) {
+      // The provider's own failure report, in the schema.
+      err_ << "tributary: error: " << message << '\n';
+      out_ << reply.json << '\n';
+      out_.flush();
+      return exitCode;
+    }
+    return fail(exitCode, reply.status, message);
   }
 
   if (options_.json) {
     out_ << reply.json << '\n';
   } else {
-    Status printed = options_.dryRun ? ReportPrinter::printPlan(out_, reply.json)
-                                     : ReportPrinter::printReport(out_, reply.json);
+    ReportPrinter::Options print;
+    print.dryRun = options_.dryRun;
+    print.verbose = options_.logLevel <= RP_LOG_DEBUG;
+    Status printed = ReportPrinter::print(out_, reply.json, print);
     if (!printed.isOk()) {
       err_ << "tributary: warning: " << printed.message() << "; raw output follows\n";
       out_ << reply.json << '\n';
     }
   }
   out_.flush();
-  return options_.dryRun ? kExitSucceeded : exitCodeForExecute(reply.status, reply.json);
+  return exitCodeForReport(reply.json);
+}
+
+std::string SyncCommand::credentialHint(rp_status status, const std::string& message,
+                                        const std::string& credential,
+                                        const RegistryConfig& config) {
+  if (status != RP_ERR_UNAUTHENTICATED && status != RP_ERR_PERMISSION_DENIED) return "";
+  if (message.find("refusing to connect") != std::string::npos) return "";
+  if (credential.empty()) {
+    return " (the rule names no source.credential, so the source was read anonymously; "
+           "defined in replication.credentials: " +
+           names(config.credentials()) + ")";
+  }
+  auto found = config.credentials().find(credential);
+  std::string user = found == config.credentials().end() ? "" : found->second.username;
+  return " (credential `" + credential + "` from replication.credentials" +
+         (user.empty() ? std::string() : ", username `" + user + "`") + ")";
 }
 
 }  // namespace tributary::sidecar

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "tributary/sidecar/ConfigKeys.h"
 #include "tributary/sidecar/ExitCodes.h"
 #include "tributary/sidecar/SyncCommand.h"
 #include "tributary/sidecar/SyncOptions.h"
@@ -12,8 +13,9 @@ namespace {
 const char kUsage[] =
     "usage: tributary <command> [options]\n"
     "commands:\n"
-    "  sync     run one subscription rule now (see `tributary sync --help`)\n"
-    "  version  print the version\n";
+    "  sync         run one subscription rule now (see `tributary sync --help`)\n"
+    "  config-keys  list every key accepted under replication: in config.yml\n"
+    "  version      print the version\n";
 
 }  // namespace
 
@@ -26,6 +28,13 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "tributary 0.1.0 (rp ABI " << RP_ABI_VERSION_CURRENT << ")\n";
+    return kExitSucceeded;
+  }
+  if (args[0] == "config-keys") {
+    // One key a line: path, who reads it, what it is (docs/reference.md documents each).
+    for (const ConfigKey& key : configKeys()) {
+      std::cout << key.path << '\t' << key.usedBy << '\t' << key.summary << '\n';
+    }
     return kExitSucceeded;
   }
   if (args[0] != "sync") {
