@@ -14,6 +14,7 @@ packages=(
   libboost-test-dev libyaml-cpp-dev    # Boost.Test, the registry's config.yml
   docker-registry skopeo               # Distribution 2.8.2 and the reference client (tests, demo)
   openssl apache2-utils python3 curl time ca-certificates  # test fixtures (CA, htpasswd), bench
+  python3-jsonschema                   # the --json report checked against tests/schema/
 )
 
 missing=()

@@ -317,6 +317,16 @@ int SyncCommand::run() {
     return fail(kExitStorageUnusable, options_.configPath + ": storage.filesystem.rootdirectory `" +
                                           config->rootDirectory() + "` cannot be used: " + why);
   }
+  if (!options_.dryRun) {
+    // Before anything is created under it (the default state directory lives there) and
+    // before any network work: a sync run as the wrong user stops here, not tag by tag.
+    if (Status access = checkStorageWritable((*storage)->v2Root(), ""); !access.isOk()) {
+      return fail(kExitStorageUnusable, options_.configPath +
+                                            ": storage.filesystem.rootdirectory `" +
+                                            config->rootDirectory() +
+                                            "` cannot be used: " + access.message());
+    }
+  }
   const rp_storage_v1 storageTable = storage::makeStorageTable(**storage);
   // Log lines would repeat the table on stdout: warnings and errors only, unless --verbose.
   HostServices host(config->credentials(), &storageTable, options_.logLevel, err_);
@@ -386,7 +396,7 @@ int SyncCommand::run() {
   }
 
   if (!options_.dryRun) {
-    // Before any network work: a sync run as the wrong user stops here, not tag by tag.
+    // The destination repository's own directories may belong to someone else.
     const std::string destination = ruleField(validated.json, "destination", "repository");
     if (Status access = checkStorageWritable((*storage)->v2Root(), destination);
         !access.isOk()) {
