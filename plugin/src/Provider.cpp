@@ -67,9 +67,9 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
   auto secret = secrets_.get(name);
   if (!secret) {
     if (secret.status().code() == StatusCode::kNotFound)
-      return notFoundError("secret `" + name + "` named by source.credential does not exist");
+      return notFoundError("credential `" + name + "` named by source.credential is not defined by the host");
     return Status(secret.status().code(),
-                  "looking up secret `" + name + "`: " + secret.status().message());
+                  "looking up credential `" + name + "`: " + secret.status().message());
   }
   // The message never echoes the secret's text.
   try {
@@ -83,10 +83,10 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
     c.password = str("password");
     c.token = str("token");
   } catch (const std::exception&) {
-    return invalidArgumentError("secret `" + name + "` is not a JSON object of strings");
+    return invalidArgumentError("credential `" + name + "` is not a JSON object of strings");
   }
   if (c.token.empty() && (c.username.empty() || c.password.empty()))
-    return invalidArgumentError("secret `" + name +
+    return invalidArgumentError("credential `" + name +
                                 "` must hold {\"username\",\"password\"} or {\"token\"}");
   return c;
 }
