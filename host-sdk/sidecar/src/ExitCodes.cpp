@@ -14,7 +14,6 @@ int exitCodeForRunFailure(rp_status status, std::string_view message) {
     case RP_ERR_IO:  // local storage
       return kExitStorageUnusable;
     case RP_ERR_INVALID_ARGUMENT:
-    case RP_ERR_FAILED_PRECONDITION:
     case RP_ERR_ALREADY_EXISTS:
     case RP_ERR_UNIMPLEMENTED:  // e.g. a source type this build cannot sync yet
     case RP_ERR_INCOMPATIBLE:
@@ -25,6 +24,7 @@ int exitCodeForRunFailure(rp_status status, std::string_view message) {
       return message.find("refusing to connect") != std::string_view::npos ? kExitBadInput
                                                                           : kExitFailed;
     case RP_ERR_NOT_FOUND:  // the source repository (credentials are checked by the host first)
+    case RP_ERR_FAILED_PRECONDITION:  // e.g. the source's TLS certificate is not trusted
     default:
       return kExitFailed;
   }

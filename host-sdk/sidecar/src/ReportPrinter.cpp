@@ -176,7 +176,8 @@ Status ReportPrinter::print(std::ostream& out, std::string_view json, Options op
       const std::string destination = text(tag, "destination_digest");
       row.digest = shortDigest(source);
       if (!chosen.empty() && chosen != source) {
-        const std::string platform = text(tag, "platform");
+        std::string platform = text(tag, "platform");
+        if (platform.empty()) platform = options.platform;
         row.digest = (platform.empty() ? shortDigest(source) : platform) + " → " +
                      shortDigest(chosen);
       }

@@ -235,6 +235,21 @@ std::string ruleField(const std::string& ruleJson, const char* object, const cha
   return "";
 }
 
+// policy.platforms when it holds exactly one platform, else "".
+std::string singlePlatform(const std::string& ruleJson) {
+  try {
+    Poco::JSON::Parser parser;
+    auto rule = parser.parse(ruleJson).extract<Poco::JSON::Object::Ptr>();
+    auto policy = rule.isNull() ? nullptr : rule->getObject("policy");
+    auto platforms = policy.isNull() ? nullptr : policy->getArray("platforms");
+    if (platforms && platforms->size() == 1 && platforms->get(0).isString()) {
+      return platforms->get(0).convert<std::string>();
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
 std::string names(const std::map<std::string, Credential, std::less<>>& credentials) {
   std::string text;
   for (const auto& [name, credential] : credentials) {
@@ -395,6 +410,15 @@ int SyncCommand::run() {
                     " (defined: " + names(config->credentials()) + ")");
   }
 
+  if (!credential.empty()) {
+    // An unreadable password_file is the configuration's fault, not the source's.
+    if (auto secret = host.secretJson(credential); !secret.isOk()) {
+      return fail(kExitBadInput, rp::toRpStatus(secret.status()),
+                  options_.configPath + ": replication.credentials." + credential + ": " +
+                      secret.status().message());
+    }
+  }
+
   if (!options_.dryRun) {
     // The destination repository's own directories may belong to someone else.
     const std::string destination = ruleField(validated.json, "destination", "repository");
@@ -456,6 +480,7 @@ int SyncCommand::run() {
     ReportPrinter::Options print;
     print.dryRun = options_.dryRun;
     print.verbose = options_.logLevel <= RP_LOG_DEBUG;
+    print.platform = singlePlatform(validated.json);
     Status printed = ReportPrinter::print(out_, reply.json, print);
     if (!printed.isOk()) {
       err_ << "tributary: warning: " << printed.message() << "; raw output follows\n";

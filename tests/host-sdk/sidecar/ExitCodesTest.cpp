@@ -40,6 +40,7 @@ BOOST_AUTO_TEST_CASE(a_run_that_could_not_happen_has_one_code_per_cause) {
   BOOST_TEST(exitCodeForRunFailure(RP_ERR_RATE_LIMITED, "") == 1);
   BOOST_TEST(exitCodeForRunFailure(RP_ERR_CANCELLED, "") == 1);
   BOOST_TEST(exitCodeForRunFailure(RP_ERR_INTERNAL, "") == 1);
+  BOOST_TEST(exitCodeForRunFailure(RP_ERR_FAILED_PRECONDITION, "TLS certificate not trusted") == 1);
   // The configuration refuses the source, or the input is wrong: 2.
   BOOST_TEST(exitCodeForRunFailure(RP_ERR_PERMISSION_DENIED,
                                    "refusing to connect to source 127.0.0.1: loopback address") == 2);

@@ -37,9 +37,21 @@ BOOST_AUTO_TEST_CASE(schema_1_report_shows_both_digests_of_a_kept_tag_and_the_pl
              "note: cache: 2 created times read from the cache\n");
 
   std::ostringstream verbose;
-  BOOST_TEST(ReportPrinter::print(verbose, report, {false, true}).isOk());
+  BOOST_TEST(ReportPrinter::print(verbose, report, {false, true, ""}).isOk());
   BOOST_TEST(verbose.str().find("\nlatest  excluded_by_regex") != std::string::npos);
   BOOST_TEST(verbose.str().find("--verbose lists them") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_rules_single_platform_names_the_chosen_child) {
+  const std::string tag =
+      R"({"rule":"r","tags":[{"tag":"v1","action":"synced","source_digest":"sha256:aaaaaaaaaaaaaaaa",)"
+      R"("chosen_digest":"sha256:5044bbbbbbbbbbbb","timestamp":null,"timestamp_kind":"created"}]})";
+  std::ostringstream named, unnamed;
+  BOOST_TEST(ReportPrinter::print(named, tag, {false, false, "linux/arm64"}).isOk());
+  BOOST_TEST(named.str().find("v1   synced  linux/arm64 → sha256:5044bbbbbbbb  -") !=
+             std::string::npos);
+  BOOST_TEST(ReportPrinter::printReport(unnamed, tag).isOk());
+  BOOST_TEST(unnamed.str().find("sha256:aaaaaaaaaaaa → sha256:5044bbbbbbbb") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(time_column_is_named_for_its_kind) {

@@ -176,16 +176,32 @@ BOOST_AUTO_TEST_CASE(an_undefined_credential_is_bad_input_listing_the_defined_on
 }
 
 BOOST_AUTO_TEST_CASE(a_401_names_the_credential_used) {
-  // No hubpw file: the test provider's secret lookup fails and it answers 401.
-  Run failed = run(R"({"name":"NEEDS_SECRET","source":{"credential":"hub"}})");
+  // The test provider always asks for `hub` and answers 401 when it cannot be read (no hubpw
+  // file); the rule names `ci`, which the host checks and finds readable.
+  dir.write("cipw", "s3cret\n");
+  dir.write("config.yml", "storage:\n  filesystem:\n    rootdirectory: " + dir.path() +
+                              "/root\nreplication:\n  credentials:\n"
+                              "    hub: { username: bot, password_file: hubpw }\n"
+                              "    ci: { username: robot, password_file: cipw }\n");
+  Run failed = run(R"({"name":"NEEDS_SECRET","source":{"credential":"ci"}})");
   BOOST_TEST(failed.exitCode == 1);
-  BOOST_TEST(failed.err.find("(credential `hub` from replication.credentials, username `bot`)") !=
+  BOOST_TEST(failed.err.find("RP_ERR_UNAUTHENTICATED") != std::string::npos);
+  BOOST_TEST(failed.err.find("(credential `ci` from replication.credentials, username `robot`)") !=
              std::string::npos);
+  BOOST_TEST(failed.err.find("s3cret") == std::string::npos);
   Run anonymous = run(R"({"name":"NEEDS_SECRET"})");
   BOOST_TEST(anonymous.exitCode == 1);
   BOOST_TEST(anonymous.err.find("the rule names no source.credential, so the source was read "
-                                "anonymously; defined in replication.credentials: `hub`") !=
+                                "anonymously; defined in replication.credentials: `ci`, `hub`") !=
              std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_password_file_is_bad_input_before_any_request) {
+  Run r = run(R"({"name":"UNREACHABLE","source":{"credential":"hub"}})");
+  BOOST_TEST(r.exitCode == 2);
+  BOOST_TEST(r.err.find(config + ": replication.credentials.hub: credential `hub`: cannot read "
+                        "password_file `" + dir.path() + "/hubpw`") != std::string::npos);
+  BOOST_TEST(r.err.find("connection refused") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_provider_config_refusal_names_the_yaml_path) {
