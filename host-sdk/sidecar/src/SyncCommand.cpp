@@ -352,8 +352,10 @@ int SyncCommand::run() {
   if (defaulted) libraryPath = defaultProviderLibrary();
   auto library = loader::ProviderLibrary::load(libraryPath, host.table());
   if (!library.isOk()) {
+    const bool fromConfig = options_.libraryPath.empty() && !defaulted;
     return fail(kExitBadInput,
-                library.status().message() +
+                (fromConfig ? options_.configPath + ": replication.provider.library: " : "") +
+                    library.status().message() +
                     (defaulted ? " (no --library given and replication.provider.library unset)"
                                : ""));
   }

@@ -226,6 +226,18 @@ BOOST_AUTO_TEST_CASE(an_unusable_storage_root_exits_3_before_any_network_work) {
   BOOST_TEST(r.err.find("connection refused") == std::string::npos);  // never got that far
 }
 
+BOOST_AUTO_TEST_CASE(a_bad_library_in_the_config_names_its_yaml_path) {
+  dir.write("config.yml", "storage:\n  filesystem:\n    rootdirectory: " + dir.path() +
+                              "/root\nreplication:\n  provider:\n    library: /nope.so\n");
+  auto options = SyncOptions::parse({"--config", config, "--rule", dir.write("r.json", "{}")});
+  BOOST_REQUIRE(options.isOk());
+  std::ostringstream out, err;
+  BOOST_TEST(SyncCommand(std::move(options).value(), out, err).run() == 2);
+  BOOST_TEST(err.str() == "tributary: error: " + config +
+                              ": replication.provider.library: provider library `/nope.so` does "
+                              "not exist\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_dry_run_creates_nothing) {
   dir.write("config.yml", "storage:\n  filesystem:\n    rootdirectory: " + dir.path() +
                               "/absent-root\n");
