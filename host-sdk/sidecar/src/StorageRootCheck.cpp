@@ -11,14 +11,22 @@
 namespace tributary::sidecar {
 namespace {
 
-std::string userName(uid_t uid) {
+// The login name of `uid`, or "".
+std::string loginName(uid_t uid) {
   struct passwd entry;
   struct passwd* found = nullptr;
   char buffer[4096];
   if (::getpwuid_r(uid, &entry, buffer, sizeof(buffer), &found) == 0 && found != nullptr) {
-    return std::string(found->pw_name) + " (uid " + std::to_string(uid) + ")";
+    return found->pw_name;
   }
-  return "uid " + std::to_string(uid);
+  return "";
+}
+
+// "nobody (uid 65534)", or "uid 1234" without a passwd entry.
+std::string userName(uid_t uid) {
+  const std::string name = loginName(uid);
+  return name.empty() ? "uid " + std::to_string(uid)
+                      : name + " (uid " + std::to_string(uid) + ")";
 }
 
 }  // namespace
@@ -44,27 +52,23 @@ Status checkStorageWritable(const std::string& v2Root, const std::string& destin
     struct stat st {};
     if (::stat(directory.c_str(), &st) != 0) {
       if (errno == ENOENT) continue;  // created by the sync, under a parent checked above
-      return failedPreconditionError("cannot inspect `" + directory + "`: " +
-                                     std::strerror(errno));
+      return failedPreconditionError("cannot inspect `" + directory + "` as " +
+                                     userName(::geteuid()) + ": " + std::strerror(errno) +
+                                     "; run tributary as the registry's user");
     }
     if (!S_ISDIR(st.st_mode)) {
       return failedPreconditionError("`" + directory + "` is not a directory");
     }
     if (::access(directory.c_str(), W_OK | X_OK) != 0) {
       const int error = errno;
-      return failedPreconditionError(
-          "`" + directory + "` is not writable by " + userName(::geteuid()) + ": " +
-          std::strerror(error) + " (it belongs to " + userName(st.st_uid) +
-          "); run tributary as the registry's user, e.g. `runuser -u " +
-          [&] {
-            struct passwd entry;
-            struct passwd* found = nullptr;
-            char buffer[4096];
-            if (::getpwuid_r(st.st_uid, &entry, buffer, sizeof(buffer), &found) == 0 && found)
-              return std::string(found->pw_name);
-            return std::string("docker-registry");
-          }() +
-          " -- tributary sync …`");
+      // The directory's owner is most likely the registry's user (Debian: docker-registry).
+      std::string owner = loginName(st.st_uid);
+      if (owner.empty() || owner == "root") owner = "docker-registry";
+      return failedPreconditionError("`" + directory + "` is not writable by " +
+                                     userName(::geteuid()) + ": " + std::strerror(error) +
+                                     " (it belongs to " + userName(st.st_uid) +
+                                     "); run tributary as the registry's user, e.g. `runuser -u " +
+                                     owner + " -- tributary sync …`");
     }
   }
   return Status();
