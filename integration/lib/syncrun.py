@@ -75,6 +75,10 @@ class SyncResult:
         self.stdout = stdout
         self.stderr = stderr
         self.json = None
+        # Every run, whatever its outcome, must join its workers before exiting (main() reports
+        # a leftover thread as an internal error) and must not hit an internal error at all.
+        if "internal error" in stderr:
+            raise AssertionError("tributary reported an internal error\n" + self.describe())
         if as_json and stdout.strip():
             try:
                 self.json = json.loads(stdout)

@@ -1,5 +1,6 @@
 #include "LinkHeader.h"
 
+#include <algorithm>
 #include <cctype>
 #include <sstream>
 
@@ -13,6 +14,12 @@ std::string LinkHeader::nextReference(const std::string& value) {
     size_t close = value.find('>', open);
     if (close == std::string::npos) return "";
     std::string ref = value.substr(open + 1, close - open - 1);
+    // A URI reference has no spaces, controls, quotes or angle brackets (RFC 3986 §2); a
+    // link whose target does, e.g. "<<a>", is malformed and is skipped, never followed.
+    const bool wellFormed = !ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u > 0x20 && u < 0x7f && c != '<' && c != '>' && c != '"';
+    });
     // Parameters run to the next link (a comma outside quotes) or the end.
     size_t j = close + 1;
     bool inQuote = false;
@@ -40,7 +47,7 @@ std::string LinkHeader::nextReference(const std::string& value) {
         std::istringstream words(v);
         std::string w;
         while (words >> w) {
-          if (w == "next") return ref;
+          if (w == "next" && wellFormed) return ref;
         }
       }
       rel = lowered.find("rel", rel + 3);

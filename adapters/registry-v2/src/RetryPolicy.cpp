@@ -1,6 +1,8 @@
 #include "RetryPolicy.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cctype>
 #include <random>
 #include <thread>
@@ -14,6 +16,21 @@ namespace tributary::registry {
 namespace {
 constexpr std::chrono::milliseconds kMaxRetryAfter{60000};
 constexpr std::chrono::milliseconds kMaxBackoff{10000};
+
+// A jitter draw in [0, 2^64): splitmix64 over one process-wide atomic counter seeded once.
+// Not thread_local on purpose: this code runs inside a dlopen()ed provider, and a
+// thread_local there is dynamic TLS, which every access pays for through __tls_get_addr and
+// which GCC 12's LeakSanitizer mis-measures (see scripts/test.sh). An atomic is lock-free and
+// trivially destructible, so it is also fine as a static inside the .so.
+uint64_t nextJitterDraw() {
+  static std::atomic<uint64_t> state{(static_cast<uint64_t>(std::random_device{}()) << 32) ^
+                                     std::random_device{}()};
+  uint64_t z = state.fetch_add(0x9E3779B97F4A7C15ULL, std::memory_order_relaxed) +
+               0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
 }  // namespace
 
 RetryPolicy::RetryPolicy(int maxAttempts, std::chrono::milliseconds baseDelay,
@@ -53,9 +70,10 @@ std::chrono::milliseconds RetryPolicy::delayFor(
   int shift = std::min(std::max(attempt - 1, 0), 16);
   std::chrono::milliseconds full = std::min<std::chrono::milliseconds>(kMaxBackoff, baseDelay_ * (1LL << shift));
   // Jitter so that many workers hit by the same outage do not come back in lockstep.
-  thread_local std::minstd_rand rng{std::random_device{}()};
-  std::uniform_int_distribution<long long> dist(full.count() / 2, std::max<long long>(full.count(), 1));
-  return std::chrono::milliseconds(dist(rng));
+  const long long low = full.count() / 2;
+  const long long high = std::max<long long>(full.count(), 1);
+  const auto span = static_cast<uint64_t>(high - low) + 1;
+  return std::chrono::milliseconds(low + static_cast<long long>(nextJitterDraw() % span));
 }
 
 Status RetryPolicy::sleep(std::chrono::milliseconds delay) const {

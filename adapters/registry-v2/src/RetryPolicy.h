@@ -1,7 +1,8 @@
 // When and how long to wait before repeating a request that failed for a reason that may pass
 // (connection errors, 5xx, 429): exponential backoff with jitter, Retry-After honoured.
 //
-// Thread rules: stateless apart from the jitter source, which is per call; safe to share.
+// Thread rules: stateless apart from the process-wide jitter source (a lock-free atomic);
+// safe to share.
 #pragma once
 
 #include <chrono>

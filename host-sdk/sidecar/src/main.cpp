@@ -5,6 +5,7 @@
 
 #include "tributary/sidecar/ConfigKeys.h"
 #include "tributary/sidecar/ExitCodes.h"
+#include "tributary/sidecar/LiveThreads.h"
 #include "tributary/sidecar/SyncCommand.h"
 #include "tributary/sidecar/SyncOptions.h"
 
@@ -17,11 +18,27 @@ const char kUsage[] =
     "  config-keys  list every key accepted under replication: in config.yml\n"
     "  version      print the version\n";
 
+int runCommand(const std::vector<std::string>& args);
+
 }  // namespace
 
+// Runs the command, then checks that it left no thread behind: whatever its exit path, every
+// worker must be joined before main() returns (a leftover thread would race static
+// destruction and the leak checker's final scan). A leftover is a bug, reported as such.
 int main(int argc, char** argv) {
+  const int code = runCommand(std::vector<std::string>(argv + 1, argv + argc));
+  const int threads = tributary::sidecar::liveThreadCount();
+  if (threads > 1) {
+    std::cerr << "tributary: internal error: " << threads - 1
+              << " worker thread(s) still running at exit\n";
+  }
+  return code;
+}
+
+namespace {
+
+int runCommand(const std::vector<std::string>& args) {
   using namespace tributary::sidecar;
-  const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     (args.empty() ? std::cerr : std::cout) << kUsage;
     return args.empty() ? kExitBadInput : kExitSucceeded;
@@ -61,3 +78,5 @@ int main(int argc, char** argv) {
     return kExitFailed;
   }
 }
+
+}  // namespace

@@ -49,4 +49,15 @@ BOOST_AUTO_TEST_CASE(link_header_next) {
   BOOST_TEST(LinkHeader::nextReference("").empty());
 }
 
+// Found by fuzz_link_header: a target holding '<' (or spaces, controls, quotes) is not a URI
+// reference; that link is skipped, and a later well-formed next link is still found.
+BOOST_AUTO_TEST_CASE(link_header_skips_malformed_targets) {
+  BOOST_TEST(LinkHeader::nextReference(R"(<</v2/x/tags/list?last=b&n=100>; rel="next")").empty());
+  BOOST_TEST(LinkHeader::nextReference("</v2/x\x1e/tags/list>; rel=\"next\"").empty());
+  BOOST_TEST(LinkHeader::nextReference(R"(</a b>; rel="next")").empty());
+  BOOST_TEST(LinkHeader::nextReference(R"(<>; rel="next")").empty());
+  BOOST_TEST(LinkHeader::nextReference(R"(<</bad>; rel="next", </v2/x/tags/list?last=c>; rel="next")") ==
+             "/v2/x/tags/list?last=c");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
