@@ -207,8 +207,9 @@ def unprivileged(work, src, good, reports):
 
 
 def human_output(work, src, sc, reports):
+    cache = os.path.join(work, "human-cache")
     target = syncrun.SyncTarget(os.path.join(work, "human"), syncrun.provider_config_for(
-        [src], cache_dir=None))
+        [src], cache_dir=cache))
     first = images.make_image("contract/one", created="2024-01-01T00:00:00Z", layer_sizes=(900,))
     second = images.make_image("contract/two", created="2024-02-01T00:00:00Z", layer_sizes=(950,))
     images.push_artifact(sc, "upstream/human", first, ["v1"])
@@ -222,8 +223,18 @@ def human_output(work, src, sc, reports):
     assert second.digest[:19] in kept[0], res.describe()
     assert "destination.overwrite: true" in kept[0], res.describe()
     assert "kept: kept" not in res.stdout + res.stderr, res.describe()
+    # An explicit cache_dir is not written by a dry run either (a new image is seen: without
+    # the dry-run rule its created time would be cached).
+    images.push_artifact(sc, "upstream/human", images.make_image(
+        "contract/three", created="2024-03-01T00:00:00Z", layer_sizes=(300,)), ["v2"])
+    cached = snapshot_all(cache)
+    assert cached, "the sync wrote no cache"
     plan = run_sync(target, rule, dry_run=True).expect(0)
     reports.check(plan, "dry run with a kept tag")
+    assert snapshot_all(cache) == cached, "the dry run wrote the cache"
+    before = snapshot_all(target.root)
+    run_sync(target, rule, dry_run=True, as_json=False).expect(0)
+    assert snapshot_all(target.root) == before and snapshot_all(cache) == cached
     if "schema_version" in plan.report:
         # Schema 1 says which digest the destination holds and what kind the time is.
         assert "destination has " + first.digest[:19] in kept[0], res.describe()

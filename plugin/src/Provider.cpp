@@ -67,9 +67,9 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
   auto secret = secrets_.get(name);
   if (!secret) {
     if (secret.status().code() == StatusCode::kNotFound)
-      return notFoundError("credential `" + name + "` named by source.credential is not defined by the host");
+      return notFoundError("secret `" + name + "` named by source.credential does not exist");
     return Status(secret.status().code(),
-                  "looking up credential `" + name + "`: " + secret.status().message());
+                  "looking up secret `" + name + "`: " + secret.status().message());
   }
   // The message never echoes the secret's text.
   try {
@@ -83,10 +83,10 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
     c.password = str("password");
     c.token = str("token");
   } catch (const std::exception&) {
-    return invalidArgumentError("credential `" + name + "` is not a JSON object of strings");
+    return invalidArgumentError("secret `" + name + "` is not a JSON object of strings");
   }
   if (c.token.empty() && (c.username.empty() || c.password.empty()))
-    return invalidArgumentError("credential `" + name +
+    return invalidArgumentError("secret `" + name +
                                 "` must hold {\"username\",\"password\"} or {\"token\"}");
   return c;
 }
@@ -94,14 +94,10 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
 Result<std::string> Provider::plan(const std::string& ruleJson, TaskContext& task) {
   TRIB_ASSIGN_OR_RETURN(Rule rule, RuleValidator::validate(ruleJson));
   TRIB_ASSIGN_OR_RETURN(registry::Credentials creds, credentialsFor(rule));
-  // A dry run writes nothing, not even the caches: it reads them through memory-only copies.
-  registry::JsonFileCache createdCache(""), choiceCache("");
-  createdCache_.copyInto(createdCache);
-  choiceCache_.copyInto(choiceCache);
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
                         SourceFactory::open(rule, config_, std::move(creds), cancelProbe(task),
-                                            createdCache, logger_));
-  Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache, task,
+                                            createdCache_, logger_));
+  Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task,
                   config_.concurrency);
   TRIB_ASSIGN_OR_RETURN(PlanReport report, planner.plan());
   return report.toJson();

@@ -92,15 +92,6 @@ void JsonFileCache::put(const std::string& key, const std::string& value) {
   dirty_ = true;
 }
 
-void JsonFileCache::copyInto(JsonFileCache& other) const {
-  std::map<std::string, std::string> entries;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    entries = entries_;
-  }
-  for (const auto& [key, value] : entries) other.put(key, value);
-}
-
 size_t JsonFileCache::size() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return entries_.size();

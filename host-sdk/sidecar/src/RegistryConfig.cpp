@@ -222,7 +222,13 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
     }
     // Without a cache every one-shot run would GET each tag's manifest and config again just
     // to learn its `created` time; keep it under the state directory unless configured.
-    config.providerConfigJsonWithoutDefaultedCache_ = yamlToJson(providerConfig);
+    {
+      // A dry run hands the provider no cache directory: its caches are then memory-only and
+      // it writes nothing, whatever the provider does with a cache it was given.
+      YAML::Node withoutCache = YAML::Clone(providerConfig);
+      withoutCache.remove("cache_dir");
+      config.providerConfigJsonForDryRun_ = yamlToJson(withoutCache);
+    }
     if (!providerConfig["cache_dir"]) {
       config.defaultedCacheDirectory_ = config.stateDirectory_ + "/cache";
       providerConfig["cache_dir"] = config.defaultedCacheDirectory_;

@@ -228,23 +228,18 @@ int SyncCommand::run() {
                              std::to_string((*library)->abiVersion()) + ")");
 
   std::string providerConfig = config->providerConfigJson();
-  if (!config->defaultedCacheDirectory().empty()) {
-    if (options_.dryRun) {
-      // Read a cache that exists; never create one.
-      if (!exists(config->defaultedCacheDirectory())) {
-        providerConfig = config->providerConfigJsonWithoutDefaultedCache();
-      }
-    } else {
-      // The provider wants an existing cache_dir; ours is state, not registry content.
-      std::error_code ec;
-      std::filesystem::create_directories(config->defaultedCacheDirectory(), ec);
-      if (ec) {
-        return fail(kExitBadInput, options_.configPath + ": replication.state_dir: cannot create "
-                                       "the cache directory `" +
-                                       config->defaultedCacheDirectory() + "`: " + ec.message() +
-                                       " (set replication.state_dir, or run as the registry's "
-                                       "user)");
-      }
+  if (options_.dryRun) {
+    providerConfig = config->providerConfigJsonForDryRun();  // no cache file written or created
+  } else if (!config->defaultedCacheDirectory().empty()) {
+    // The provider wants an existing cache_dir; ours is state, not registry content.
+    std::error_code ec;
+    std::filesystem::create_directories(config->defaultedCacheDirectory(), ec);
+    if (ec) {
+      return fail(kExitBadInput, options_.configPath + ": replication.state_dir: cannot create "
+                                     "the cache directory `" +
+                                     config->defaultedCacheDirectory() + "`: " + ec.message() +
+                                     " (set replication.state_dir, or run as the registry's "
+                                     "user)");
     }
   }
   auto created = (*library)->createInstance(providerConfig);

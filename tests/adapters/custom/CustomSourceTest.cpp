@@ -97,33 +97,6 @@ BOOST_AUTO_TEST_CASE(cache_file_round_trip_warms_a_new_process) {
   BOOST_TEST(registry::Rfc3339::formatMs(*(*tags)[1].pushedAtMs) == "2024-06-01T00:00:00.500Z");
 }
 
-// A dry run reads the cache file through a memory-only copy: warm, and the file untouched.
-BOOST_AUTO_TEST_CASE(memory_copy_of_a_cache_is_warm_and_writes_nothing) {
-  Fixture f;
-  TempDir dir;
-  const std::string path = dir.path + "/custom-created.json";
-  {
-    registry::JsonFileCache cache(path);
-    CustomSource source(nullptr, f.reg, "lib/app", cache);
-    BOOST_REQUIRE(source.listTags(nullptr).isOk());
-  }
-  const auto written = std::filesystem::last_write_time(path);
-  registry::JsonFileCache onDisk(path);
-  registry::JsonFileCache copy("");
-  onDisk.copyInto(copy);
-  BOOST_TEST(copy.size() == 2u);
-  f.reg.resetCounters();
-  CustomSource source(nullptr, f.reg, "lib/app", copy);
-  BOOST_REQUIRE(source.listTags(nullptr).isOk());
-  BOOST_TEST(f.reg.getCalls == 0);
-  copy.put("sha256:new", "1");
-  BOOST_TEST(copy.flush().isOk());
-  BOOST_TEST(onDisk.size() == 2u);
-  BOOST_TEST((std::filesystem::last_write_time(path) == written));
-  BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir.path),
-                           std::filesystem::directory_iterator()) == 1);
-}
-
 BOOST_AUTO_TEST_CASE(unknown_created_is_cached_too) {
   testing::FakeRegistry reg;
   reg.tag("lib/app", "x", reg.addSimpleImage("linux", "amd64", "", "", "x"));

@@ -216,6 +216,15 @@ BOOST_AUTO_TEST_CASE(unknown_keys_under_replication_name_the_file_path_line_and_
   BOOST_TEST(two.find("replication.state_dri") > two.find('\n'));
 }
 
+BOOST_AUTO_TEST_CASE(a_dry_run_gets_no_cache_dir) {
+  RegistryConfig config = parseOk(std::string(kDebianStock) +
+                                  "replication:\n  provider:\n    config:\n"
+                                  "      cache_dir: /var/cache/t\n      concurrency: 2\n");
+  BOOST_TEST(config.providerConfigJson() == R"({"cache_dir":"/var/cache/t","concurrency":2})");
+  BOOST_TEST(config.providerConfigJsonForDryRun() == R"({"concurrency":2})");
+  BOOST_TEST(parseOk(kDebianStock).providerConfigJsonForDryRun() == "{}");
+}
+
 BOOST_AUTO_TEST_CASE(serve_and_publishing_keys_are_accepted) {
   RegistryConfig config = parseOk(std::string(kDebianStock) +
                                   "replication:\n"

@@ -27,10 +27,6 @@ class JsonFileCache {
   void put(const std::string& key, const std::string& value);
   size_t size() const;
 
-  /// Puts every entry of this cache into `other` (a memory-only cache, for a dry run that
-  /// reads the cache but must write nothing). `other` must not be this cache.
-  void copyInto(JsonFileCache& other) const;
-
   /// Writes the file when something changed since the last flush. Errors are returned for
   /// logging; callers carry on.
   Status flush();

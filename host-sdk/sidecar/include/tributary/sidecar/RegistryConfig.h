@@ -58,11 +58,10 @@ class RegistryConfig {
   const std::string& defaultedCacheDirectory() const { return defaultedCacheDirectory_; }
   /// replication.provider.config converted to JSON, with cache_dir defaulted.
   const std::string& providerConfigJson() const { return providerConfigJson_; }
-  /// replication.provider.config as written (no defaulted cache_dir): what a dry run hands
-  /// the provider when the default cache directory does not exist, so nothing is created.
-  const std::string& providerConfigJsonWithoutDefaultedCache() const {
-    return providerConfigJsonWithoutDefaultedCache_;
-  }
+  /// replication.provider.config without any cache_dir: what a dry run hands the provider, so
+  /// that its caches are memory-only and nothing is written (the price: a custom source's
+  /// created times are fetched again).
+  const std::string& providerConfigJsonForDryRun() const { return providerConfigJsonForDryRun_; }
   const std::map<std::string, Credential, std::less<>>& credentials() const {
     return credentials_;
   }
@@ -82,7 +81,7 @@ class RegistryConfig {
   std::string rootDirectory_;
   std::string providerLibrary_;
   std::string providerConfigJson_;
-  std::string providerConfigJsonWithoutDefaultedCache_;
+  std::string providerConfigJsonForDryRun_;
   std::string stateDirectory_;
   std::string defaultedCacheDirectory_;
   std::map<std::string, Credential, std::less<>> credentials_;
