@@ -61,9 +61,18 @@ int exitCodeForReport(std::string_view reportJson) {
       const int exit = exitCodeForRunFailure(statusFromName(code), message);
       return exit == kExitSucceeded ? kExitFailed : exit;
     }
-    if (report->has("status") && report->get("status").isString()) {
-      const std::string status = report->getValue<std::string>("status");
-      if (status == "failed" || status == "partial") return kExitFailed;
+    const std::string status = report->has("status") && report->get("status").isString()
+                                   ? report->getValue<std::string>("status")
+                                   : "";
+    if (status == "failed") return kExitFailed;
+    if (auto counts = report->getObject("counts")) {
+      // Schema 1: "partial" also covers deferred tags, which are no failure.
+      if (counts->has("failed") && counts->get("failed").isInteger() &&
+          counts->getValue<int64_t>("failed") > 0) {
+        return kExitFailed;
+      }
+    } else if (status == "partial") {
+      return kExitFailed;  // the earlier shape: partial means some tag failed
     }
     if (auto tags = report->getArray("tags")) {
       for (size_t i = 0; i < tags->size(); ++i) {

@@ -17,6 +17,9 @@ BOOST_AUTO_TEST_CASE(report_succeeds_only_when_every_tag_did) {
   // Without "status" (a plan of the earlier shape), the tags decide.
   BOOST_TEST(exitCodeForReport(R"({"tags":[{"action":"sync"}]})") == 0);
   BOOST_TEST(exitCodeForReport(R"({"tags":[{"action":"failed"}]})") == 1);
+  // Schema 1: partial because something was deferred is success; counts.failed decides.
+  BOOST_TEST(exitCodeForReport(R"({"status":"partial","counts":{"failed":0,"deferred":2}})") == 0);
+  BOOST_TEST(exitCodeForReport(R"({"status":"partial","counts":{"failed":1,"deferred":2}})") == 1);
   BOOST_TEST(exitCodeForReport("not json") == 1);
   BOOST_TEST(exitCodeForReport("[]") == 1);
 }

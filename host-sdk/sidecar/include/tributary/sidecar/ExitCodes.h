@@ -25,8 +25,10 @@ constexpr int kExitStorageUnusable = 3;
 int exitCodeForRunFailure(rp_status status, std::string_view message);
 
 /// Exit code for a report the provider returned with RP_OK (execute's or plan's, old shape or
-/// schema 1): 1 when its status is failed/partial or a tag's action is "failed"; the code of
-/// its `error` (exitCodeForRunFailure) when it has one; 1 when it is not a JSON object; else 0.
+/// schema 1): the code of its `error` (exitCodeForRunFailure) when it has one; 1 when its
+/// status is "failed", counts.failed > 0 or a tag's action is "failed" (a schema-1 "partial"
+/// with only deferred tags is 0; the earlier shape's "partial" is 1); 1 when it is not a JSON
+/// object; else 0.
 int exitCodeForReport(std::string_view reportJson);
 
 /// Exit code for validate_rule's answer: 0 on RP_OK, 2 for input errors and
