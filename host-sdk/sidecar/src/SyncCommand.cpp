@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "rp/host.hpp"
@@ -98,6 +99,23 @@ std::string ruleField(const std::string& ruleJson, const char* object, const cha
   } catch (const std::exception&) {
   }
   return "";
+}
+
+// The report's error {code, message} (schema 1: the run could not happen), if it has one.
+std::optional<std::pair<std::string, std::string>> reportError(const std::string& reportJson) {
+  try {
+    Poco::JSON::Parser parser;
+    auto report = parser.parse(reportJson).extract<Poco::JSON::Object::Ptr>();
+    auto error = report.isNull() ? nullptr : report->getObject("error");
+    if (error.isNull()) return std::nullopt;
+    auto field = [&](const char* key) {
+      return error->has(key) && error->get(key).isString() ? error->getValue<std::string>(key)
+                                                           : std::string();
+    };
+    return std::make_pair(field("code"), field("message"));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 // policy.platforms when it holds exactly one platform, else "".
@@ -315,25 +333,29 @@ int SyncCommand::run() {
   bar.finish();
   host.setLineWriter(nullptr);  // the bar dies before the provider instance, which may log
 
-  if (!reply.ok()) {
-    const std::string what = options_.dryRun ? "plan" : "sync";
-    std::string message = what + " failed" + (cancelled ? " (cancelled by signal)" : "") + ": " +
-                          reply.describe() + credentialHint(reply.status, reply.message,
-                                                            credential, *config);
-    if (reply.status == RP_ERR_PERMISSION_DENIED &&
-        reply.message.find("allow private networks") != std::string::npos) {
+  // What went wrong when the run could not happen, with what to change: the provider says so
+  // by a status, or (schema 1) by a report whose `error` is set.
+  auto describeFailure = [&](rp_status status, const std::string& providerMessage) {
+    std::string message = std::string(options_.dryRun ? "plan" : "sync") + " failed" +
+                          (cancelled ? " (cancelled by signal)" : "") + ": " +
+                          rp_status_str(status) +
+                          (providerMessage.empty() ? "" : ": " + providerMessage) +
+                          credentialHint(status, providerMessage, credential, *config);
+    if (status == RP_ERR_PERMISSION_DENIED &&
+        providerMessage.find("allow private networks") != std::string::npos) {
       message += " (set replication.provider.config.allow_private_networks: true in " +
                  options_.configPath + ")";
     }
-    const int exitCode = exitCodeForRunFailure(reply.status, reply.message);
-    if (options_.json && !reply.json.empty() && exitCodeForReport(reply.json) != kExitSucceeded) {
-      // The provider's own failure report, in the schema.
-      err_ << "tributary: error: " << message << '\n';
-      out_ << reply.json << '\n';
-      out_.flush();
-      return exitCode;
-    }
-    return fail(exitCode, reply.status, message);
+    return message;
+  };
+
+  if (!reply.ok()) {
+    const std::string message = describeFailure(reply.status, reply.message);
+    return fail(exitCodeForRunFailure(reply.status, reply.message), reply.status, message);
+  }
+  if (auto error = reportError(reply.json)) {
+    err_ << "tributary: error: " << describeFailure(statusFromName(error->first), error->second)
+         << '\n';
   }
 
   if (options_.json) {

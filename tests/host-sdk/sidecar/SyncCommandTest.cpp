@@ -167,6 +167,19 @@ BOOST_AUTO_TEST_CASE(json_prints_a_failure_report_when_the_run_cannot_happen) {
                           config + ": replication.providr is not a known key") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_report_with_an_error_is_explained_on_stderr_and_sets_the_exit_code) {
+  Run human = run(R"({"name":"REFUSED"})");
+  BOOST_TEST(human.exitCode == 2);  // the configuration refuses the source
+  BOOST_TEST(human.out.rfind("rule test: failed\nerror: RP_ERR_PERMISSION_DENIED: refusing", 0) == 0);
+  BOOST_TEST(human.err.find("tributary: error: sync failed: RP_ERR_PERMISSION_DENIED: refusing to "
+                            "connect") == 0);
+  BOOST_TEST(human.err.find("(set replication.provider.config.allow_private_networks: true in " +
+                            config + ")") != std::string::npos);
+  Run json = run(R"({"name":"REFUSED"})", {"--json"});
+  BOOST_TEST(json.exitCode == 2);
+  BOOST_TEST(json.out.rfind(R"({"schema_version":1,"rule":"test",)", 0) == 0);  // the provider's
+}
+
 BOOST_AUTO_TEST_CASE(an_undefined_credential_is_bad_input_listing_the_defined_ones) {
   Run r = run(R"({"name":"ok","source":{"credential":"hbu"}})");
   BOOST_TEST(r.exitCode == 2);
