@@ -211,6 +211,8 @@ int SyncCommand::run() {
     std::string why = storage.status().message();
     if (Status access = checkStorageWritable(config->rootDirectory(), ""); !access.isOk()) {
       why = access.message();
+    } else if (why.find("ermission denied") != std::string::npos) {
+      why += "; run tributary as the registry's user";
     }
     return fail(kExitStorageUnusable, options_.configPath + ": storage.filesystem.rootdirectory `" +
                                           config->rootDirectory() + "` cannot be used: " + why);
