@@ -34,7 +34,7 @@ std::string FailureReport::build(const std::string& ruleJson, bool dryRun, rp_st
     // an unreadable rule is what the error says; its fields stay empty
   }
   if (registry.empty()) {
-    if (type == "dockerhub") registry = "docker.io";
+    if (type == "dockerhub") registry = "registry-1.docker.io";  // as the provider names it
     if (type == "gcr") registry = "gcr.io";
     if (type == "quay") registry = "quay.io";
   }

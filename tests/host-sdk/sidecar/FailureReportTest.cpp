@@ -24,7 +24,7 @@ BOOST_AUTO_TEST_CASE(fills_what_the_rule_says_and_defaults_the_registry) {
       true, RP_ERR_UNAVAILABLE, "connection \"refused\"\n"));
   BOOST_TEST(report->getValue<int>("schema_version") == 1);
   BOOST_TEST(report->getValue<std::string>("rule") == "hub");
-  BOOST_TEST(report->getObject("source")->getValue<std::string>("registry") == "docker.io");
+  BOOST_TEST(report->getObject("source")->getValue<std::string>("registry") == "registry-1.docker.io");
   BOOST_TEST(report->getObject("destination")->getValue<std::string>("repository") ==
              "mirror/nginx");
   BOOST_TEST(report->getValue<bool>("dry_run"));

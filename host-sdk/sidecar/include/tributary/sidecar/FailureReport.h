@@ -13,7 +13,7 @@ class FailureReport {
  public:
   /// status "failed", every count 0, no tags, error {code: rp_status_str(code), message}.
   /// `ruleJson` fills rule/source/destination when it parses (a bad or absent rule leaves
-  /// them empty strings); the source registry defaults by type (docker.io, gcr.io, quay.io).
+  /// them empty strings); the source registry defaults by type (registry-1.docker.io, gcr.io, quay.io).
   static std::string build(const std::string& ruleJson, bool dryRun, rp_status code,
                            const std::string& message);
 };
