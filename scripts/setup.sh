@@ -19,6 +19,7 @@ packages=(
   nodejs chromium                      # the admin page's browser test (playwright-core)
   docker-registry skopeo               # Distribution 2.8.2 and the reference client (tests, demo)
   openssl apache2-utils python3 curl time ca-certificates  # test fixtures (CA, htpasswd), bench
+  python3-jsonschema                   # the --json report checked against tests/schema/
 )
 # Debian's nodejs comes without npm (the `npm` package); NodeSource's includes it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -92,6 +92,9 @@ def tls_basic(work, sk):
         res = bad.sync(rule, as_json=False)
         res.expect(1)
         assert_no_secrets(res, WRONG, PASSWORD)
+        # The error says which credential was refused (by its name and username).
+        assert "credential `upstream` from replication.credentials, username `alice`" in \
+            res.stderr, res.describe()
         print("wrong password: failed, no password echoed: " +
               res.stderr.strip().splitlines()[-1])
         assert not src.server_errors(), src.server_errors()

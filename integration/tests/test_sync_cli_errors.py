@@ -1,9 +1,10 @@
 """`tributary sync` input errors and an unreachable source.
 
 Bad rules (latest_n 0 / over the limit, a regex that does not compile, a custom source
-without a domain, a bad destination name, not JSON) exit 2 with the reason on stderr and write
-nothing in the storage root. An unreachable source exits 1 and leaves the destination exactly
-as it was (same files, same tags/list)."""
+without a domain, a bad destination name, not JSON) exit 2 with the reason on stderr, a failed
+report on stdout with --json, and write nothing in the storage root. An unreachable source
+exits 1 and leaves the destination exactly as it was (same files, same tags/list). A loopback
+source without allow_private_networks is refused by the configuration: exit 2, naming the key."""
 
 import copy
 import os
@@ -58,7 +59,13 @@ def main():
                 assert res.stderr.strip(), "%s: no message on stderr\n%s" % (what, res.describe())
                 assert word.lower() in res.stderr.lower(), "%s: stderr does not name %r\n%s" % (
                     what, word, res.describe())
-                assert not res.stdout.strip(), "%s: stdout not empty\n%s" % (what, res.describe())
+                # --json: a report even when the run could not happen.
+                assert res.json is not None, "%s: no JSON report\n%s" % (what, res.describe())
+                assert res.json["status"] == "failed", res.describe()
+                assert res.json["dry_run"] is dry, res.describe()
+                assert res.json["error"]["code"] == "RP_ERR_INVALID_ARGUMENT", res.describe()
+                assert word.lower() in res.json["error"]["message"].lower(), res.describe()
+                assert res.json["tags"] == [], res.describe()
                 assert not files_only(fresh.root), "%s: wrote %s" % (what, files_only(fresh.root))
             print("bad rule rejected: %s -> %s" % (what, res.stderr.strip().splitlines()[-1]))
         # Missing flags and an unreadable config are bad input too.
@@ -88,6 +95,8 @@ def main():
             text = res.stdout + res.stderr
             assert dead_host in text or "connect" in text.lower() or "refused" in text.lower(), \
                 res.describe()
+            assert res.json["status"] == "failed" and res.json["error"]["code"] == \
+                "RP_ERR_UNAVAILABLE", res.describe()
         assert syncrun.tree_snapshot(dest.root) == before, "unreachable source changed the root"
         # The same with a fresh root: no repository appears.
         res = fresh.sync(dead)
@@ -103,8 +112,10 @@ def main():
             refused["source"]["domain"] = domain
             for dry in (True, False):
                 res = strict.sync(refused, dry_run=dry)
-                res.expect(1)
+                res.expect(2)  # the configuration refuses this source: input, not the network
                 assert "loopback" in res.stderr or "private" in res.stderr, res.describe()
+                assert "replication.provider.config.allow_private_networks" in res.stderr, \
+                    res.describe()
             assert not files_only(strict.root), files_only(strict.root)
         # Plain HTTP source not listed as insecure: TLS is attempted and fails; no downgrade.
         tls_only = syncrun.SyncTarget(os.path.join(work, "tls-only"),

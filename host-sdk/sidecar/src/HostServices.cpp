@@ -57,8 +57,13 @@ HostServices::HostServices(std::map<std::string, Credential, std::less<>> creden
 Result<std::string> HostServices::secretJson(std::string_view name) const {
   auto found = credentials_.find(name);
   if (found == credentials_.end()) {
+    std::string defined;
+    for (const auto& [known, credential] : credentials_) {
+      defined += (defined.empty() ? "`" : ", `") + known + "`";
+    }
     return notFoundError("no credential named `" + std::string(name) +
-                         "` in replication.credentials");
+                         "` in replication.credentials (defined: " +
+                         (defined.empty() ? std::string("none") : defined) + ")");
   }
   const Credential& credential = found->second;
   std::string password;

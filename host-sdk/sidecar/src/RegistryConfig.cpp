@@ -2,9 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "tributary/sidecar/ConfigKeys.h"
 #include "tributary/sidecar/YamlToJson.h"
 
 namespace tributary::sidecar {
@@ -64,6 +67,41 @@ Result<std::map<std::string, Credential, std::less<>>> parseCredentials(
   return credentials;
 }
 
+std::string joined(const std::vector<std::string>& names, const char* separator = ", ") {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : separator) + name;
+  return text;
+}
+
+// Checks every key of the mapping `node` at `path` (a table path, `*` for user-chosen names)
+// against ConfigKeys, recursing into mappings; `shownPath` is the path with the real names.
+void checkKnownKeys(const YAML::Node& node, const std::string& path, const std::string& shownPath,
+                    const std::string& source, std::vector<std::string>& problems) {
+  const ConfigKey* key = findConfigKey(path);
+  if (key == nullptr || !node.IsMap()) return;  // shapes are checked where the value is read
+  for (const auto& entry : node) {
+    const std::string name = entry.first.Scalar();
+    const std::string shown = shownPath + "." + name;
+    if (key->kind == ConfigKeyKind::kNamedMap) {
+      checkKnownKeys(entry.second, path + ".*", shown, source, problems);
+      continue;
+    }
+    if (key->kind != ConfigKeyKind::kMapping) continue;
+    const std::string childPath = path + "." + name;
+    if (findConfigKey(childPath) != nullptr) {
+      checkKnownKeys(entry.second, childPath, shown, source, problems);
+      continue;
+    }
+    const std::vector<std::string> known = childKeyNames(path);
+    std::string problem = source + ": " + shown + " is not a known key (line " +
+                          std::to_string(entry.first.Mark().line + 1) + ")";
+    const std::string close = closestMatch(name, known);
+    if (!close.empty()) problem += "; did you mean `" + shownPath + "." + close + "`?";
+    problem += " Known under " + shownPath + ": " + joined(known);
+    problems.push_back(std::move(problem));
+  }
+}
+
 std::string directoryOf(const std::string& path) {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -75,10 +113,16 @@ std::string directoryOf(const std::string& path) {
 
 Result<RegistryConfig> RegistryConfig::load(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) return invalidArgumentError("cannot read registry config `" + path + "`");
+  if (!file) {
+    return invalidArgumentError("cannot read registry config `" + path +
+                                "`: " + std::strerror(errno));
+  }
   std::ostringstream text;
   text << file.rdbuf();
-  if (file.bad()) return invalidArgumentError("cannot read registry config `" + path + "`");
+  if (file.bad()) {
+    return invalidArgumentError("cannot read registry config `" + path +
+                                "`: " + std::strerror(errno));
+  }
   return parse(text.str(), path, directoryOf(path));
 }
 
@@ -121,7 +165,25 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
       return keyError(sourceName, "storage.filesystem.rootdirectory", "is empty");
     }
 
+    // Distribution ignores unknown top-level keys, and so must we; but a near miss of
+    // `replication` would silently drop the whole section.
+    for (const auto& entry : root) {
+      const std::string name = entry.first.Scalar();
+      const size_t distance = editDistance(name, "replication");
+      if (distance > 0 && distance <= 3) {
+        config.warnings_.push_back(sourceName + ": top-level key `" + name + "` (line " +
+                                   std::to_string(entry.first.Mark().line + 1) +
+                                   ") is ignored; did you mean `replication`?");
+      }
+    }
+
     const YAML::Node replication = root["replication"];
+    if (replication && replication.IsMap()) {
+      std::vector<std::string> problems;
+      checkKnownKeys(replication, "replication", "replication", sourceName, problems);
+      if (!problems.empty()) return invalidArgumentError(joined(problems, "\n"));
+    }
+    config.sourceName_ = sourceName;
     config.stateDirectory_ = config.rootDirectory_ + "/tributary";
     YAML::Node providerConfig(YAML::NodeType::Map);
     if (replication && !replication.IsNull()) {
@@ -160,9 +222,19 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
     }
     // Without a cache every one-shot run would GET each tag's manifest and config again just
     // to learn its `created` time; keep it under the state directory unless configured.
+    {
+      // A dry run hands the provider no cache directory: its caches are then memory-only and
+      // it writes nothing, whatever the provider does with a cache it was given.
+      YAML::Node withoutCache = YAML::Clone(providerConfig);
+      withoutCache.remove("cache_dir");
+      config.providerConfigJsonForDryRun_ = yamlToJson(withoutCache);
+    }
     if (!providerConfig["cache_dir"]) {
       config.defaultedCacheDirectory_ = config.stateDirectory_ + "/cache";
       providerConfig["cache_dir"] = config.defaultedCacheDirectory_;
+    }
+    for (const auto& entry : providerConfig) {
+      config.providerConfigKeys_.push_back(entry.first.Scalar());
     }
     config.providerConfigJson_ = yamlToJson(providerConfig);
     return config;
@@ -170,6 +242,43 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
     // e.g. indexing into a scalar where a mapping was expected
     return invalidArgumentError(sourceName + ": unexpected structure: " + e.what());
   }
+}
+
+std::string RegistryConfig::describeProviderConfigRefusal(
+    const std::string& providerMessage) const {
+  const std::string base = sourceName_ + ": replication.provider.config";
+  auto isKeyChar = [](char c) { return (c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9'); };
+  auto keyOf = [&](const std::string& line) -> std::string {
+    // "unknown key `foo`", "unknown provider config key `foo`": the key the user wrote.
+    for (size_t at = line.find("key `"); at != std::string::npos; at = line.find("key `", at + 1)) {
+      const size_t start = at + 5;
+      const size_t end = line.find('`', start);
+      if (end != std::string::npos && end > start) return line.substr(start, end - start);
+    }
+    size_t length = 0;
+    while (length < line.size() && isKeyChar(line[length])) ++length;
+    const std::string leading = line.substr(0, length);
+    for (const auto& key : providerConfigKeys_) {
+      if (key == leading) return key;
+    }
+    for (const auto& key : providerConfigKeys_) {  // a key named anywhere, as a whole word
+      for (size_t at = line.find(key); at != std::string::npos; at = line.find(key, at + 1)) {
+        const bool startsWord = at == 0 || !isKeyChar(line[at - 1]);
+        const bool endsWord = at + key.size() == line.size() || !isKeyChar(line[at + key.size()]);
+        if (startsWord && endsWord) return key;
+      }
+    }
+    return "";
+  };
+  std::string described;
+  std::istringstream lines(providerMessage);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string key = keyOf(line);
+    if (!described.empty()) described += '\n';
+    described += (key.empty() ? base : base + "." + key) + ": " + line;
+  }
+  return described.empty() ? base + ": refused by the provider (no reason given)" : described;
 }
 
 }  // namespace tributary::sidecar

@@ -8,15 +8,23 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "rp/host.hpp"
 #include "tributary/loader/ProviderLibrary.h"
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "rp/status_mapping.hpp"
 #include "tributary/sidecar/ExitCodes.h"
+#include "tributary/sidecar/FailureReport.h"
 #include "tributary/sidecar/HostServices.h"
+#include "tributary/sidecar/JsonSyntaxChecker.h"
 #include "tributary/sidecar/ProgressBar.h"
 #include "tributary/sidecar/RegistryConfig.h"
 #include "tributary/sidecar/ReportPrinter.h"
+#include "tributary/sidecar/StorageRootCheck.h"
 #include "tributary/storage/DistributionStorage.h"
 #include "tributary/storage/StorageTable.h"
 
@@ -79,6 +87,68 @@ Result<std::string> readRule(const std::string& path) {
   return rule;
 }
 
+// source.credential and destination.repository of a (validated) rule; "" when absent.
+std::string ruleField(const std::string& ruleJson, const char* object, const char* key) {
+  try {
+    Poco::JSON::Parser parser;
+    auto rule = parser.parse(ruleJson).extract<Poco::JSON::Object::Ptr>();
+    auto inner = rule.isNull() ? nullptr : rule->getObject(object);
+    if (inner && inner->has(key) && inner->get(key).isString()) {
+      return inner->getValue<std::string>(key);
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+// The report's error {code, message} (schema 1: the run could not happen), if it has one.
+std::optional<std::pair<std::string, std::string>> reportError(const std::string& reportJson) {
+  try {
+    Poco::JSON::Parser parser;
+    auto report = parser.parse(reportJson).extract<Poco::JSON::Object::Ptr>();
+    auto error = report.isNull() ? nullptr : report->getObject("error");
+    if (error.isNull()) return std::nullopt;
+    auto field = [&](const char* key) {
+      return error->has(key) && error->get(key).isString() ? error->getValue<std::string>(key)
+                                                           : std::string();
+    };
+    return std::make_pair(field("code"), field("message"));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// policy.platforms when it holds exactly one platform, else "".
+std::string singlePlatform(const std::string& ruleJson) {
+  try {
+    Poco::JSON::Parser parser;
+    auto rule = parser.parse(ruleJson).extract<Poco::JSON::Object::Ptr>();
+    auto policy = rule.isNull() ? nullptr : rule->getObject("policy");
+    auto platforms = policy.isNull() ? nullptr : policy->getArray("platforms");
+    if (platforms && platforms->size() == 1 && platforms->get(0).isString()) {
+      return platforms->get(0).convert<std::string>();
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+std::string names(const std::map<std::string, Credential, std::less<>>& credentials) {
+  std::string text;
+  for (const auto& [name, credential] : credentials) {
+    text += (text.empty() ? "`" : ", `") + name + "`";
+  }
+  return text.empty() ? "none" : text;
+}
+
+// The loader says "`lib` refused its configuration (RP_ERR_X): <provider's words>".
+std::string providerWords(const std::string& loaderMessage) {
+  const size_t refused = loaderMessage.find(" refused its configuration (");
+  if (refused == std::string::npos) return loaderMessage;
+  const size_t colon = loaderMessage.find("): ", refused);
+  return colon == std::string::npos ? loaderMessage : loaderMessage.substr(colon + 3);
+}
+
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 }  // namespace
@@ -87,7 +157,18 @@ SyncCommand::SyncCommand(SyncOptions options, std::ostream& out, std::ostream& e
     : options_(std::move(options)), out_(out), err_(err) {}
 
 int SyncCommand::fail(int exitCode, const std::string& message) {
+  rp_status code = RP_ERR_INVALID_ARGUMENT;
+  if (exitCode == kExitStorageUnusable) code = RP_ERR_IO;
+  if (exitCode == kExitFailed) code = RP_ERR_INTERNAL;
+  return fail(exitCode, code, message);
+}
+
+int SyncCommand::fail(int exitCode, rp_status code, const std::string& message) {
   err_ << "tributary: error: " << message << '\n';
+  if (options_.json) {  // --json always prints a report, also when the run could not happen
+    out_ << FailureReport::build(ruleJson_, options_.dryRun, code, message) << '\n';
+    out_.flush();
+  }
   return exitCode;
 }
 
@@ -111,17 +192,43 @@ std::string SyncCommand::defaultProviderLibrary() {
 int SyncCommand::run() {
   auto config = RegistryConfig::load(options_.configPath);
   if (!config.isOk()) return fail(kExitBadInput, config.status().message());
+  for (const std::string& warning : config->warnings()) {
+    err_ << "tributary: warning: " << warning << '\n';
+  }
 
   auto rule = readRule(options_.rulePath);
   if (!rule.isOk()) return fail(kExitBadInput, rule.status().message());
+  if (const std::string syntax = JsonSyntaxChecker::check(*rule); !syntax.empty()) {
+    return fail(kExitBadInput, "rule `" + options_.rulePath + "` is not valid JSON: " + syntax);
+  }
+  ruleJson_ = *rule;
 
-  auto storage = storage::DistributionStorage::open(config->rootDirectory());
+  // A dry run opens the storage read-only: it creates nothing and needs no write access.
+  storage::DistributionStorage::Options storageOptions;
+  storageOptions.readOnly = options_.dryRun;
+  auto storage = storage::DistributionStorage::open(config->rootDirectory(), storageOptions);
   if (!storage.isOk()) {
-    return fail(kExitBadInput, options_.configPath + ": storage.filesystem.rootdirectory `" +
-                                   config->rootDirectory() +
-                                   "` cannot be used: " + storage.status().message());
+    std::string why = storage.status().message();
+    if (Status access = checkStorageWritable(config->rootDirectory(), ""); !access.isOk()) {
+      why = access.message();
+    } else if (why.find("ermission denied") != std::string::npos) {
+      why += "; run tributary as the registry's user";
+    }
+    return fail(kExitStorageUnusable, options_.configPath + ": storage.filesystem.rootdirectory `" +
+                                          config->rootDirectory() + "` cannot be used: " + why);
+  }
+  if (!options_.dryRun) {
+    // Before anything is created under it (the default state directory lives there) and
+    // before any network work: a sync run as the wrong user stops here, not tag by tag.
+    if (Status access = checkStorageWritable((*storage)->v2Root(), ""); !access.isOk()) {
+      return fail(kExitStorageUnusable, options_.configPath +
+                                            ": storage.filesystem.rootdirectory `" +
+                                            config->rootDirectory() +
+                                            "` cannot be used: " + access.message());
+    }
   }
   const rp_storage_v1 storageTable = storage::makeStorageTable(**storage);
+  // Log lines would repeat the table on stdout: warnings and errors only, unless --verbose.
   HostServices host(config->credentials(), &storageTable, options_.logLevel, err_);
 
   std::string libraryPath = options_.libraryPath;
@@ -130,33 +237,80 @@ int SyncCommand::run() {
   if (defaulted) libraryPath = defaultProviderLibrary();
   auto library = loader::ProviderLibrary::load(libraryPath, host.table());
   if (!library.isOk()) {
+    const bool fromConfig = options_.libraryPath.empty() && !defaulted;
     return fail(kExitBadInput,
-                library.status().message() +
+                (fromConfig ? options_.configPath + ": replication.provider.library: " : "") +
+                    library.status().message() +
                     (defaulted ? " (no --library given and replication.provider.library unset)"
                                : ""));
   }
   host.log(RP_LOG_DEBUG, "loaded provider `" + libraryPath + "` (rp ABI version " +
                              std::to_string((*library)->abiVersion()) + ")");
 
-  if (!config->defaultedCacheDirectory().empty()) {
+  std::string providerConfig = config->providerConfigJson();
+  if (options_.dryRun) {
+    providerConfig = config->providerConfigJsonForDryRun();  // no cache file written or created
+  } else if (!config->defaultedCacheDirectory().empty()) {
     // The provider wants an existing cache_dir; ours is state, not registry content.
     std::error_code ec;
     std::filesystem::create_directories(config->defaultedCacheDirectory(), ec);
     if (ec) {
-      return fail(kExitBadInput, "cannot create the cache directory `" +
+      return fail(kExitBadInput, options_.configPath + ": replication.state_dir: cannot create "
+                                     "the cache directory `" +
                                      config->defaultedCacheDirectory() + "`: " + ec.message() +
-                                     " (set replication.state_dir)");
+                                     " (set replication.state_dir, or run as the registry's "
+                                     "user)");
     }
   }
-  auto created = (*library)->createInstance(config->providerConfigJson());
-  if (!created.isOk()) return fail(kExitBadInput, created.status().message());
+  auto created = (*library)->createInstance(providerConfig);
+  if (!created.isOk()) {
+    const rp_status code = rp::toRpStatus(created.status());
+    if (code == RP_ERR_INVALID_ARGUMENT || code == RP_ERR_FAILED_PRECONDITION) {
+      return fail(kExitBadInput, code,
+                  "provider `" + libraryPath + "` refused replication.provider.config:\n" +
+                      config->describeProviderConfigRefusal(providerWords(
+                          created.status().message())));
+    }
+    return fail(kExitBadInput, code, created.status().message());
+  }
   rp::ProviderInstance instance = std::move(created).value();
 
   rp::ProviderReply validated = instance.validateRule(*rule);
   if (!validated.ok()) {
-    return fail(exitCodeForValidation(validated.status),
+    return fail(exitCodeForValidation(validated.status), validated.status,
                 "invalid rule `" + options_.rulePath + "` (" + rp_status_str(validated.status) +
                     "):\n" + validated.message);
+  }
+  ruleJson_ = validated.json;
+
+  // The credential a rule names must exist before anyone asks a registry for it.
+  const std::string credential = ruleField(validated.json, "source", "credential");
+  if (!credential.empty() && config->credentials().count(credential) == 0) {
+    return fail(kExitBadInput, RP_ERR_NOT_FOUND,
+                "rule `" + options_.rulePath + "`: source.credential `" + credential +
+                    "` is not defined in replication.credentials of " + options_.configPath +
+                    " (defined: " + names(config->credentials()) + ")");
+  }
+
+  if (!credential.empty()) {
+    // An unreadable password_file is the configuration's fault, not the source's.
+    if (auto secret = host.secretJson(credential); !secret.isOk()) {
+      return fail(kExitBadInput, rp::toRpStatus(secret.status()),
+                  options_.configPath + ": replication.credentials." + credential + ": " +
+                      secret.status().message());
+    }
+  }
+
+  if (!options_.dryRun) {
+    // The destination repository's own directories may belong to someone else.
+    const std::string destination = ruleField(validated.json, "destination", "repository");
+    if (Status access = checkStorageWritable((*storage)->v2Root(), destination);
+        !access.isOk()) {
+      return fail(kExitStorageUnusable, options_.configPath +
+                                            ": storage.filesystem.rootdirectory `" +
+                                            config->rootDirectory() +
+                                            "` cannot be used: " + access.message());
+    }
   }
 
   ProgressBar bar(err_, !options_.json && ProgressBar::stderrIsTerminal());
@@ -181,25 +335,62 @@ int SyncCommand::run() {
   bar.finish();
   host.setLineWriter(nullptr);  // the bar dies before the provider instance, which may log
 
+  // What went wrong when the run could not happen, with what to change: the provider says so
+  // by a status, or (schema 1) by a report whose `error` is set.
+  auto describeFailure = [&](rp_status status, const std::string& providerMessage) {
+    std::string message = std::string(options_.dryRun ? "plan" : "sync") + " failed" +
+                          (cancelled ? " (cancelled by signal)" : "") + ": " +
+                          rp_status_str(status) +
+                          (providerMessage.empty() ? "" : ": " + providerMessage) +
+                          credentialHint(status, providerMessage, credential, *config);
+    if (status == RP_ERR_PERMISSION_DENIED &&
+        providerMessage.find("allow private networks") != std::string::npos) {
+      message += " (set replication.provider.config.allow_private_networks: true in " +
+                 options_.configPath + ")";
+    }
+    return message;
+  };
+
   if (!reply.ok()) {
-    const std::string what = options_.dryRun ? "plan" : "sync";
-    return fail(options_.dryRun ? exitCodeForPlan(reply.status) : kExitFailed,
-                what + " failed" + (cancelled ? " (cancelled by signal)" : "") + ": " +
-                    reply.describe());
+    const std::string message = describeFailure(reply.status, reply.message);
+    return fail(exitCodeForRunFailure(reply.status, reply.message), reply.status, message);
+  }
+  if (auto error = reportError(reply.json)) {
+    err_ << "tributary: error: " << describeFailure(statusFromName(error->first), error->second)
+         << '\n';
   }
 
   if (options_.json) {
     out_ << reply.json << '\n';
   } else {
-    Status printed = options_.dryRun ? ReportPrinter::printPlan(out_, reply.json)
-                                     : ReportPrinter::printReport(out_, reply.json);
+    ReportPrinter::Options print;
+    print.dryRun = options_.dryRun;
+    print.verbose = options_.logLevel <= RP_LOG_DEBUG;
+    print.platform = singlePlatform(validated.json);
+    Status printed = ReportPrinter::print(out_, reply.json, print);
     if (!printed.isOk()) {
       err_ << "tributary: warning: " << printed.message() << "; raw output follows\n";
       out_ << reply.json << '\n';
     }
   }
   out_.flush();
-  return options_.dryRun ? kExitSucceeded : exitCodeForExecute(reply.status, reply.json);
+  return exitCodeForReport(reply.json);
+}
+
+std::string SyncCommand::credentialHint(rp_status status, const std::string& message,
+                                        const std::string& credential,
+                                        const RegistryConfig& config) {
+  if (status != RP_ERR_UNAUTHENTICATED && status != RP_ERR_PERMISSION_DENIED) return "";
+  if (message.find("refusing to connect") != std::string::npos) return "";
+  if (credential.empty()) {
+    return " (the rule names no source.credential, so the source was read anonymously; "
+           "defined in replication.credentials: " +
+           names(config.credentials()) + ")";
+  }
+  auto found = config.credentials().find(credential);
+  std::string user = found == config.credentials().end() ? "" : found->second.username;
+  return " (credential `" + credential + "` from replication.credentials" +
+         (user.empty() ? std::string() : ", username `" + user + "`") + ")";
 }
 
 }  // namespace tributary::sidecar

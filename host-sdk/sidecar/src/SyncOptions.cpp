@@ -9,12 +9,17 @@ const char* SyncOptions::usage() {
          "  --config   the registry's own config.yml (storage.filesystem.rootdirectory,\n"
          "             replication.provider, replication.credentials)\n"
          "  --rule     subscription rule JSON (\"-\" reads stdin)\n"
-         "  --dry-run  show the plan; write nothing\n"
-         "  --json     print the provider's JSON report/plan on stdout\n"
+         "  --dry-run  show the plan; write nothing (works on a read-only storage root)\n"
+         "  --json     print the JSON report (schema_version 1) on stdout, also when the\n"
+         "             run could not happen\n"
+         "  --verbose  also list tags left out by tag_regex, and log INFO/DEBUG lines\n"
+         "  --quiet    log errors only\n"
          "  --library  provider library (default: replication.provider.library, then the\n"
          "             bundled libtributary.so)\n"
-         "exit status: 0 all tags synced/unchanged/kept, 1 a tag or the sync failed,\n"
-         "             2 bad input (flags, config, rule)\n";
+         "exit status: 0 every selected tag synced, unchanged, kept or deferred;\n"
+         "             1 a tag failed, or the source could not be read;\n"
+         "             2 the input is wrong (flags, config, rule, a source the configuration\n"
+         "               refuses); 3 the storage root is unusable\n";
 }
 
 Result<SyncOptions> SyncOptions::parse(const std::vector<std::string>& args) {
@@ -31,6 +36,8 @@ Result<SyncOptions> SyncOptions::parse(const std::vector<std::string>& args) {
       hasInlineValue = true;
     }
     auto takeValue = [&](std::string& target) -> Status {
+      // A repeated flag is a mistake either way round; keeping one silently hides it.
+      if (!target.empty()) return invalidArgumentError("option " + flag + " is given twice");
       if (hasInlineValue) {
         target = value;
       } else if (i + 1 < args.size()) {
@@ -70,6 +77,7 @@ Result<SyncOptions> SyncOptions::parse(const std::vector<std::string>& args) {
   }
   if (verbose && quiet) return invalidArgumentError("--verbose and --quiet exclude each other");
   if (verbose) options.logLevel = RP_LOG_DEBUG;
+  if (!verbose && !quiet) options.logLevel = RP_LOG_WARN;
   if (quiet) options.logLevel = RP_LOG_ERROR;
   if (options.configPath.empty()) return invalidArgumentError("missing --config <config.yml>");
   if (options.rulePath.empty()) return invalidArgumentError("missing --rule <rule.json>");

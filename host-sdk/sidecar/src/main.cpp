@@ -6,6 +6,7 @@
 #include "tributary/Version.h"
 #include "tributary/cli/ClientCommand.h"
 #include "tributary/serve/ServeCommand.h"
+#include "tributary/sidecar/ConfigKeys.h"
 #include "tributary/sidecar/ExitCodes.h"
 #include "tributary/sidecar/LiveThreads.h"
 #include "tributary/sidecar/SyncCommand.h"
@@ -16,13 +17,14 @@ namespace {
 const char kUsage[] =
     "usage: tributary <command> [options]\n"
     "commands:\n"
-    "  sync     run one subscription rule now (see `tributary sync --help`)\n"
-    "  serve    run the subscription service: rules, schedules, admin API\n"
-    "  rules    list | show | create | update | delete rules (via the service)\n"
-    "  plan     dry-run a stored rule (via the service)\n"
-    "  execute  run a stored rule now [--wait] (via the service)\n"
-    "  tasks    list tasks; `task ID` shows one, `cancel ID` cancels one\n"
-    "  version  print the version\n";
+    "  sync         run one subscription rule now (see `tributary sync --help`)\n"
+    "  serve        run the subscription service: rules, schedules, admin API\n"
+    "  rules        list | show | create | update | delete rules (via the service)\n"
+    "  plan         dry-run a stored rule (via the service)\n"
+    "  execute      run a stored rule now [--wait] (via the service)\n"
+    "  tasks        list tasks; `task ID` shows one, `cancel ID` cancels one\n"
+    "  config-keys  list every key accepted under replication: in config.yml\n"
+    "  version      print the version\n";
 
 int runCommand(const std::vector<std::string>& args);
 
@@ -51,6 +53,13 @@ int runCommand(const std::vector<std::string>& args) {
   }
   if (args[0] == "version" || args[0] == "--version") {
     std::cout << "tributary " TRIBUTARY_VERSION " (rp ABI " << RP_ABI_VERSION_CURRENT << ")\n";
+    return kExitSucceeded;
+  }
+  if (args[0] == "config-keys") {
+    // One key a line: path, who reads it, what it is (docs/reference.md documents each).
+    for (const ConfigKey& key : configKeys()) {
+      std::cout << key.path << '\t' << key.usedBy << '\t' << key.summary << '\n';
+    }
     return kExitSucceeded;
   }
   try {

@@ -36,6 +36,9 @@ Result<std::unique_ptr<DistributionStorage>> DistributionStorage::open(
   std::string root = rootDirectory;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   std::string v2Root = (root == "/" ? std::string() : root) + "/docker/registry/v2";
+  if (options.readOnly) {
+    return std::unique_ptr<DistributionStorage>(new DistributionStorage(std::move(v2Root), options));
+  }
   TRIB_RETURN_IF_ERROR(durable::makeDirectories(v2Root, options.dirMode, options.fsync)
                            .withContext("opening storage root " + rootDirectory));
   return std::unique_ptr<DistributionStorage>(new DistributionStorage(std::move(v2Root), options));
@@ -81,12 +84,13 @@ Result<uint64_t> DistributionStorage::statBlob(std::string_view digest) {
     return notFoundError("blob " + parsed.toString() + " is not in the blob store");
   // A present blob is reused and never written again, so this is the last chance to drop the
   // partial download a killed writer left beside it.
-  if (size.isOk()) durable::removeStaleTemps(dir);
+  if (size.isOk() && !options_.readOnly) durable::removeStaleTemps(dir);
   return size;
 }
 
 Result<std::unique_ptr<BlobWriter>> DistributionStorage::openBlobWriter(std::string_view digest,
                                                                         uint64_t expectedSize) {
+  if (options_.readOnly) return failedPreconditionError("storage was opened read-only (dry run)");
   TRIB_ASSIGN_OR_RETURN(Digest parsed, parseDigest(digest));
   TRIB_ASSIGN_OR_RETURN(auto hasher, DigestHasher::create(parsed.algorithm));
   const std::string dir = blobDirectory(parsed);
@@ -134,6 +138,7 @@ Status DistributionStorage::ensureLayersDirectory(std::string_view repository) {
 }
 
 Status DistributionStorage::linkBlob(std::string_view repository, std::string_view digest) {
+  if (options_.readOnly) return failedPreconditionError("storage was opened read-only (dry run)");
   TRIB_RETURN_IF_ERROR(validateRepositoryName(repository));
   TRIB_ASSIGN_OR_RETURN(Digest parsed, parseDigest(digest));
   Result<uint64_t> size = statBlob(parsed.toString());
@@ -149,6 +154,7 @@ Status DistributionStorage::linkBlob(std::string_view repository, std::string_vi
 
 Status DistributionStorage::putManifest(std::string_view repository, std::string_view digest,
                                         std::string_view bytes) {
+  if (options_.readOnly) return failedPreconditionError("storage was opened read-only (dry run)");
   TRIB_RETURN_IF_ERROR(validateRepositoryName(repository));
   TRIB_ASSIGN_OR_RETURN(Digest parsed, parseDigest(digest));
   TRIB_ASSIGN_OR_RETURN(std::string actual, DigestHasher::hexDigestOf(parsed.algorithm, bytes));
@@ -233,6 +239,7 @@ Status DistributionStorage::requireRevision(std::string_view repository, const D
 
 Status DistributionStorage::setTag(std::string_view repository, std::string_view tag,
                                    std::string_view digest) {
+  if (options_.readOnly) return failedPreconditionError("storage was opened read-only (dry run)");
   TRIB_RETURN_IF_ERROR(validateRepositoryName(repository));
   TRIB_RETURN_IF_ERROR(validateTag(tag));
   TRIB_ASSIGN_OR_RETURN(Digest parsed, parseDigest(digest));

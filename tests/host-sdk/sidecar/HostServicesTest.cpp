@@ -79,7 +79,8 @@ BOOST_AUTO_TEST_CASE(unknown_secret_is_not_found_with_a_message) {
   SecretCall call = secretGet(host, "nope");
   BOOST_TEST(call.status == RP_ERR_NOT_FOUND);
   BOOST_TEST(call.value.empty());
-  BOOST_TEST(call.error == "no credential named `nope` in replication.credentials");
+  BOOST_TEST(call.error ==
+             "no credential named `nope` in replication.credentials (defined: `file`, `inline`)");
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_password_file_is_a_failed_precondition) {

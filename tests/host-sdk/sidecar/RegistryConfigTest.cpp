@@ -186,7 +186,91 @@ BOOST_AUTO_TEST_CASE(load_reads_the_file_and_reports_unreadable_paths) {
   auto missing = RegistryConfig::load(dir.path() + "/absent.yml");
   BOOST_REQUIRE(!missing.isOk());
   BOOST_TEST(missing.status().message() ==
-             "cannot read registry config `" + dir.path() + "/absent.yml`");
+             "cannot read registry config `" + dir.path() + "/absent.yml`: No such file or directory");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_under_replication_name_the_file_path_line_and_closest_key) {
+  const std::string base = std::string(kDebianStock) + "replication:\n";
+  // kDebianStock has 24 lines, `replication:` is line 25.
+  BOOST_TEST(parseError(base + "  providr:\n    library: /x.so\n") ==
+             "config.yml: replication.providr is not a known key (line 26); did you mean "
+             "`replication.provider`? Known under replication: state_dir, provider, credentials, "
+             "state, edition, rule_quota, workers, timezone, task_retention, admin, publish, "
+             "registry_api");
+  BOOST_TEST(parseError(base + "  provider:\n    confg: {concurrency: 2}\n").find(
+                 "config.yml: replication.provider.confg is not a known key (line 27); did you "
+                 "mean `replication.provider.config`? Known under replication.provider: library, "
+                 "config") == 0);
+  BOOST_TEST(parseError(base + "  state_dri: /var/lib/t\n").find(
+                 "did you mean `replication.state_dir`?") != std::string::npos);
+  BOOST_TEST(parseError(base + "  credentials:\n    hub: {username: u, passwrd: p}\n").find(
+                 "config.yml: replication.credentials.hub.passwrd is not a known key (line 27); "
+                 "did you mean `replication.credentials.hub.password`?") == 0);
+  // Far from every known key: no guess, but the list.
+  const std::string far = parseError(base + "  colour: blue\n");
+  BOOST_TEST(far.find("replication.colour is not a known key") != std::string::npos);
+  BOOST_TEST(far.find("did you mean") == std::string::npos);
+  // Every problem, one a line.
+  const std::string two = parseError(base + "  providr: {}\n  state_dri: x\n");
+  BOOST_TEST(two.find("replication.providr") < two.find('\n'));
+  BOOST_TEST(two.find("replication.state_dri") > two.find('\n'));
+}
+
+BOOST_AUTO_TEST_CASE(a_dry_run_gets_no_cache_dir) {
+  RegistryConfig config = parseOk(std::string(kDebianStock) +
+                                  "replication:\n  provider:\n    config:\n"
+                                  "      cache_dir: /var/cache/t\n      concurrency: 2\n");
+  BOOST_TEST(config.providerConfigJson() == R"({"cache_dir":"/var/cache/t","concurrency":2})");
+  BOOST_TEST(config.providerConfigJsonForDryRun() == R"({"concurrency":2})");
+  BOOST_TEST(parseOk(kDebianStock).providerConfigJsonForDryRun() == "{}");
+}
+
+BOOST_AUTO_TEST_CASE(serve_and_publishing_keys_are_accepted) {
+  RegistryConfig config = parseOk(std::string(kDebianStock) +
+                                  "replication:\n"
+                                  "  state: {driver: sqlite, path: /var/lib/t/state.db}\n"
+                                  "  edition: standard\n"
+                                  "  rule_quota: 50\n"
+                                  "  workers: 2\n"
+                                  "  timezone: UTC\n"
+                                  "  task_retention: 30d\n"
+                                  "  admin: {addr: '127.0.0.1:8787', token_file: t, tls: {cert: c}}\n"
+                                  "  publish: registry_api\n"
+                                  "  registry_api: {url: 'http://127.0.0.1:5000', credential: hub,"
+                                  " ca_file: /ca.crt}\n");
+  BOOST_TEST(config.warnings().empty());
+  BOOST_TEST(parseError(std::string(kDebianStock) + "replication:\n  admin: {adr: x}\n")
+                 .find("did you mean `replication.admin.addr`?") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_misspelt_replication_section_is_warned_about) {
+  RegistryConfig config = parseOk(std::string(kDebianStock) + "replicaton:\n  providr: {}\n");
+  BOOST_REQUIRE(config.warnings().size() == 1u);
+  BOOST_TEST(config.warnings()[0] ==
+             "config.yml: top-level key `replicaton` (line 25) is ignored; did you mean "
+             "`replication`?");
+  BOOST_TEST(parseOk(kDebianStock).warnings().empty());  // version, log, http… are far off
+}
+
+BOOST_AUTO_TEST_CASE(a_provider_refusal_names_the_yaml_path_of_each_key) {
+  RegistryConfig config = parseOk(std::string(kDebianStock) +
+                                  "replication:\n  provider:\n    config:\n"
+                                  "      concurrency: 0\n      cache_dri: /x\n"
+                                  "      insecure_registries: [1]\n");
+  BOOST_TEST(config.describeProviderConfigRefusal(
+                 "unknown provider config key `cache_dri` (known: concurrency, cache_dir)\n"
+                 "concurrency must be a whole number 1..64, got 0\n"
+                 "insecure_registries[0] must be a host[:port] string\n"
+                 "something else entirely") ==
+             "config.yml: replication.provider.config.cache_dri: unknown provider config key "
+             "`cache_dri` (known: concurrency, cache_dir)\n"
+             "config.yml: replication.provider.config.concurrency: concurrency must be a whole "
+             "number 1..64, got 0\n"
+             "config.yml: replication.provider.config.insecure_registries: insecure_registries[0] "
+             "must be a host[:port] string\n"
+             "config.yml: replication.provider.config: something else entirely");
+  BOOST_TEST(config.describeProviderConfigRefusal("") ==
+             "config.yml: replication.provider.config: refused by the provider (no reason given)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,6 +29,9 @@ BOOST_AUTO_TEST_CASE(all_flags_in_both_spellings) {
   BOOST_TEST(quiet->logLevel == RP_LOG_ERROR);
   BOOST_TEST(!quiet->dryRun);
   BOOST_TEST(quiet->libraryPath.empty());
+  auto plain = SyncOptions::parse({"--config=c", "--rule", "r"});
+  BOOST_REQUIRE(plain.isOk());
+  BOOST_TEST(plain->logLevel == RP_LOG_WARN);  // INFO lines would repeat the table
 }
 
 BOOST_AUTO_TEST_CASE(bad_flags_are_precise) {
@@ -41,6 +44,10 @@ BOOST_AUTO_TEST_CASE(bad_flags_are_precise) {
   BOOST_TEST(error({"--config", "c"}) == "missing --rule <rule.json>");
   BOOST_TEST(error({"--config", "c", "--rule", "r", "-v", "-q"}) ==
              "--verbose and --quiet exclude each other");
+  BOOST_TEST(error({"--config", "c", "--rule", "a.json", "--rule", "b.json"}) ==
+             "option --rule is given twice");
+  BOOST_TEST(error({"--config", "c", "--config=d", "--rule", "r"}) ==
+             "option --config is given twice");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

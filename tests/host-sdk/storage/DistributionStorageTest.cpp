@@ -602,4 +602,28 @@ BOOST_AUTO_TEST_CASE(readers_never_see_a_partial_tag) {
   BOOST_TEST(reads.load() > 0);
 }
 
+// A dry run: reads what is there, creates nothing, refuses every write.
+BOOST_AUTO_TEST_CASE(read_only_storage_reads_and_writes_nothing) {
+  const std::string digest = putImage("a/b", "ro");
+  BOOST_REQUIRE(storage->setTag("a/b", "v1", digest).isOk());
+  DistributionStorage::Options options;
+  options.readOnly = true;
+  auto opened = DistributionStorage::open(dir.path(), options);
+  BOOST_REQUIRE(opened.isOk());
+  DistributionStorage& readOnly = **opened;
+  BOOST_TEST(readOnly.getTag("a/b", "v1").value() == digest);
+  BOOST_TEST(readOnly.manifestExists("a/b", digest).isOk());
+  BOOST_TEST((readOnly.setTag("a/b", "v2", digest).code() == StatusCode::kFailedPrecondition));
+  BOOST_TEST((readOnly.linkBlob("a/b", digest).code() == StatusCode::kFailedPrecondition));
+  BOOST_TEST((readOnly.putManifest("c/d", digest, "{}").code() == StatusCode::kFailedPrecondition));
+  BOOST_TEST((readOnly.openBlobWriter(digest, 2).status().code() == StatusCode::kFailedPrecondition));
+  BOOST_TEST(!readOnly.getTag("a/b", "v2").isOk());
+
+  TempDir empty;
+  auto absent = DistributionStorage::open(empty.path() + "/no-root", options);
+  BOOST_REQUIRE(absent.isOk());
+  BOOST_TEST(((*absent)->statBlob(digest).status().code() == StatusCode::kNotFound));
+  BOOST_TEST(::access((empty.path() + "/no-root").c_str(), F_OK) != 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,8 @@
 //   "UNREACHABLE"  execute fails with RP_ERR_UNAVAILABLE
 //   "NEEDS_SECRET" execute looks up secret "hub" and fails RP_ERR_UNAUTHENTICATED without it
 //   "WAIT_CANCEL"  execute waits (up to 20 s) for the task's cancellation
+//   "REFUSED"      execute answers RP_OK with a schema-1 report whose error is the address
+//                  policy's refusal (a provider that reports run failures in the report)
 // create fails when the config JSON contains "reject".
 #include <chrono>
 #include <cstring>
@@ -109,6 +111,19 @@ rp_status execute(rp_provider_ptr* provider, rp_str rule, const rp_task_v1* task
   log(host, RP_LOG_INFO, "test-good: executing");
   if (contains(rule, "UNREACHABLE")) {
     return fail(outError, RP_ERR_UNAVAILABLE, "registry-1.docker.io: connection refused");
+  }
+  if (contains(rule, "REFUSED")) {
+    rp::setProviderOwnedString(
+        outReport,
+        R"({"schema_version":1,"rule":"test","source":{"type":"custom","registry":"127.0.0.1:5000",)"
+        R"("repository":"a/b"},"destination":{"repository":"m/b"},"dry_run":false,"status":"failed",)"
+        R"("error":{"code":"RP_ERR_PERMISSION_DENIED","message":"refusing to connect to source )"
+        R"(127.0.0.1:5000: loopback address; allow private networks for this source to permit it"},)"
+        R"("counts":{"synced":0,"unchanged":0,"kept":0,"skipped":0,"deferred":0,"failed":0,)"
+        R"("beyond_latest_n":0,"excluded_by_regex":0},"totals":{"bytes":0,"blobs":0,"blobs_reused":0,)"
+        R"("duration_ms":0,"ranged_blobs":0,"ranged_bytes":0,"mirror_blobs":0,"mirror_bytes":0},)"
+        R"("notes":[],"tags":[]})");
+    return RP_OK;
   }
   if (contains(rule, "NEEDS_SECRET")) {
     rp::HostOwnedString value(host);

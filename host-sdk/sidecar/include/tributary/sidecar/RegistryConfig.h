@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tributary/Status.h"
 
@@ -33,7 +34,9 @@ struct Credential {
 ///     state_dir: /var/lib/tributary          # optional; default <rootdirectory>/tributary
 ///
 /// The provider config gets `cache_dir: <state_dir>/cache` unless it sets its own.
-/// Immutable after load; safe to share between threads.
+/// Every key under `replication:` must be in ConfigKeys (else an error naming the file, the
+/// path, the line and the closest known key); replication.provider.config is the provider's to
+/// check. Immutable after load; safe to share between threads.
 class RegistryConfig {
  public:
   /// Reads and parses `path`. Errors name the file and the key.
@@ -55,17 +58,36 @@ class RegistryConfig {
   const std::string& defaultedCacheDirectory() const { return defaultedCacheDirectory_; }
   /// replication.provider.config converted to JSON, with cache_dir defaulted.
   const std::string& providerConfigJson() const { return providerConfigJson_; }
+  /// replication.provider.config without any cache_dir: what a dry run hands the provider, so
+  /// that its caches are memory-only and nothing is written (the price: a custom source's
+  /// created times are fetched again).
+  const std::string& providerConfigJsonForDryRun() const { return providerConfigJsonForDryRun_; }
   const std::map<std::string, Credential, std::less<>>& credentials() const {
     return credentials_;
   }
+  /// Things worth telling the operator that do not stop a run (a top-level key that looks
+  /// like a misspelt `replication`), each naming the file.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  /// The file name errors are prefixed with.
+  const std::string& sourceName() const { return sourceName_; }
+
+  /// The provider's refusal of replication.provider.config (`providerMessage`, one problem a
+  /// line) with each line prefixed `<file>: replication.provider.config.<key>: ` for the key it
+  /// is about (a key named in backquotes after "key", else the key the line starts with or
+  /// mentions), or `…config: ` when no key of the config is recognised.
+  std::string describeProviderConfigRefusal(const std::string& providerMessage) const;
 
  private:
   std::string rootDirectory_;
   std::string providerLibrary_;
   std::string providerConfigJson_;
+  std::string providerConfigJsonForDryRun_;
   std::string stateDirectory_;
   std::string defaultedCacheDirectory_;
   std::map<std::string, Credential, std::less<>> credentials_;
+  std::vector<std::string> warnings_;
+  std::vector<std::string> providerConfigKeys_;  // top-level keys of the provider config
+  std::string sourceName_;
 };
 
 }  // namespace tributary::sidecar

@@ -4,16 +4,22 @@
 #include <iosfwd>
 #include <string>
 
+#include "rp/replication_provider.h"
 #include "tributary/sidecar/SyncOptions.h"
 
 namespace tributary::sidecar {
 
-/// Reads the registry's config.yml and the rule, opens the registry's storage, loads the
-/// provider library (--library, else replication.provider.library, else the bundled one),
-/// creates an instance with replication.provider.config, validates the rule, then plans
+class RegistryConfig;
+
+/// Reads the registry's config.yml and the rule, opens the registry's storage (read-only for
+/// --dry-run, which then creates nothing: no directory, no cache file), loads the provider
+/// library (--library, else replication.provider.library, else the bundled one), creates an
+/// instance with replication.provider.config, validates the rule, checks its credential is
+/// defined and (not for --dry-run) that the storage is writable by this user, then plans
 /// (--dry-run) or executes it with progress on a terminal and cancellation on SIGINT/SIGTERM
-/// (a second signal kills the process). Prints a table (or the provider's JSON with --json) to
-/// `out` and every error to `err`. Returns the exit code (ExitCodes.h).
+/// (a second signal kills the process). Prints a table (or the provider's JSON with --json —
+/// also when the run could not happen: then a FailureReport) to `out` and every error to
+/// `err`. Returns the exit code (ExitCodes.h).
 /// Thread: run() from the main thread; it installs process-wide signal handlers while running.
 class SyncCommand {
  public:
@@ -25,7 +31,14 @@ class SyncCommand {
   static std::string defaultProviderLibrary();
 
  private:
+  // Prints the error on `err`, and with --json a failure report on `out`; returns exitCode.
   int fail(int exitCode, const std::string& message);
+  int fail(int exitCode, rp_status code, const std::string& message);
+  // Which credential a 401/403 was about (or that none was used), for the error message.
+  static std::string credentialHint(rp_status status, const std::string& message,
+                                    const std::string& credential, const RegistryConfig& config);
+
+  std::string ruleJson_;  // the rule as read, then as validated (fills failure reports)
 
   SyncOptions options_;
   std::ostream& out_;

@@ -15,10 +15,11 @@ struct SyncOptions {
   std::string libraryPath;  // --library: overrides replication.provider.library ("" = unset)
   bool dryRun = false;      // --dry-run: plan only, write nothing
   bool json = false;        // --json: the provider's JSON verbatim on stdout
-  rp_log_level logLevel = RP_LOG_INFO;  // --verbose: DEBUG, --quiet: ERROR
+  // Default WARN (INFO lines would repeat the table); --verbose: DEBUG, --quiet: ERROR.
+  rp_log_level logLevel = RP_LOG_WARN;
 
   /// Parses the arguments after `sync` ("--flag value" or "--flag=value"). Unknown flags,
-  /// missing values and missing --config/--rule are kInvalidArgument with a precise message.
+  /// missing values, a flag given twice and missing --config/--rule are kInvalidArgument with a precise message.
   static Result<SyncOptions> parse(const std::vector<std::string>& args);
 
   /// The usage text of `tributary sync`.

@@ -23,6 +23,9 @@ struct DistributionStorageOptions {
   mode_t fileMode = 0644;  // applied with fchmod, whatever the umask
   mode_t dirMode = 0755;   // applied with chmod, whatever the umask
   bool fsync = true;       // off only for tests and benchmarks that accept no durability
+  // A dry run: open() creates nothing, statBlob() removes no stale temp files, and every
+  // write is kFailedPrecondition — the root may be absent or belong to another user.
+  bool readOnly = false;
 };
 
 /// Writes blobs, `_layers` links, manifest revisions and tags under

@@ -1,0 +1,102 @@
+#include "tributary/sidecar/ConfigKeys.h"
+
+#include <algorithm>
+
+namespace tributary::sidecar {
+
+const std::vector<ConfigKey>& configKeys() {
+  using K = ConfigKeyKind;
+  // Keys of `tributary serve` and of the publishing mode are accepted here already, so a config
+  // written for them is not refused by `tributary sync` (each checks its own values).
+  static const std::vector<ConfigKey> table = {
+      {"replication", K::kMapping, "all", "Tributary's section; Distribution ignores it"},
+      {"replication.state_dir", K::kValue, "tributary sync",
+       "host state directory; default <rootdirectory>/tributary"},
+      {"replication.provider", K::kMapping, "tributary sync", "the replication provider"},
+      {"replication.provider.library", K::kValue, "tributary sync",
+       "path of the provider library; default the bundled libtributary.so"},
+      {"replication.provider.config", K::kOpaque, "tributary sync",
+       "handed to the provider as JSON; the provider checks its keys"},
+      {"replication.credentials", K::kNamedMap, "tributary sync",
+       "named credentials that rules refer to with source.credential"},
+      {"replication.credentials.*", K::kMapping, "tributary sync", "one credential"},
+      {"replication.credentials.*.username", K::kValue, "tributary sync", "user name"},
+      {"replication.credentials.*.password", K::kValue, "tributary sync",
+       "password or token, inline"},
+      {"replication.credentials.*.password_file", K::kValue, "tributary sync",
+       "file holding the password or token, read at each use"},
+      {"replication.state", K::kOpaque, "tributary serve", "rules and tasks database"},
+      {"replication.edition", K::kValue, "tributary serve", "basic | standard | premium"},
+      {"replication.rule_quota", K::kOpaque, "tributary serve", "rules allowed per instance"},
+      {"replication.workers", K::kValue, "tributary serve", "syncs running at once"},
+      {"replication.timezone", K::kValue, "tributary serve", "time zone of cron periods"},
+      {"replication.task_retention", K::kValue, "tributary serve", "how long tasks are kept"},
+      {"replication.admin", K::kMapping, "tributary serve", "the admin API and page"},
+      {"replication.admin.addr", K::kValue, "tributary serve", "listen address"},
+      {"replication.admin.token_file", K::kValue, "tributary serve", "admin bearer token file"},
+      {"replication.admin.tls", K::kOpaque, "tributary serve", "TLS for the admin API"},
+      {"replication.publish", K::kValue, "publishing mode", "storage | registry_api"},
+      {"replication.registry_api", K::kMapping, "publishing mode",
+       "the registry's own API, for registry_api publishing"},
+      {"replication.registry_api.url", K::kValue, "publishing mode", "registry base URL"},
+      {"replication.registry_api.credential", K::kValue, "publishing mode",
+       "name in replication.credentials used to push"},
+      {"replication.registry_api.ca_file", K::kValue, "publishing mode",
+       "CA bundle for the registry's TLS"},
+  };
+  return table;
+}
+
+const ConfigKey* findConfigKey(std::string_view path) {
+  for (const ConfigKey& key : configKeys()) {
+    if (path == key.path) return &key;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> childKeyNames(std::string_view parentPath) {
+  std::vector<std::string> names;
+  for (const ConfigKey& key : configKeys()) {
+    std::string_view path = key.path;
+    if (path.size() <= parentPath.size() + 1 || path.substr(0, parentPath.size()) != parentPath ||
+        path[parentPath.size()] != '.') {
+      continue;
+    }
+    std::string_view rest = path.substr(parentPath.size() + 1);
+    if (rest.find('.') == std::string_view::npos) names.emplace_back(rest);
+  }
+  return names;
+}
+
+size_t editDistance(std::string_view a, std::string_view b) {
+  // Optimal string alignment: Levenshtein plus adjacent transposition ("confgi").
+  const size_t n = a.size(), m = b.size();
+  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1, 0));
+  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (size_t i = 1; i <= n; ++i) {
+    for (size_t j = 1; j <= m; ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[n][m];
+}
+
+std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t bestDistance = 3;  // 1 or 2 edits count as a typo
+  for (const std::string& candidate : candidates) {
+    const size_t distance = editDistance(word, candidate);
+    if (distance < bestDistance && distance * 2 < std::max(word.size(), candidate.size())) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+}  // namespace tributary::sidecar
