@@ -16,7 +16,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "rp/status_mapping.hpp"
+#include "tributary/rp/StatusMapping.h"
 #include "tributary/sidecar/ExitCodes.h"
 #include "tributary/sidecar/FailureReport.h"
 #include "tributary/sidecar/HostServices.h"
