@@ -38,8 +38,10 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
     if ((status == 401 || status == 403) &&
         TokenAuthenticator::isInsufficientScope(ex->head().wwwAuthenticate) &&
         (reauthenticated || !toRegistry || status == 403)) {
+      // The actions are the scope's last field ("repository:<name>:pull,push").
       return permissionDeniedError(context + ": the registry says the credentials lack scope `" +
-                                   scope + "` (insufficient_scope); they may not pull this repository");
+                                   scope + "` (insufficient_scope); they may not " +
+                                   scope.substr(scope.rfind(':') + 1) + " this repository");
     }
     if (status == 401 && toRegistry && !reauthenticated) {
       reauthenticated = true;
