@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <Poco/Base64Decoder.h>
@@ -268,6 +269,24 @@ BOOST_AUTO_TEST_CASE(basic_credentials_answer_the_challenge_and_a_wrong_password
   BOOST_TEST(s.code() == StatusCode::kUnauthenticated);
   BOOST_TEST_INFO(s.message());
   BOOST_TEST(s.message().find("UNAUTHORIZED: authentication required") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_first_requests_all_learn_basic_instead_of_failing) {
+  // The provider resolves tags in parallel, so the first requests to the registry go out
+  // together, before any of them has learned that it wants Basic.
+  FakeRegistry registry;
+  registry.auth = FakeRegistry::Auth::kBasic;
+  const std::string child = sha256Digest(kChild);
+  registry.store("mirror/app@v1", kChild, kDockerManifest);
+  for (int round = 0; round < 5; ++round) {
+    auto publisher = publisherFor(registry);
+    std::vector<tributary::Status> results(8);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < results.size(); ++i)
+      threads.emplace_back([&, i] { results[i] = publisher->getTag("mirror/app", "v1").status(); });
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) BOOST_TEST(r.isOk(), r.toString());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bearer_tokens_are_asked_for_with_pull_and_push_scope) {
