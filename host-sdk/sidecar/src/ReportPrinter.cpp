@@ -130,7 +130,8 @@ std::string ReportPrinter::shortDigest(const std::string& digest) {
   return digest.substr(0, colon + 1 + 12);
 }
 
-Status ReportPrinter::printReport(std::ostream& out, std::string_view reportJson) {
+Status ReportPrinter::printReport(std::ostream& out, std::string_view reportJson,
+                                  std::string_view publishing) {
   TRIB_ASSIGN_OR_RETURN(Object::Ptr report, parseObject(reportJson, "report"));
   const std::string rule = text(report, "rule");
   const std::string status = text(report, "status");
@@ -158,14 +159,17 @@ Status ReportPrinter::printReport(std::ostream& out, std::string_view reportJson
     totals += "; " + std::string(duration);
   }
   out << totals << '\n';
+  if (!publishing.empty()) out << "publish: " << publishing << '\n';
   return Status();
 }
 
-Status ReportPrinter::printPlan(std::ostream& out, std::string_view planJson) {
+Status ReportPrinter::printPlan(std::ostream& out, std::string_view planJson,
+                                std::string_view publishing) {
   TRIB_ASSIGN_OR_RETURN(Object::Ptr plan, parseObject(planJson, "plan"));
   const std::string rule = text(plan, "rule");
   out << "plan for rule " << (rule.empty() ? "(unnamed)" : rule)
       << " (dry run: nothing written)\n";
+  if (!publishing.empty()) out << "publish: " << publishing << '\n';
 
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> actions;

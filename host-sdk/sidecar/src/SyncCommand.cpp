@@ -17,8 +17,7 @@
 #include "tributary/sidecar/ProgressBar.h"
 #include "tributary/sidecar/RegistryConfig.h"
 #include "tributary/sidecar/ReportPrinter.h"
-#include "tributary/storage/DistributionStorage.h"
-#include "tributary/storage/StorageTable.h"
+#include "tributary/sidecar/StorageFactory.h"
 
 #ifndef TRIBUTARY_DEFAULT_PROVIDER
 #define TRIBUTARY_DEFAULT_PROVIDER ""
@@ -115,14 +114,13 @@ int SyncCommand::run() {
   auto rule = readRule(options_.rulePath);
   if (!rule.isOk()) return fail(kExitBadInput, rule.status().message());
 
-  auto storage = storage::DistributionStorage::open(config->rootDirectory());
+  // The publishing mode (replication.publish) decides the table; the provider cannot tell.
+  auto storage = openHostStorage(*config);
   if (!storage.isOk()) {
-    return fail(kExitBadInput, options_.configPath + ": storage.filesystem.rootdirectory `" +
-                                   config->rootDirectory() +
-                                   "` cannot be used: " + storage.status().message());
+    return fail(kExitBadInput, options_.configPath + ": " + storage.status().message());
   }
-  const rp_storage_v1 storageTable = storage::makeStorageTable(**storage);
-  HostServices host(config->credentials(), &storageTable, options_.logLevel, err_);
+  HostServices host(config->credentials(), (*storage)->table(), options_.logLevel, err_);
+  host.log(RP_LOG_DEBUG, "publishing: " + (*storage)->describe());
 
   std::string libraryPath = options_.libraryPath;
   if (libraryPath.empty()) libraryPath = config->providerLibrary();
@@ -191,8 +189,10 @@ int SyncCommand::run() {
   if (options_.json) {
     out_ << reply.json << '\n';
   } else {
-    Status printed = options_.dryRun ? ReportPrinter::printPlan(out_, reply.json)
-                                     : ReportPrinter::printReport(out_, reply.json);
+    // The plan and report are the provider's and cannot know how the host publishes.
+    const std::string publishing = (*storage)->describe();
+    Status printed = options_.dryRun ? ReportPrinter::printPlan(out_, reply.json, publishing)
+                                     : ReportPrinter::printReport(out_, reply.json, publishing);
     if (!printed.isOk()) {
       err_ << "tributary: warning: " << printed.message() << "; raw output follows\n";
       out_ << reply.json << '\n';
