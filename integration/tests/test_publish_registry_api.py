@@ -12,7 +12,8 @@ synced, then:
   - a no-op re-run pushes nothing;
   - a rejected push credential fails the tags with the registry's message and the previous
     images keep serving; the retry with the right credential publishes (idempotent).
-With token auth (tokenserver.py) a pull-only grant is refused and the push grant works."""
+With token auth (tokenserver.py) a pull-only grant is refused and the push grant works; an
+https registry is trusted through registry_api.ca_file and refused without it."""
 
 import json
 import os
@@ -101,9 +102,10 @@ def notifications_config(listener):
 class PublishingTarget(syncrun.SyncTarget):
     """A SyncTarget whose config adds replication.publish / replication.registry_api."""
 
-    def __init__(self, workdir, provider_config, root, registry_url, credential):
+    def __init__(self, workdir, provider_config, root, registry_url, credential, ca_file=None):
         self.registry_url = registry_url
         self.credential = credential
+        self.ca_file = ca_file
         super().__init__(workdir, provider_config, root=root)
 
     def write_config(self):
@@ -113,6 +115,8 @@ class PublishingTarget(syncrun.SyncTarget):
         cfg["replication"]["publish"] = "registry_api"
         cfg["replication"]["registry_api"] = {"url": self.registry_url,
                                               "credential": self.credential}
+        if self.ca_file:
+            cfg["replication"]["registry_api"]["ca_file"] = self.ca_file
         harness.write_config(self.config_path, cfg)
 
 
@@ -266,6 +270,38 @@ def token_case(work, sk, src, artifacts):
     print("token auth: pushed with scope repository:%s:pull,push" % REPO)
 
 
+def tls_case(work, sk, src, artifacts):
+    """An https registry: trusted through registry_api.ca_file; without it the tag fails with
+    a certificate error and nothing is tagged."""
+    single = artifacts[3]  # the htpasswd case moved `single` upstream to single_v2
+    certs = harness.make_ca_and_server_cert(os.path.join(work, "tls"))
+    htpasswd = harness.make_htpasswd(os.path.join(work, "tls-htpasswd"),
+                                     {"pusher": PUSH_PASSWORD})
+    dest_root = os.path.join(work, "tls-root")
+    rule = syncrun.make_rule(src.host, "ns/app", REPO, name="publish-tls", tag_regex="single")
+    with harness.Registry(dest_root, workdir=os.path.join(work, "tls-reg"), tls=certs,
+                          htpasswd=htpasswd) as dest:
+        assert dest.url.startswith("https://")
+        untrusted = PublishingTarget(os.path.join(work, "tls-noca"), syncrun.provider_config_for(
+            [src], cache_dir=os.path.join(work, "tls-noca-cache")), dest_root, dest.url, "pusher")
+        untrusted.add_password_credential("pusher", "pusher", PUSH_PASSWORD)
+        res = untrusted.sync(rule)
+        res.expect(1)
+        assert "certificate" in res.entry("single")["reason"].lower(), res.describe()
+        assert not manifest_puts(dest)
+
+        target = PublishingTarget(os.path.join(work, "tls-sync"), syncrun.provider_config_for(
+            [src], cache_dir=os.path.join(work, "tls-cache")), dest_root, dest.url, "pusher",
+            ca_file=certs.ca_cert)
+        target.add_password_credential("pusher", "pusher", PUSH_PASSWORD)
+        target.sync(rule).expect(0)
+        assert not blob_uploads(dest)
+        checks.assert_pull_matches(sk, dest, REPO, "single", single,
+                                   os.path.join(work, "pull-tls"), creds=("pusher",
+                                                                          PUSH_PASSWORD))
+    print("https with registry_api.ca_file: pushed; without it: certificate error")
+
+
 def main():
     work = harness.make_temp_dir("trib-publish-api-")
     sk = harness.Skopeo(os.path.join(work, "skopeo"))
@@ -282,6 +318,7 @@ def main():
         images.push_artifact(c, "ns/app", shared, ["a", "b"])
         htpasswd_case(work, sk, src, (multi, single, shared, single_v2))
         token_case(work, sk, src, (multi, single, shared, single_v2))
+        tls_case(work, sk, src, (multi, single, shared, single_v2))
     print("test_publish_registry_api OK")
 
 
