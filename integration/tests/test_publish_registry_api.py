@@ -11,7 +11,9 @@ synced, then:
   - everything pulls back with skopeo byte-exact, and `garbage-collect --dry-run` keeps it;
   - a no-op re-run pushes nothing;
   - a rejected push credential fails the tags with the registry's message and the previous
-    images keep serving; the retry with the right credential publishes (idempotent).
+    images keep serving; the retry with the right credential publishes (idempotent);
+  - with token auth, a credential that may pull but not push gets its manifest PUT refused
+    (insufficient_scope in the report) and the tag keeps serving the previous image.
 With token auth (tokenserver.py) a pull-only grant is refused and the push grant works; an
 https registry is trusted through registry_api.ca_file and refused without it."""
 
@@ -234,7 +236,10 @@ def htpasswd_case(work, sk, src, artifacts):
 
 def token_case(work, sk, src, artifacts):
     """Bearer tokens from the registry's realm with scope pull,push; a pull-only grant is
-    refused with the registry's answer and leaves nothing tagged."""
+    refused with the registry's answer and leaves nothing tagged. Then, with the image synced,
+    `single` moves upstream again and the pull-only credential can read but not push: the
+    manifest PUT itself is refused and the tag keeps serving the previous image. Runs last:
+    it moves `single` upstream."""
     single = artifacts[3]  # the htpasswd case moved `single` upstream to single_v2
     dest_root = os.path.join(work, "token-root")
 
@@ -242,7 +247,7 @@ def token_case(work, sk, src, artifacts):
         return actions if user == "pusher" else [a for a in actions if a == "pull"]
 
     rule = syncrun.make_rule(src.host, "ns/app", REPO, name="publish-token",
-                             tag_regex="single")
+                             tag_regex="single", overwrite=True)
     with tokenserver.TokenServer(os.path.join(work, "ts"),
                                  users={"pusher": PUSH_PASSWORD, "reader": PUSH_PASSWORD},
                                  anonymous=False, grant=grant) as ts, \
@@ -267,6 +272,23 @@ def token_case(work, sk, src, artifacts):
         checks.assert_pull_matches(sk, dest, REPO, "single", single,
                                    os.path.join(work, "pull-token"), creds=("pusher",
                                                                             PUSH_PASSWORD))
+
+        single_v3 = images.make_image("publish/single-v3", created="2024-05-01T00:00:00Z")
+        images.push_artifact(regclient.RegistryClient.for_registry(src), "ns/app", single_v3,
+                             ["single"])
+        target.add_password_credential("pusher", "reader", PUSH_PASSWORD)
+        puts_before = len(manifest_puts(dest))
+        refused = target.sync(rule)
+        refused.expect(1)
+        reason = refused.entry("single")["reason"]
+        assert "storing manifest %s" % single_v3.digest in reason and \
+            "insufficient_scope" in reason, refused.describe()
+        refused_puts = manifest_puts(dest)[puts_before:]
+        assert refused_puts and all(s == 401 for _m, _p, s in refused_puts), refused_puts
+        reader = regclient.RegistryClient.for_registry(dest, "pusher", PUSH_PASSWORD)
+        assert head_tag(reader, REPO, "single") == (200, single.digest)
+        assert not blob_uploads(dest)
+        print("manifest PUT refused (pull-only): the tag still serves %s" % single.digest[:19])
     print("token auth: pushed with scope repository:%s:pull,push" % REPO)
 
 
@@ -317,8 +339,8 @@ def main():
         images.push_artifact(c, "ns/app", single, ["single"])
         images.push_artifact(c, "ns/app", shared, ["a", "b"])
         htpasswd_case(work, sk, src, (multi, single, shared, single_v2))
-        token_case(work, sk, src, (multi, single, shared, single_v2))
         tls_case(work, sk, src, (multi, single, shared, single_v2))
+        token_case(work, sk, src, (multi, single, shared, single_v2))
     print("test_publish_registry_api OK")
 
 
