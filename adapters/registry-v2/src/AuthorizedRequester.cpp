@@ -42,8 +42,8 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
         (reauthenticated || !toRegistry || status == 403)) {
       // The actions are the scope's last field ("repository:<name>:pull,push").
       return permissionDeniedError(context + ": the registry says the credentials lack scope `" +
-                                   scope + "` (insufficient_scope); they may not " +
-                                   scope.substr(scope.rfind(':') + 1) + " this repository");
+                                   scope + "` (insufficient_scope); they are not allowed `" +
+                                   scope.substr(scope.rfind(':') + 1) + "` on this repository");
     }
     if (status == 401 && toRegistry && !reauthenticated) {
       reauthenticated = true;
