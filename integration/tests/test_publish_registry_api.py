@@ -15,7 +15,8 @@ synced, then:
   - with token auth, a credential that may pull but not push gets its manifest PUT refused
     (insufficient_scope in the report) and the tag keeps serving the previous image.
 With token auth (tokenserver.py) a pull-only grant is refused and the push grant works; an
-https registry is trusted through registry_api.ca_file and refused without it."""
+https registry is trusted through registry_api.ca_file and refused without it; one platform is
+pushed as that child, a sparse index is refused with the reason."""
 
 import json
 import os
@@ -115,8 +116,9 @@ class PublishingTarget(syncrun.SyncTarget):
         with open(self.config_path) as f:
             cfg = json.load(f)
         cfg["replication"]["publish"] = "registry_api"
-        cfg["replication"]["registry_api"] = {"url": self.registry_url,
-                                              "credential": self.credential}
+        cfg["replication"]["registry_api"] = {"url": self.registry_url}
+        if self.credential:
+            cfg["replication"]["registry_api"]["credential"] = self.credential
         if self.ca_file:
             cfg["replication"]["registry_api"]["ca_file"] = self.ca_file
         harness.write_config(self.config_path, cfg)
@@ -324,6 +326,34 @@ def tls_case(work, sk, src, artifacts):
     print("https with registry_api.ca_file: pushed; without it: certificate error")
 
 
+def platforms_case(work, src, artifacts):
+    """One platform: the tag points at that child, pushed like any image. Several platforms
+    (a sparse index) cannot be pushed — the registry lacks the unselected children — and the
+    report says so (docs/harbor.md, Limits)."""
+    multi = artifacts[0]
+    amd64 = multi.children[0]
+    dest_root = os.path.join(work, "platforms-root")
+    with harness.Registry(dest_root, workdir=os.path.join(work, "platforms-reg")) as dest:
+        target = PublishingTarget(os.path.join(work, "platforms-sync"),
+                                  syncrun.provider_config_for(
+                                      [src], cache_dir=os.path.join(work, "platforms-cache")),
+                                  dest_root, dest.url, "")
+        one = target.sync(syncrun.make_rule(src.host, "ns/app", "mirror/one", name="one",
+                                            tag_regex="multi", platforms=["linux/amd64"]))
+        one.expect(0)
+        client = regclient.RegistryClient.for_registry(dest)
+        assert head_tag(client, "mirror/one", "multi") == (200, amd64.digest)
+        sparse = target.sync(syncrun.make_rule(src.host, "ns/app", "mirror/sparse",
+                                               name="sparse", tag_regex="multi",
+                                               platforms=["linux/amd64", "linux/arm64/v8"]))
+        sparse.expect(1)
+        reason = sparse.entry("multi")["reason"]
+        assert "MANIFEST_BLOB_UNKNOWN" in reason and "sparse index" in reason, sparse.describe()
+        assert head_tag(client, "mirror/sparse", "multi")[0] == 404
+        assert not blob_uploads(dest)
+    print("one platform: pushed; sparse index: refused with the reason")
+
+
 def main():
     work = harness.make_temp_dir("trib-publish-api-")
     sk = harness.Skopeo(os.path.join(work, "skopeo"))
@@ -340,6 +370,7 @@ def main():
         images.push_artifact(c, "ns/app", shared, ["a", "b"])
         htpasswd_case(work, sk, src, (multi, single, shared, single_v2))
         tls_case(work, sk, src, (multi, single, shared, single_v2))
+        platforms_case(work, src, (multi, single, shared, single_v2))
         token_case(work, sk, src, (multi, single, shared, single_v2))
     print("test_publish_registry_api OK")
 
