@@ -60,6 +60,24 @@ BOOST_AUTO_TEST_CASE(plan_table_shows_push_times_and_bytes_to_fetch) {
              "2 tags: 1 sync, 1 unchanged; to fetch 1.5 kB in 1 blob, 3 blobs reused\n");
 }
 
+BOOST_AUTO_TEST_CASE(the_hosts_publishing_mode_follows_the_plan_header_and_ends_the_report) {
+  std::ostringstream plan, report;
+  BOOST_TEST(ReportPrinter::printPlan(plan, R"({"rule":"r","tags":[]})",
+                                      "registry_api (blobs into storage, manifests and tags "
+                                      "through http://127.0.0.1:5000)")
+                 .isOk());
+  BOOST_TEST(plan.str() ==
+             "plan for rule r (dry run: nothing written)\n"
+             "publish: registry_api (blobs into storage, manifests and tags through "
+             "http://127.0.0.1:5000)\n"
+             "0 tags\n");
+  BOOST_TEST(ReportPrinter::printReport(report, R"({"rule":"r","status":"succeeded","tags":[]})",
+                                        "storage (blobs, manifests and tags into /r)")
+                 .isOk());
+  BOOST_TEST(report.str() ==
+             "rule r: succeeded\n0 tags\npublish: storage (blobs, manifests and tags into /r)\n");
+}
+
 BOOST_AUTO_TEST_CASE(not_json_is_an_error_and_prints_nothing) {
   std::ostringstream out;
   auto status = ReportPrinter::printReport(out, "not json");
