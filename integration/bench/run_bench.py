@@ -43,8 +43,10 @@ from regclient import RegistryClient, MANIFEST_ACCEPT  # noqa: E402
 
 MiB = 1024 * 1024
 # "tributary": the provider config from the task brief (no cache_dir); "tributary_cached":
-# the same plus cache_dir, so a re-run can answer `created` from the digest-keyed cache.
-TRIBUTARY_VARIANTS = ("tributary", "tributary_cached")
+# the same plus cache_dir, so a re-run can answer `created` from the digest-keyed cache;
+# "tributary_api": `replication.publish: registry_api` (blobs into storage, manifests and tags
+# PUT through a docker-registry already serving the destination root, docs/harbor.md).
+TRIBUTARY_VARIANTS = ("tributary", "tributary_cached", "tributary_api")
 TOOLS = TRIBUTARY_VARIANTS + ("skopeo",)
 TIME_BIN = "/usr/bin/time"
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -207,7 +209,7 @@ def vm_hwm_kib(pid):
 # Tributary and skopeo runs
 # ------------------------------------------------------------------------------------------
 
-def write_tributary_config(path, root, source_host, cache_dir=None):
+def write_tributary_config(path, root, source_host, cache_dir=None, registry_api_url=None):
     # The destination registry's own config.yml (JSON is YAML) plus the replication block.
     cfg = harness.registry_config(root, harness.free_port())
     provider = {"concurrency": 4, "insecure_registries": [source_host],
@@ -216,6 +218,9 @@ def write_tributary_config(path, root, source_host, cache_dir=None):
         # The provider's on-disk created-time / platform-choice caches (keyed by digest).
         provider["cache_dir"] = cache_dir
     cfg["replication"] = {"provider": {"config": provider}}
+    if registry_api_url:
+        cfg["replication"]["publish"] = "registry_api"
+        cfg["replication"]["registry_api"] = {"url": registry_api_url}
     harness.write_config(path, cfg)
     return path
 
@@ -247,22 +252,38 @@ def read_report(stats):
         return json.loads(data[start:]) if start >= 0 else None
 
 
-def run_tributary(tools, src, source, workdir, tag, cached=False):
+def run_tributary(tools, src, source, workdir, tag, cached=False, registry_api=False):
+    """Cold + no-op tributary runs into a fresh root. With registry_api, a docker-registry
+    serves that root during the runs (the manifests are PUT through it) and is returned
+    running; else None."""
     source_host = source.host
     root = harness.make_temp_dir("trib-bench-dst-")
     cache_dir = None
     if cached:
         cache_dir = os.path.join(workdir, "%s-cache" % tag)
         os.makedirs(cache_dir, exist_ok=True)
+    dest = None
+    if registry_api:
+        dest = harness.Registry(root, workdir=harness.make_temp_dir("trib-bench-apireg-")).start()
     config = write_tributary_config(os.path.join(workdir, "trib-%s.yml" % tag), root,
-                                    source_host, cache_dir)
+                                    source_host, cache_dir,
+                                    registry_api_url=dest.url if dest else None)
     rule = write_rule(os.path.join(workdir, "rule-%s.json" % tag), source_host, src.repo)
     argv = tributary_argv(tools, config, rule)
     cold = measure(argv, workdir, "%s-cold" % tag, source=source)
     cold["report"] = read_report(cold)
+    if dest:
+        cold["dest_registry_vmhwm_kib"] = vm_hwm_kib(dest.proc.pid)
     noop = measure(argv, workdir, "%s-noop" % tag, source=source)
     noop["report"] = read_report(noop)
-    return root, argv, cold, noop
+    if dest:
+        noop["dest_registry_vmhwm_kib"] = vm_hwm_kib(dest.proc.pid)
+        uploads = [e for e in dest.access_log() if e[0] in ("POST", "PATCH", "PUT")
+                   and "/blobs/uploads/" in e[1]]
+        cold["dest_blob_uploads"] = len(uploads)
+        cold["dest_manifest_puts"] = sum(1 for e in dest.access_log()
+                                         if e[0] == "PUT" and "/manifests/" in e[1])
+    return root, argv, cold, noop, dest
 
 
 def skopeo_argv(sk, source_host, dest_host, repo):
@@ -413,6 +434,14 @@ def evaluate(results, best=False):
     def w(name, tool, phase):
         return sc[name][tool][phase][wall]
 
+    for name in ("A", "A2", "B"):
+        # registry_api mode: what publishing manifests over HTTP costs (for reference).
+        if have(name, "tributary_api") and have(name, "skopeo"):
+            r = _ratio(w(name, "skopeo", "cold"), w(name, "tributary_api", "cold"))
+            out.append(("%s cold speed-up (skopeo / tributary_api)" % name, r, "-", None))
+        if have(name, "tributary_api") and have(name, "tributary"):
+            r = _ratio(w(name, "tributary_api", "cold"), w(name, "tributary", "cold"))
+            out.append(("%s cold wall tributary_api/tributary (storage)" % name, r, "-", None))
     if have("A", "tributary") and have("A", "skopeo"):
         # Same bytes on both sides, so the throughput ratio is the inverse wall-time ratio.
         r = _ratio(w("A", "skopeo", "cold"), w("A", "tributary", "cold"))
@@ -571,9 +600,30 @@ def _summarise(m, src_bytes):
 
 
 def tributary_once(tools, src, source, client, workdir, label, tool, args, results, failures):
-    root, argv, cold, noop = run_tributary(tools, src, source, workdir, label,
-                                           cached=(tool == "tributary_cached"))
+    root, argv, cold, noop, api_dest = run_tributary(tools, src, source, workdir, label,
+                                                     cached=(tool == "tributary_cached"),
+                                                     registry_api=(tool == "tributary_api"))
     results["commands"][tool] = " ".join(argv)
+    if api_dest is not None:
+        if cold.get("dest_blob_uploads"):
+            failures.append("%s: %d blob uploads reached the registry" % (
+                label, cold["dest_blob_uploads"]))
+        try:
+            problems = verify(client, RegistryClient.for_registry(api_dest), src,
+                              deep=not args.shallow_verify)
+        finally:
+            api_dest.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        for m, phase in ((cold, "cold"), (noop, "noop")):
+            rep = m.get("report") or {}
+            m["note"] = "status=%s fetched=%s" % (rep.get("status"),
+                                                  rep.get("totals", {}).get("bytes_fetched"))
+            if rep.get("status") != "succeeded":
+                failures.append("%s %s: report status %r" % (label, phase, rep.get("status")))
+        m_puts = cold.get("dest_manifest_puts")
+        cold["note"] += " manifest_puts=%s blob_uploads=%s" % (m_puts,
+                                                               cold.get("dest_blob_uploads"))
+        return cold, noop, problems
     for m, phase in ((cold, "cold"), (noop, "noop")):
         rep = m.get("report") or {}
         totals = rep.get("totals", {})
@@ -624,6 +674,8 @@ def main():
     ap.add_argument("--scenarios", default="A,A2,B", help="comma list of A, A2, B")
     ap.add_argument("--skip-tributary", action="store_true",
                     help="measure skopeo only (when the plugin/CLI are not built)")
+    ap.add_argument("--tools", default=",".join(TOOLS),
+                    help="comma list of %s" % ", ".join(TOOLS))
     ap.add_argument("--repeat", type=int, default=1,
                     help="repetitions per tool (fresh destinations each); the median wall "
                          "time is reported, the worst peak RSS")
@@ -664,7 +716,9 @@ def main():
             sres = {"source": src.summary()}
             results["scenarios"][name] = sres
             runs = {}  # tool -> [(cold, noop)], one per repetition
-            tools_here = ([] if args.skip_tributary else list(TRIBUTARY_VARIANTS)) + ["skopeo"]
+            chosen = [t.strip() for t in args.tools.split(",") if t.strip()]
+            tools_here = [t for t in TOOLS if t in chosen and not (
+                args.skip_tributary and t in TRIBUTARY_VARIANTS)]
             for rep in range(args.repeat):
                 # Tools interleave within a repetition so load changes hit all of them.
                 for tool in tools_here:

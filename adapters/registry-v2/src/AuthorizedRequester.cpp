@@ -24,6 +24,7 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
   while (true) {
     request.headers = baseHeaders;
     const bool toRegistry = request.url.sameOrigin(registry_);
+    bool sentBasic = false;  // concurrent first requests may go out before the scheme is known
     // Authorization only ever goes to the registry's own origin: a CDN or presigned URL must
     // neither see the token nor get two auth mechanisms (S3 refuses that).
     if (toRegistry && !freshAuthorization.empty()) {
@@ -32,20 +33,23 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
       auto auth = authenticator_.authorization(scope);
       if (!auth.isOk()) return auth.status().withContext(context);
       if (!auth->empty()) request.headers.emplace_back("Authorization", *auth);
+      sentBasic = auth->rfind("Basic ", 0) == 0;
     }
     TRIB_ASSIGN_OR_RETURN(auto ex, transport_.send(request, context));
     const int status = ex->status();
     if ((status == 401 || status == 403) &&
         TokenAuthenticator::isInsufficientScope(ex->head().wwwAuthenticate) &&
         (reauthenticated || !toRegistry || status == 403)) {
+      // The actions are the scope's last field ("repository:<name>:pull,push").
       return permissionDeniedError(context + ": the registry says the credentials lack scope `" +
-                                   scope + "` (insufficient_scope); they may not pull this repository");
+                                   scope + "` (insufficient_scope); they are not allowed `" +
+                                   scope.substr(scope.rfind(':') + 1) + "` on this repository");
     }
     if (status == 401 && toRegistry && !reauthenticated) {
       reauthenticated = true;
       auto challenges = ex->head().wwwAuthenticate;
       ex->discard();
-      auto fresh = authenticator_.onUnauthorized(challenges, scope);
+      auto fresh = authenticator_.onUnauthorized(challenges, scope, sentBasic);
       if (!fresh.isOk()) return fresh.status().withContext(context);
       freshAuthorization = *fresh;
       continue;

@@ -240,6 +240,45 @@ Status RegistryClient::fetchBlobRange(const std::string& repository, const std::
                             impl_->scopeFor(repository), context, offset, length, sink);
 }
 
+Result<std::string> RegistryClient::putManifest(const std::string& repository,
+                                                const std::string& reference,
+                                                const std::string& mediaType,
+                                                const std::string& bytes) {
+  const std::string context =
+      "putting manifest " + repository + (isDigestReference(reference) ? "@" : ":") + reference +
+      " to " + impl_->hostName();
+  TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository).withContext(context));
+  TRIB_RETURN_IF_ERROR(impl_->checkReference(reference).withContext(context));
+  if (bytes.size() > kMaxManifestBytes)
+    return failedPreconditionError(context + ": manifest is " + std::to_string(bytes.size()) +
+                                   " bytes; registries refuse more than 4 MiB");
+  const std::string computed = computeDigest(
+      isDigestReference(reference) ? parseDigest(reference)->algorithm : "sha256", bytes);
+  if (isDigestReference(reference) && computed != reference)
+    return invalidArgumentError(context + ": content has digest " + computed);
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = impl_->url("/v2/" + repository + "/manifests/" + reference);
+  req.body = bytes;
+  req.contentType = mediaType;
+  TRIB_ASSIGN_OR_RETURN(auto ex, impl_->requester.open(req, "repository:" + repository + ":pull,push",
+                                                       context));
+  auto body = ex->readAll(64 * 1024, "response");
+  if (ex->status() != 201 && ex->status() != 200)
+    return HttpErrorMapping::fromHttpStatus(ex->status(), ex->head().reason,
+                                            body.isOk() ? *body : std::string(), context);
+  const std::string answered = ex->head().header("docker-content-digest");
+  if (!answered.empty()) {
+    auto parsed = parseDigest(answered);
+    if (!parsed.isOk() || computeDigest(parsed->algorithm, bytes) != answered)
+      return dataLossError(context + ": the registry stored it as " + answered + ", not " +
+                           computed);
+    return answered;
+  }
+  return computed;
+}
+
 Result<HttpReply> RegistryClient::get(const std::string& pathAndQuery,
                                       const std::string& repository) {
   const std::string context = "GET " + pathAndQuery.substr(0, 200) + " on " + impl_->hostName();

@@ -137,7 +137,7 @@ Result<std::string> TokenAuthenticator::authorization(const std::string& scope) 
 }
 
 Result<std::string> TokenAuthenticator::onUnauthorized(const std::vector<std::string>& wwwAuthenticate,
-                                          const std::string& scope) {
+                                          const std::string& scope, bool sentBasic) {
   const std::string where = "registry " + registry_.authority();
   if (!credentials_.token.empty())
     return unauthenticatedError(where + " rejected the configured token");
@@ -153,7 +153,7 @@ Result<std::string> TokenAuthenticator::onUnauthorized(const std::vector<std::st
       return unauthenticatedError(where +
                                   " requires HTTP Basic authentication; no credentials are configured");
     std::lock_guard<std::mutex> lock(mu_);
-    if (scheme_ == Scheme::kBasic)
+    if (scheme_ == Scheme::kBasic && sentBasic)
       return unauthenticatedError(where + " rejected the configured credentials (Basic)");
     scheme_ = Scheme::kBasic;
     return basicHeader();

@@ -37,7 +37,11 @@ class TokenAuthenticator {
   /// Handles a 401: parses its challenges and obtains fresh credentials for `scope` (merged
   /// with the challenge's scopes). Returns the Authorization value for the one retry — used
   /// as is, even when the token is already inside the refresh margin.
-  Result<std::string> onUnauthorized(const std::vector<std::string>& wwwAuthenticate, const std::string& scope);
+  /// `sentBasic`: the refused request carried our Basic credentials. False when it went out
+  /// anonymously because another thread had not learned the scheme yet: then a Basic challenge
+  /// is answered with Basic again rather than taken as a rejection.
+  Result<std::string> onUnauthorized(const std::vector<std::string>& wwwAuthenticate,
+                                     const std::string& scope, bool sentBasic = true);
 
   /// True when a challenge says error="insufficient_scope" (RFC 6750).
   static bool isInsufficientScope(const std::vector<std::string>& wwwAuthenticate);

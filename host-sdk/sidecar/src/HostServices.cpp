@@ -66,26 +66,27 @@ Result<std::string> HostServices::secretJson(std::string_view name) const {
                          (defined.empty() ? std::string("none") : defined) + ")");
   }
   const Credential& credential = found->second;
-  std::string password;
-  if (credential.password) {
-    password = *credential.password;
-  } else {
-    std::ifstream file(credential.passwordFile, std::ios::binary);
-    if (!file) {
-      return failedPreconditionError("credential `" + found->first +
-                                     "`: cannot read password_file `" + credential.passwordFile +
-                                     "`: " + std::strerror(errno));
-    }
-    std::ostringstream text;
-    text << file.rdbuf();
-    password = text.str();
-    // Files written by `echo` or editors end with a newline that is not part of the secret.
-    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-      password.pop_back();
-    }
-  }
+  TRIB_ASSIGN_OR_RETURN(std::string password, passwordOf(found->first, credential));
   return "{\"username\":" + jsonQuote(credential.username) +
          ",\"password\":" + jsonQuote(password) + "}";
+}
+
+Result<std::string> HostServices::passwordOf(std::string_view name, const Credential& credential) {
+  if (credential.password) return *credential.password;
+  std::ifstream file(credential.passwordFile, std::ios::binary);
+  if (!file) {
+    return failedPreconditionError("credential `" + std::string(name) +
+                                   "`: cannot read password_file `" + credential.passwordFile +
+                                   "`: " + std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  std::string password = text.str();
+  // Files written by `echo` or editors end with a newline that is not part of the secret.
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  return password;
 }
 
 void HostServices::log(rp_log_level level, std::string_view message) {

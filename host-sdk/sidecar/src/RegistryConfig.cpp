@@ -102,6 +102,52 @@ void checkKnownKeys(const YAML::Node& node, const std::string& path, const std::
   }
 }
 
+// replication.publish and replication.registry_api (the publishing-mode block).
+struct Publishing {
+  std::string mode = "storage";
+  std::string url;
+  std::string credential;
+  std::string caFile;
+};
+
+Result<Publishing> parsePublishing(const YAML::Node& replication, const std::string& source,
+                                   const std::string& baseDirectory,
+                                   const std::map<std::string, Credential, std::less<>>& credentials) {
+  Publishing p;
+  const YAML::Node publish = replication["publish"];
+  if (publish && !publish.IsNull()) {
+    TRIB_ASSIGN_OR_RETURN(p.mode, scalar(publish, source, "replication.publish"));
+    if (p.mode != "storage" && p.mode != "registry_api")
+      return keyError(source, "replication.publish",
+                      "is `" + p.mode + "`; expected storage or registry_api");
+  }
+  const YAML::Node api = replication["registry_api"];
+  if (api && !api.IsNull()) {
+    if (!api.IsMap()) return keyError(source, "replication.registry_api", "must be a mapping");
+    if (api["url"] && !api["url"].IsNull()) {
+      TRIB_ASSIGN_OR_RETURN(p.url, scalar(api["url"], source, "replication.registry_api.url"));
+    }
+    if (api["credential"] && !api["credential"].IsNull()) {
+      TRIB_ASSIGN_OR_RETURN(p.credential, scalar(api["credential"], source,
+                                                 "replication.registry_api.credential"));
+    }
+    if (api["ca_file"] && !api["ca_file"].IsNull()) {
+      TRIB_ASSIGN_OR_RETURN(p.caFile,
+                            scalar(api["ca_file"], source, "replication.registry_api.ca_file"));
+      if (!p.caFile.empty() && p.caFile.front() != '/' && !baseDirectory.empty())
+        p.caFile = baseDirectory + "/" + p.caFile;
+    }
+  }
+  if (p.mode == "registry_api" && p.url.empty())
+    return keyError(source, "replication.registry_api.url",
+                    "is missing (replication.publish is registry_api: manifests are pushed "
+                    "to this URL)");
+  if (!p.credential.empty() && credentials.find(p.credential) == credentials.end())
+    return keyError(source, "replication.registry_api.credential",
+                    "names `" + p.credential + "`, which is not in replication.credentials");
+  return p;
+}
+
 std::string directoryOf(const std::string& path) {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -219,6 +265,13 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
       TRIB_ASSIGN_OR_RETURN(config.credentials_,
                             parseCredentials(replication["credentials"], sourceName,
                                              baseDirectory));
+      TRIB_ASSIGN_OR_RETURN(Publishing publishing,
+                            parsePublishing(replication, sourceName, baseDirectory,
+                                            config.credentials_));
+      config.publishMode_ = publishing.mode;
+      config.registryApiUrl_ = publishing.url;
+      config.registryApiCredential_ = publishing.credential;
+      config.registryApiCaFile_ = publishing.caFile;
     }
     // Without a cache every one-shot run would GET each tag's manifest and config again just
     // to learn its `created` time; keep it under the state directory unless configured.

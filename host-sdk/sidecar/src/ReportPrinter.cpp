@@ -148,6 +148,7 @@ Status ReportPrinter::print(std::ostream& out, std::string_view json, Options op
     out << "rule " << (rule.empty() ? "(unnamed)" : rule) << ": "
         << (status.empty() ? "finished" : status) << '\n';
   }
+  if (!options.publishing.empty()) out << "publish: " << options.publishing << '\n';
   if (Object::Ptr error = report->getObject("error")) {
     out << "error: " << text(error, "code") << ": " << text(error, "message") << '\n';
   }

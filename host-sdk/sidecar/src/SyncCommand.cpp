@@ -24,9 +24,8 @@
 #include "tributary/sidecar/ProgressBar.h"
 #include "tributary/sidecar/RegistryConfig.h"
 #include "tributary/sidecar/ReportPrinter.h"
+#include "tributary/sidecar/StorageFactory.h"
 #include "tributary/sidecar/StorageRootCheck.h"
-#include "tributary/storage/DistributionStorage.h"
-#include "tributary/storage/StorageTable.h"
 
 #ifndef TRIBUTARY_DEFAULT_PROVIDER
 #define TRIBUTARY_DEFAULT_PROVIDER ""
@@ -203,12 +202,15 @@ int SyncCommand::run() {
   }
   ruleJson_ = *rule;
 
+  // The publishing mode (replication.publish) decides the table; the provider cannot tell.
   // A dry run opens the storage read-only: it creates nothing and needs no write access.
-  storage::DistributionStorage::Options storageOptions;
-  storageOptions.readOnly = options_.dryRun;
-  auto storage = storage::DistributionStorage::open(config->rootDirectory(), storageOptions);
+  auto storage = openHostStorage(*config, options_.dryRun);
   if (!storage.isOk()) {
-    std::string why = storage.status().message();
+    const std::string& message = storage.status().message();
+    if (message.rfind("replication.", 0) == 0) {  // the publishing block, not the root
+      return fail(kExitBadInput, options_.configPath + ": " + message);
+    }
+    std::string why = message;
     if (Status access = checkStorageWritable(config->rootDirectory(), ""); !access.isOk()) {
       why = access.message();
     } else if (why.find("ermission denied") != std::string::npos) {
@@ -220,16 +222,17 @@ int SyncCommand::run() {
   if (!options_.dryRun) {
     // Before anything is created under it (the default state directory lives there) and
     // before any network work: a sync run as the wrong user stops here, not tag by tag.
-    if (Status access = checkStorageWritable((*storage)->v2Root(), ""); !access.isOk()) {
+    if (Status access = checkStorageWritable((*storage)->distribution().v2Root(), "");
+        !access.isOk()) {
       return fail(kExitStorageUnusable, options_.configPath +
                                             ": storage.filesystem.rootdirectory `" +
                                             config->rootDirectory() +
                                             "` cannot be used: " + access.message());
     }
   }
-  const rp_storage_v1 storageTable = storage::makeStorageTable(**storage);
   // Log lines would repeat the table on stdout: warnings and errors only, unless --verbose.
-  HostServices host(config->credentials(), &storageTable, options_.logLevel, err_);
+  HostServices host(config->credentials(), (*storage)->table(), options_.logLevel, err_);
+  host.log(RP_LOG_DEBUG, "publishing: " + (*storage)->describe());
 
   std::string libraryPath = options_.libraryPath;
   if (libraryPath.empty()) libraryPath = config->providerLibrary();
@@ -367,6 +370,8 @@ int SyncCommand::run() {
     print.dryRun = options_.dryRun;
     print.verbose = options_.logLevel <= RP_LOG_DEBUG;
     print.platform = singlePlatform(validated.json);
+    // The plan and report are the provider's and cannot know how the host publishes.
+    print.publishing = (*storage)->describe();
     Status printed = ReportPrinter::print(out_, reply.json, print);
     if (!printed.isOk()) {
       err_ << "tributary: warning: " << printed.message() << "; raw output follows\n";

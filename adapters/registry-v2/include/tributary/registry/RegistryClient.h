@@ -102,6 +102,14 @@ class RegistryClient {
   Status fetchBlobRange(const std::string& repository, const std::string& digest,
                         uint64_t offset, uint64_t length, BlobSink& sink);
 
+  /// PUT manifest `bytes` (sent exactly, with `mediaType` as Content-Type) as `reference` (a
+  /// tag or the bytes' digest) in `repository`, with scope pull,push. Returns the digest the
+  /// registry answers with (Docker-Content-Digest; kDataLoss when it differs from the bytes'
+  /// sha256). A refusal keeps the registry's error codes and messages in the status text
+  /// ("HTTP 400 Bad Request (MANIFEST_BLOB_UNKNOWN: ...)"). Idempotent on the registry side.
+  Result<std::string> putManifest(const std::string& repository, const std::string& reference,
+                                  const std::string& mediaType, const std::string& bytes);
+
   /// Authenticated GET of `pathAndQuery` on this host (scope: pull on `repository`).
   Result<HttpReply> get(const std::string& pathAndQuery, const std::string& repository);
 

@@ -38,6 +38,9 @@ class HostServices {
   /// The host side of secret_get, for tests and for host code: the JSON value, or
   /// kNotFound (unknown name) / kFailedPrecondition (password_file unreadable).
   Result<std::string> secretJson(std::string_view name) const;
+  /// The password of `credential` (named `name` in errors): inline, or its password_file read
+  /// now with trailing newlines dropped (kFailedPrecondition when unreadable).
+  static Result<std::string> passwordOf(std::string_view name, const Credential& credential);
 
   /// Writes one log line if `level` is enabled. Thread: any.
   void log(rp_log_level level, std::string_view message);

@@ -77,6 +77,24 @@ class RegistryConfig {
   /// mentions), or `…config: ` when no key of the config is recognised.
   std::string describeProviderConfigRefusal(const std::string& providerMessage) const;
 
+  // ---- Publishing mode (docs/harbor.md) ----
+  //   replication:
+  //     publish: registry_api            # storage (default) | registry_api
+  //     registry_api:
+  //       url: https://harbor.example.org  # the registry's external URL: scheme://host[:port]
+  //       credential: harbor-robot         # a name in replication.credentials (push permission)
+  //       ca_file: /etc/tributary/ca.crt   # optional, for an https url (relative: config dir)
+  /// The known keys of this block, for a strict reader: under replication:, and under
+  /// replication.registry_api:.
+  static constexpr const char* kPublishKeys[] = {"publish", "registry_api"};
+  static constexpr const char* kRegistryApiKeys[] = {"url", "credential", "ca_file"};
+  /// replication.publish: "storage" (default) or "registry_api".
+  const std::string& publishMode() const { return publishMode_; }
+  /// replication.registry_api.url / .credential / .ca_file ("" when unset).
+  const std::string& registryApiUrl() const { return registryApiUrl_; }
+  const std::string& registryApiCredential() const { return registryApiCredential_; }
+  const std::string& registryApiCaFile() const { return registryApiCaFile_; }
+
  private:
   std::string rootDirectory_;
   std::string providerLibrary_;
@@ -88,6 +106,11 @@ class RegistryConfig {
   std::vector<std::string> warnings_;
   std::vector<std::string> providerConfigKeys_;  // top-level keys of the provider config
   std::string sourceName_;
+  // Publishing mode block.
+  std::string publishMode_ = "storage";
+  std::string registryApiUrl_;
+  std::string registryApiCredential_;
+  std::string registryApiCaFile_;
 };
 
 }  // namespace tributary::sidecar

@@ -29,16 +29,19 @@ class ReportPrinter {
     // The rule's platform when it names exactly one: the child a platform filter chose is
     // then shown as `linux/arm64 → sha256:…` (a tag may also carry its own "platform").
     std::string platform;
+    // The host's publishing mode (HostStorage::describe()), shown as "publish: …" under the
+    // first line when not empty.
+    std::string publishing;
   };
   static Status print(std::ostream& out, std::string_view json, Options options);
 
   /// execute's report (print with dryRun false).
   static Status printReport(std::ostream& out, std::string_view reportJson) {
-    return print(out, reportJson, Options{false, false, ""});
+    return print(out, reportJson, Options{false, false, "", ""});
   }
   /// plan's result (print with dryRun true).
   static Status printPlan(std::ostream& out, std::string_view planJson) {
-    return print(out, planJson, Options{true, false, ""});
+    return print(out, planJson, Options{true, false, "", ""});
   }
 
   /// "sha256:" + the first 12 hex digits; other text unchanged.
