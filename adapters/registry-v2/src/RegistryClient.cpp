@@ -253,8 +253,10 @@ Result<std::string> RegistryClient::putManifest(const std::string& repository,
   if (bytes.size() > kMaxManifestBytes)
     return failedPreconditionError(context + ": manifest is " + std::to_string(bytes.size()) +
                                    " bytes; registries refuse more than 4 MiB");
-  const std::string computed = computeDigest(
-      isDigestReference(reference) ? parseDigest(reference)->algorithm : "sha256", bytes);
+  TRIB_ASSIGN_OR_RETURN(
+      const std::string computed,
+      DigestHasher::digestOf(
+          isDigestReference(reference) ? parseDigest(reference)->algorithm : "sha256", bytes));
   if (isDigestReference(reference) && computed != reference)
     return invalidArgumentError(context + ": content has digest " + computed);
   HttpRequest req;
@@ -271,7 +273,9 @@ Result<std::string> RegistryClient::putManifest(const std::string& repository,
   const std::string answered = ex->head().header("docker-content-digest");
   if (!answered.empty()) {
     auto parsed = parseDigest(answered);
-    if (!parsed.isOk() || computeDigest(parsed->algorithm, bytes) != answered)
+    auto stored = parsed.isOk() ? DigestHasher::digestOf(parsed->algorithm, bytes)
+                                : Result<std::string>(parsed.status());
+    if (!stored.isOk() || *stored != answered)
       return dataLossError(context + ": the registry stored it as " + answered + ", not " +
                            computed);
     return answered;

@@ -307,7 +307,7 @@ int SyncCommand::run() {
   if (!options_.dryRun) {
     // The destination repository's own directories may belong to someone else.
     const std::string destination = ruleField(validated.json, "destination", "repository");
-    if (Status access = checkStorageWritable((*storage)->v2Root(), destination);
+    if (Status access = checkStorageWritable((*storage)->distribution().v2Root(), destination);
         !access.isOk()) {
       return fail(kExitStorageUnusable, options_.configPath +
                                             ": storage.filesystem.rootdirectory `" +

@@ -3,7 +3,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "DigestHasher.h"
+#include "tributary/DigestHasher.h"
 #include "tributary/Names.h"
 #include "tributary/registry/RegistryClient.h"
 

@@ -6,7 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "rp/status_mapping.hpp"
+#include "tributary/rp/HostString.h"
+#include "tributary/rp/StatusMapping.h"
 #include "tributary/storage/StorageTable.h"
 
 namespace tributary::storage {
@@ -37,7 +38,7 @@ rp_status guarded(void* user_data, rp_host_owned_str* out_error, const char* fun
   } catch (...) {
     status = internalError(std::string(function) + ": unknown exception");
   }
-  if (!status.isOk()) setHostString(out_error, status.message());
+  if (!status.isOk()) rp::setHostString(out_error, status.message());
   return rp::toRpStatus(status);
 }
 

@@ -17,7 +17,7 @@
 #include "FakeServer.h"
 #include "StatusPrinting.h"
 #include "StorageTestSupport.h"
-#include "rp/status_mapping.hpp"
+#include "tributary/rp/StatusMapping.h"
 #include "tributary/storage/DistributionStorage.h"
 #include "tributary/storage/HostStorage.h"
 #include "tributary/storage/RegistryApiStorageTable.h"

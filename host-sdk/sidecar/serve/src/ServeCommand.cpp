@@ -18,14 +18,14 @@
 #include "tributary/sidecar/ExitCodes.h"
 #include "tributary/sidecar/HostServices.h"
 #include "tributary/sidecar/RegistryConfig.h"
+#include "tributary/sidecar/StorageFactory.h"
 #include "tributary/sidecar/SyncCommand.h"
 #include "tributary/state/StateStore.h"
-#include "tributary/storage/DistributionStorage.h"
-#include "tributary/storage/StorageTable.h"
 
 namespace tributary::serve {
 
 using sidecar::kExitBadInput;
+using sidecar::kExitStorageUnusable;
 using sidecar::kExitSucceeded;
 
 ServeCommand::ServeCommand(std::vector<std::string> args, std::ostream& out, std::ostream& err)
@@ -94,11 +94,12 @@ int ServeCommand::run() {
     }
   }
 
-  auto storage = storage::DistributionStorage::open(registry->rootDirectory());
+  // The publishing mode (replication.publish) decides the table, as for `tributary sync`.
+  auto storage = sidecar::openHostStorage(*registry);
   if (!storage.isOk()) {
-    return fail(kExitBadInput, configPath + ": storage.filesystem.rootdirectory `" +
-                                   registry->rootDirectory() +
-                                   "` cannot be used: " + storage.status().message());
+    const std::string& message = storage.status().message();
+    return fail(message.rfind("replication.", 0) == 0 ? kExitBadInput : kExitStorageUnusable,
+                configPath + ": " + message);
   }
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(config->statePath).parent_path(), ec);
@@ -110,8 +111,7 @@ int ServeCommand::run() {
     return fail(kExitBadInput, configPath + ": replication.state: " + store.status().message());
   }
 
-  const rp_storage_v1 storageTable = storage::makeStorageTable(**storage);
-  sidecar::HostServices host(registry->credentials(), &storageTable, level, err_);
+  sidecar::HostServices host(registry->credentials(), (*storage)->table(), level, err_);
   if (libraryPath.empty()) libraryPath = registry->providerLibrary();
   if (libraryPath.empty()) libraryPath = sidecar::SyncCommand::defaultProviderLibrary();
   auto library = loader::ProviderLibrary::load(libraryPath, host.table());
