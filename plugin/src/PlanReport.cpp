@@ -37,6 +37,11 @@ std::string PlanReport::toJson() const {
     w.key("action").value(actionName(e.action));
     w.key("reason").value(e.reason);
     w.key("bytes_to_fetch").value(e.bytesToFetch);
+    if (!e.foreignLayers.empty()) {
+      w.key("foreign_layers").beginArray();
+      for (const std::string& f : e.foreignLayers) w.value(f);
+      w.endArray();
+    }
     w.endObject();
   }
   w.endArray();

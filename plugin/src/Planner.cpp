@@ -41,6 +41,7 @@ Result<PlanReport> Planner::plan() {
     e.timestampSource = info.timestampSource;
     e.action = planAction(r.action);
     e.reason = r.action == TagAction::kFailed ? "error: " + r.reason : r.reason;
+    e.foreignLayers = r.foreignLayers;
     if (r.action == TagAction::kSync) {
       for (const BlobRef& b : r.blobs) {
         if (!counted.insert(b.digest).second) continue;  // an earlier tag brings it

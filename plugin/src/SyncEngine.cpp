@@ -9,6 +9,7 @@
 #include "tributary/plugin/ProgressReporter.h"
 #include "tributary/plugin/TagListing.h"
 #include "tributary/plugin/TagResolver.h"
+#include "tributary/registry/ParsedManifest.h"
 
 namespace tributary::plugin {
 namespace {
@@ -22,6 +23,35 @@ SyncReport::Action reportAction(TagAction a) {
     case TagAction::kFailed: return SyncReport::Action::kFailed;
   }
   return SyncReport::Action::kFailed;
+}
+
+// The publish gate (issue #7): a tag becomes visible only if a stock Distribution 2.8 can
+// decode every manifest it stores and every blob those manifests reference is in storage with
+// its size, except foreign / non-distributable layers left to their urls. Re-derived from the
+// bytes about to be stored, not from what the resolver decided to fetch.
+Status checkPublishable(const ResolvedTag& r, Storage& storage) {
+  for (const ManifestToStore& m : r.manifests) {
+    auto parsed = registry::ParsedManifest::parse(m.bytes, "");
+    if (!parsed.isOk())
+      return failedPreconditionError("refusing to publish: manifest " + m.digest +
+                                     " would not be served: " + parsed.status().message());
+    if (parsed->kind != registry::ManifestKind::kImage) continue;
+    std::vector<const registry::Descriptor*> refs{&parsed->config};
+    for (const registry::Descriptor& l : parsed->layers) refs.push_back(&l);
+    for (const registry::Descriptor* d : refs) {
+      if (d != &parsed->config && !d->urls.empty() && d->isNonDistributable()) continue;
+      auto size = storage.blobStat(d->digest);
+      if (!size.isOk())
+        return failedPreconditionError("refusing to publish: blob " + d->digest +
+                                       " of manifest " + m.digest + " is not in storage (" +
+                                       size.status().message() + ")");
+      if (*size != d->size)
+        return failedPreconditionError("refusing to publish: blob " + d->digest + " is " +
+                                       std::to_string(*size) + " bytes in storage, manifest " +
+                                       m.digest + " says " + std::to_string(d->size));
+    }
+  }
+  return Status();
 }
 
 }  // namespace
@@ -73,6 +103,7 @@ Result<SyncReport> SyncEngine::execute() {
       e.pushedAtMs = r.info.pushedAtMs;
       e.action = reportAction(r.action);
       e.reason = r.reason;
+      e.foreignLayers = r.foreignLayers;
       if (r.action == TagAction::kSync) {
         std::vector<std::string> digests;
         for (const BlobRef& b : r.blobs) digests.push_back(b.digest);
@@ -96,6 +127,7 @@ Result<SyncReport> SyncEngine::execute() {
           if (s.isOk() && !o.status.isOk()) s = o.status;
         }
         if (task_.isCancelled()) return cancelledError("task cancelled");
+        if (s.isOk()) s = checkPublishable(r, storage_);
         // Publish order: blobs are in; _layers links, manifests (children first), tag last.
         for (size_t k = 0; s.isOk() && k < r.blobs.size(); ++k)
           s = storage_.linkBlob(destRepo, r.blobs[k].digest)

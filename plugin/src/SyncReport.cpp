@@ -56,6 +56,11 @@ std::string SyncReport::toJson() const {
     w.key("action").value(actionName(e.action));
     w.key("reason").value(e.reason);
     w.key("bytes_fetched").value(e.bytesFetched);
+    if (!e.foreignLayers.empty()) {
+      w.key("foreign_layers").beginArray();
+      for (const std::string& f : e.foreignLayers) w.value(f);
+      w.endArray();
+    }
     w.endObject();
   }
   w.endArray();

@@ -23,6 +23,7 @@ class PlanReport {
     std::string timestampSource;
     Action action = Action::kSkipped;
     std::string reason;
+    std::vector<std::string> foreignLayers;  // left to their urls; shown when non-empty
     uint64_t bytesToFetch = 0;
   };
 

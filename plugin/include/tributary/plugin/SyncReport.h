@@ -27,6 +27,7 @@ class SyncReport {
     std::optional<int64_t> pushedAtMs;
     Action action = Action::kFailed;
     std::string reason;
+    std::vector<std::string> foreignLayers;  // left to their urls; shown when non-empty
     uint64_t bytesFetched = 0;
   };
 
