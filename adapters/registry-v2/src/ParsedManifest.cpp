@@ -186,7 +186,7 @@ class GoStyleDecoder {
   }
 };
 
-std::string schema1Created(const JsonValue& root) {
+std::string schema1CreatedOf(const JsonValue& root) {
   // Optional information (a schema1 manifest is skipped anyway): any shape problem is "".
   for (const auto& [key, history] : root.members) {
     if (key != "history" || history.type != JsonValue::Type::kArray || history.items.empty())
@@ -233,7 +233,7 @@ Result<ParsedManifest> ParsedManifest::parse(const std::string& bytes,
   if (schemaVersion == 1 || type.rfind("application/vnd.docker.distribution.manifest.v1", 0) == 0) {
     m.kind = ManifestKind::kSchema1;
     if (m.mediaType.empty()) m.mediaType = "application/vnd.docker.distribution.manifest.v1+prettyjws";
-    m.schema1Created = schema1Created(root);
+    m.schema1Created = schema1CreatedOf(root);
     return m;
   }
   if (schemaVersion != 2)
