@@ -38,11 +38,15 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
     if (key != "concurrency" && key != "insecure_registries" && key != "allow_private_networks" &&
         key != "ca_files" && key != "cache_dir" && key != "mirrors" &&
         key != "range_threshold_bytes" && key != "range_part_bytes" &&
-        key != "range_parallelism" && key != "timeout_seconds")
+        key != "range_parallelism" && key != "timeout_seconds" &&
+        key != "low_speed_limit_bytes" && key != "low_speed_time_seconds" && key != "max_tags" &&
+        key != "max_tag_list_bytes")
       problems.push_back("unknown provider config key `" + key +
                          "` (known: concurrency, insecure_registries, allow_private_networks, "
                          "ca_files, cache_dir, mirrors, range_threshold_bytes, "
-                         "range_part_bytes, range_parallelism, timeout_seconds)");
+                         "range_part_bytes, range_parallelism, timeout_seconds, "
+                         "low_speed_limit_bytes, low_speed_time_seconds, max_tags, "
+                         "max_tag_list_bytes)");
   }
   if (root->has("concurrency")) {
     auto v = root->get("concurrency");
@@ -168,6 +172,10 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
               static_cast<int64_t>(kMaxRangePartBytes), config.rangePartBytes);
   wholeNumber("range_parallelism", 1, kMaxRangeParallelism, config.rangeParallelism);
   wholeNumber("timeout_seconds", 1, kMaxTimeoutSeconds, config.timeoutSeconds);
+  wholeNumber("low_speed_limit_bytes", 0, int64_t{1} << 40, config.lowSpeedLimitBytes);
+  wholeNumber("low_speed_time_seconds", 1, kMaxTimeoutSeconds, config.lowSpeedTimeSeconds);
+  wholeNumber("max_tags", 1, kMaxTagsLimit, config.maxTags);
+  wholeNumber("max_tag_list_bytes", int64_t{1} << 20, int64_t{4} << 30, config.maxTagListBytes);
   if (!problems.empty()) {
     std::string joined;
     for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];

@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(timeout_seconds_problems_reported) {
   BOOST_REQUIRE(!c.isOk());
   const std::string m = c.status().message();
   BOOST_TEST(m.find("unknown provider config key `timeout_second`") != std::string::npos, m);
-  BOOST_TEST(m.find("timeout_seconds)") != std::string::npos, m);  // in the list of known keys
+  BOOST_TEST(m.find("timeout_seconds, ") != std::string::npos, m);  // in the list of known keys
   BOOST_TEST(m.find("timeout_seconds must be a whole number 1..3600, got 0") != std::string::npos, m);
   BOOST_TEST(m.find("concurrency must be a whole number 1..64, got true") != std::string::npos, m);
 }
@@ -159,6 +159,29 @@ BOOST_AUTO_TEST_CASE(info_is_json_with_source_limits) {
   BOOST_TEST(types->getObject(0)->getValue<int>("max_latest_n") == 5);
   BOOST_TEST(types->getObject(3)->getValue<bool>("requires_domain"));
   BOOST_TEST(info->getObject("rule_schema"));
+}
+
+BOOST_AUTO_TEST_CASE(hostile_source_bounds_default_and_parse) {
+  auto d = ProviderConfig::parse("{}");
+  BOOST_REQUIRE(d.isOk());
+  BOOST_TEST(d->lowSpeedLimitBytes == 1024u);
+  BOOST_TEST(d->lowSpeedTimeSeconds == 60);
+  BOOST_TEST(d->maxTags == 100000);
+  BOOST_TEST(d->maxTagListBytes == (64ull << 20));
+  auto c = ProviderConfig::parse(R"({"low_speed_limit_bytes":0,"low_speed_time_seconds":5,)"
+                                 R"("max_tags":10,"max_tag_list_bytes":1048576})");
+  BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().toString());
+  BOOST_TEST(c->lowSpeedLimitBytes == 0u);
+  BOOST_TEST(c->lowSpeedTimeSeconds == 5);
+  BOOST_TEST(c->maxTags == 10);
+  BOOST_TEST(c->maxTagListBytes == 1048576u);
+  auto bad = ProviderConfig::parse(R"({"low_speed_limit_bytes":-1,"low_speed_time_seconds":0,)"
+                                   R"("max_tags":0,"max_tag_list_bytes":1000})");
+  BOOST_REQUIRE(!bad.isOk());
+  const std::string m = bad.status().message();
+  for (const char* key : {"low_speed_limit_bytes must", "low_speed_time_seconds must", "max_tags must",
+                          "max_tag_list_bytes must"})
+    BOOST_TEST(m.find(key) != std::string::npos, m);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
