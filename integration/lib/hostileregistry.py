@@ -34,8 +34,8 @@ class Repo:
         self.tags = {}           # tag -> digest (or any reference string served as is)
         self.manifests = {}      # digest -> (bytes, media type)
         self.blobs = {}          # digest -> bytes
-        # digest -> {"trickle_bytes_per_second": n} | {"redirect": url} | {"serve": bytes}
-        # | {"content_length": n}
+        # digest -> {"trickle_bytes_per_second": n} | {"trickle_head_bytes_per_second": n}
+        # | {"redirect": url} | {"serve": bytes} | {"content_length": n}
         self.blob_behaviour = {}
         # None | {"endless": (tags_per_page, tag_length)} | {"loop": True}
         self.listing = None
@@ -139,6 +139,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _blob(self, repo, digest):
         behaviour = repo.blob_behaviour.get(digest, {})
+        if "trickle_head_bytes_per_second" in behaviour:
+            return self._trickle_head(behaviour["trickle_head_bytes_per_second"])
         if "redirect" in behaviour:
             return self._send(307, b"", {"Location": behaviour["redirect"]})
         data = behaviour.get("serve", repo.blobs.get(digest))
@@ -165,6 +167,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(1.0 / rate)
         except OSError:
             pass  # the client gave up: what a low-speed limit is for
+        self.close_connection = True
+
+
+    def _trickle_head(self, rate):
+        """A status line, then one header byte at a time: per-operation timeouts never fire."""
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            self.wfile.flush()
+            for _ in range(100000):
+                if self.server.hostile.stopping.is_set():
+                    break
+                self.wfile.write(b"a")
+                self.wfile.flush()
+                time.sleep(1.0 / rate)
+        except OSError:
+            pass
         self.close_connection = True
 
 

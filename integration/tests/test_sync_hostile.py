@@ -12,7 +12,9 @@ Cases (one source repository each; see integration/RELIABILITY.md "Hostile sourc
              its urls and listed in the report
   redirect   a blob redirected to a closed loopback port fails naming the redirect target;
              a redirect loop fails
-  trickle    a 1 byte/s blob is abandoned within low_speed_time_seconds x the retry bound
+  trickle    a 1 byte/s blob is abandoned within low_speed_time_seconds x the retry bound;
+             a response head sent 1 byte/s within max(timeout_seconds, low_speed_time_seconds)
+             x the retry bound
   regress    digest / size mismatch, path-traversal, uppercase-hex and unknown-algorithm
              digests, a 5 MiB manifest: each fails its tag only
   linkloop   a tag list whose Link points to itself: the run fails, nothing is written
@@ -42,6 +44,8 @@ import regclient
 import syncrun
 
 LOW_SPEED_TIME = 2          # seconds (low_speed_time_seconds in the provider config)
+TIMEOUT = 4                 # seconds (timeout_seconds): a response head must arrive within
+                            # max(TIMEOUT, LOW_SPEED_TIME)
 LOW_SPEED_LIMIT = 1024      # bytes/s (low_speed_limit_bytes)
 RETRY_BOUND = 4             # RegistryClientOptions::maxAttempts: tries of one request
 PEAK_RSS_BOUND_MIB = 100    # endless tag pages: documented in RELIABILITY.md
@@ -142,6 +146,15 @@ def build_trickle(reg):
                              layer_sizes=(4096,))
     repo.tag("slow", repo.put_image(slow))
     repo.blob_behaviour[slow.layers[0].digest] = {"trickle_bytes_per_second": 1}
+
+
+def build_trickle_head(reg):
+    repo = reg.repo("hostile/trickle-head")
+    fast = images.make_image("hostile/trickle-head-fast", created="2024-03-06T00:00:00Z")
+    repo.tag("fast", repo.put_image(fast))
+    slow = images.make_image("hostile/trickle-head-slow", created="2024-03-07T00:00:00Z")
+    repo.tag("slow-head", repo.put_image(slow))
+    repo.blob_behaviour[slow.layers[0].digest] = {"trickle_head_bytes_per_second": 1}
 
 
 def build_regress(reg):
@@ -250,6 +263,7 @@ def main():
         build_urls(reg)
         closed_port = build_redirect(reg)
         build_trickle(reg)
+        build_trickle_head(reg)
         regress = build_regress(reg)
         reg.repo("hostile/linkloop").listing = {"loop": True}
         reg.repo("hostile/linkloop").tag("x", reg.repo("hostile/linkloop").put_image(
@@ -258,7 +272,7 @@ def main():
 
         cfg = syncrun.provider_config_for([reg])
         cfg.update({"low_speed_limit_bytes": LOW_SPEED_LIMIT,
-                    "low_speed_time_seconds": LOW_SPEED_TIME, "timeout_seconds": 10})
+                    "low_speed_time_seconds": LOW_SPEED_TIME, "timeout_seconds": TIMEOUT})
         dest = syncrun.SyncTarget(os.path.join(work, "dest"), cfg)
 
         def sync(src, dst, **kw):
@@ -310,6 +324,16 @@ def main():
         assert took < bound, "trickle took %.1f s, bound %d s" % (took, bound)
         print("trickle: abandoned after %.1f s (bound %d s)" % (took, bound))
 
+        # trickled response head (status line, then one header byte per second)
+        started = time.monotonic()
+        res = sync("hostile/trickle-head", "mirror/trickle-head").expect(1)
+        took = time.monotonic() - started
+        assert res.entry("fast")["action"] == "synced"
+        assert_failed_naming(res, "slow-head", "response head did not arrive")
+        bound = max(TIMEOUT, LOW_SPEED_TIME) * RETRY_BOUND + 8  # + back-off, start-up
+        assert took < bound, "head trickle took %.1f s, bound %d s" % (took, bound)
+        print("trickled head: abandoned after %.1f s (bound %d s)" % (took, bound))
+
         # regressions
         res = sync("hostile/regress", "mirror/regress").expect(1)
         for tag, word in regress.items():
@@ -350,6 +374,7 @@ def main():
         "mirror/urls": {"distributable": True, "foreign": True},
         "mirror/redirect": {"good": True, "to-closed-port": False, "loop": False},
         "mirror/trickle": {"fast": True, "slow": False},
+        "mirror/trickle-head": {"fast": True, "slow-head": False},
         "mirror/regress": {t: w is None for t, w in regress.items()},
     }, foreign={foreign})
     # The victim still serves the good image.

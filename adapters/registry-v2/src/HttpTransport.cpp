@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -141,8 +142,21 @@ void HttpExchange::discard() {
 }
 
 HttpTransport::HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::string userAgent,
-                             LowSpeedLimit lowSpeed)
-    : pool_(pool), retry_(std::move(retry)), userAgent_(std::move(userAgent)), lowSpeed_(lowSpeed) {}
+                             LowSpeedLimit lowSpeed, std::chrono::milliseconds headLimit)
+    : pool_(pool),
+      retry_(std::move(retry)),
+      userAgent_(std::move(userAgent)),
+      lowSpeed_(lowSpeed),
+      headDeadline_(headLimit) {}
+
+Status HttpTransport::headTimeout(const std::string& context) const {
+  const auto ms = headDeadline_.limit().count();
+  const std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                                            : std::to_string(ms) + " ms";
+  return deadlineExceededError(context + ": the response head did not arrive within " + limit +
+                               " (max(timeout_seconds, low_speed_time_seconds)); the server "
+                               "sends it too slowly");
+}
 
 Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& request,
                                                              const std::string& context,
@@ -163,6 +177,7 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
     TRIB_ASSIGN_OR_RETURN(session, pool_.checkout(request.url));
   }
   bool responseStarted = false;
+  std::optional<HeadDeadline::Guard> headGuard;  // destroyed before `session` closes the socket
   try {
     Poco::Net::HTTPRequest req(request.method, request.url.target(),
                                Poco::Net::HTTPMessage::HTTP_1_1);
@@ -179,8 +194,13 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
     if (hasRequestBody) os.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
     os.flush();
 
+    headGuard.emplace(headDeadline_.watch(session->http().socket().impl()->sockfd()));
     Poco::Net::HTTPResponse resp;
     std::istream& rs = session->http().receiveResponse(resp);
+    // Poco may take the shut-down connection's EOF for the end of the head: the answer is
+    // then an incomplete head, not a response.
+    if (headGuard->expired()) return headTimeout(context);
+    headGuard.reset();
     responseStarted = true;
     rs.exceptions(std::ios::badbit);  // keep the original exception (timeout vs reset)
     HttpResponseHead head;
@@ -206,6 +226,7 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
     return std::make_unique<HttpExchange>(pool_, std::move(session), std::move(head), &rs, hasBody,
                                           lowSpeed_);
   } catch (const std::exception& e) {
+    if (headGuard && headGuard->expired()) return headTimeout(context);
     staleConnection = session && session->reused() && !responseStarted &&
                       !dynamic_cast<const Poco::TimeoutException*>(&e);
     return HttpErrorMapping::fromException(

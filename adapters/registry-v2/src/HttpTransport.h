@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "HeadDeadline.h"
 #include "HttpConnectionPool.h"
 #include "RetryPolicy.h"
 #include "Url.h"
@@ -106,8 +107,11 @@ class HttpExchange {
 
 class HttpTransport {
  public:
+  /// `headLimit`: the response head must arrive within this long of the request being sent
+  /// (0 = only the pool's per-operation timeouts apply).
   HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::string userAgent,
-                LowSpeedLimit lowSpeed = {});
+                LowSpeedLimit lowSpeed = {},
+                std::chrono::milliseconds headLimit = std::chrono::milliseconds(0));
 
   /// The response to `request` (any status), after up to maxAttempts tries for retryable
   /// failures. An error only when no usable response came back; `context` prefixes it.
@@ -122,6 +126,7 @@ class HttpTransport {
   HttpConnectionPool& pool() { return pool_; }
 
  private:
+  Status headTimeout(const std::string& context) const;
   Result<std::unique_ptr<HttpExchange>> attempt(const HttpRequest& request,
                                                 const std::string& context, bool freshOnly,
                                                 bool& staleConnection);
@@ -130,6 +135,7 @@ class HttpTransport {
   RetryPolicy retry_;
   std::string userAgent_;
   LowSpeedLimit lowSpeed_;
+  HeadDeadline headDeadline_;
 };
 
 }  // namespace tributary::registry

@@ -67,6 +67,14 @@ std::chrono::milliseconds socketTimeout(const RegistryClientOptions& o) {
   return o.timeout;
 }
 
+// A response head trickled byte by byte never trips a per-operation timeout: it must be
+// complete within max(timeout, lowSpeedTime) (off with the low-speed limit).
+std::chrono::milliseconds headLimit(const RegistryClientOptions& o) {
+  if (o.lowSpeedLimitBytes > 0 && o.lowSpeedTime.count() > 0)
+    return std::max(o.timeout, o.lowSpeedTime);
+  return std::chrono::milliseconds(0);
+}
+
 bool isDigestReference(const std::string& reference) {
   return reference.find(':') != std::string::npos;
 }
@@ -82,7 +90,8 @@ class RegistryClient::Impl {
                                    static_cast<int>(socketTimeout(options).count()), 8}),
         retry(options.maxAttempts, kRetryBaseDelay, options.isCancelled),
         transport(pool, retry, options.userAgent,
-                  LowSpeedLimit{options.lowSpeedLimitBytes, options.lowSpeedTime}),
+                  LowSpeedLimit{options.lowSpeedLimitBytes, options.lowSpeedTime},
+                  headLimit(options)),
         authenticator(transport, options.credentials, base.isOk() ? *base : Url(),
                       options.insecureHosts),
         requester(transport, authenticator, base.isOk() ? *base : Url()) {}

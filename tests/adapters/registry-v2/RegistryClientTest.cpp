@@ -9,12 +9,14 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include <Poco/File.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/TemporaryFile.h>
+#include <Poco/Timespan.h>
 
 #include "FakeServer.h"
 #include "MemorySink.h"
@@ -682,6 +684,57 @@ BOOST_AUTO_TEST_CASE(a_filtered_listing_returns_only_the_wanted_tags) {
   });
   RegistryClient c3(localOptions(bad));
   BOOST_TEST(c3.listTags("foo/bar").status().code() == StatusCode::kDataLoss);
+}
+
+BOOST_AUTO_TEST_CASE(a_response_head_trickled_byte_by_byte_is_cut_at_its_deadline) {
+  // Per-operation timeouts never fire on one header byte every 50 ms; the head deadline does.
+  Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
+  std::atomic<bool> stop{false};
+  std::atomic<int> connections{0};
+  std::thread server([&] {
+    std::vector<std::thread> peers;
+    while (!stop) {
+      if (!listener.poll(Poco::Timespan(0, 50000), Poco::Net::Socket::SELECT_READ)) continue;
+      Poco::Net::StreamSocket peer = listener.acceptConnection();
+      ++connections;
+      peers.emplace_back([peer, &stop]() mutable {
+        try {
+          char request[4096];
+          peer.receiveBytes(request, sizeof request);
+          const std::string head = "HTTP/1.1 200 OK\r\nX-Slow: ";
+          peer.sendBytes(head.data(), static_cast<int>(head.size()));
+          for (int i = 0; i < 200 && !stop; ++i) {
+            peer.sendBytes("a", 1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+        } catch (const Poco::Exception&) {
+          // the client shut the connection: the point of the test
+        }
+      });
+    }
+    for (auto& t : peers) t.join();
+  });
+  RegistryClientOptions o;
+  o.host = "127.0.0.1:" + std::to_string(listener.address().port());
+  o.plainHttp = true;
+  o.allowPrivateNetworks = true;
+  o.timeout = std::chrono::milliseconds(400);
+  o.lowSpeedLimitBytes = 1000;
+  o.lowSpeedTime = std::chrono::milliseconds(300);
+  o.maxAttempts = 2;
+  const auto started = std::chrono::steady_clock::now();
+  Status st;
+  {
+    RegistryClient c(o);
+    st = c.headManifest("foo/bar", "latest").status();
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  stop = true;
+  server.join();
+  BOOST_TEST(st.code() == StatusCode::kDeadlineExceeded);
+  BOOST_TEST(st.message().find("response head did not arrive") != std::string::npos, st.message());
+  BOOST_TEST(connections.load() == 2);
+  BOOST_TEST((took < std::chrono::seconds(3)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -45,7 +45,8 @@ struct RegistryClientOptions {
   /// curl-style low-speed limit on every response body: below `lowSpeedLimitBytes` per second
   /// on average for `lowSpeedTime`, the transfer is abandoned (kDeadlineExceeded) and retried
   /// within maxAttempts. 0 turns it off. Each socket operation is then also bounded by
-  /// min(timeout, lowSpeedTime): a stall that long is below any limit.
+  /// min(timeout, lowSpeedTime): a stall that long is below any limit; and a response head
+  /// (status line and headers) must arrive within max(timeout, lowSpeedTime).
   uint64_t lowSpeedLimitBytes = 1024;
   /// Bounds of one tag listing (listTags): tags listed by the source, bytes of all pages.
   size_t maxTags = 100000;
