@@ -15,6 +15,7 @@ Cases (one source repository each; see integration/RELIABILITY.md "Hostile sourc
   trickle    a 1 byte/s blob is abandoned within low_speed_time_seconds x the retry bound;
              a response head sent 1 byte/s within max(timeout_seconds, low_speed_time_seconds)
              x the retry bound
+  deadline   with the low-speed limit off, task_timeout_seconds stops the trickling run
   regress    digest / size mismatch, path-traversal, uppercase-hex and unknown-algorithm
              digests, a 5 MiB manifest: each fails its tag only
   linkloop   a tag list whose Link points to itself: the run fails, nothing is written
@@ -48,6 +49,7 @@ TIMEOUT = 4                 # seconds (timeout_seconds): a response head must ar
                             # max(TIMEOUT, LOW_SPEED_TIME)
 LOW_SPEED_LIMIT = 1024      # bytes/s (low_speed_limit_bytes)
 RETRY_BOUND = 4             # RegistryClientOptions::maxAttempts: tries of one request
+TASK_TIMEOUT = 3            # seconds (task_timeout_seconds, the whole-run deadline case)
 PEAK_RSS_BOUND_MIB = 100    # endless tag pages: documented in RELIABILITY.md
 
 MT = images.MT_DOCKER_MANIFEST
@@ -333,6 +335,19 @@ def main():
         bound = max(TIMEOUT, LOW_SPEED_TIME) * RETRY_BOUND + 8  # + back-off, start-up
         assert took < bound, "head trickle took %.1f s, bound %d s" % (took, bound)
         print("trickled head: abandoned after %.1f s (bound %d s)" % (took, bound))
+
+        # task_timeout_seconds: with the low-speed limit off, the trickle is stopped by the
+        # whole-run deadline instead
+        bounded_cfg = dict(cfg, low_speed_limit_bytes=0, task_timeout_seconds=TASK_TIMEOUT)
+        bounded = syncrun.SyncTarget(os.path.join(work, "bounded"), bounded_cfg)
+        started = time.monotonic()
+        res = bounded.sync(syncrun.make_rule(reg.host, "hostile/trickle", "mirror/trickle"))
+        took = time.monotonic() - started
+        assert res.code == 1 and "task_timeout_seconds (%d s)" % TASK_TIMEOUT in res.stderr, \
+            res.describe()
+        bound = TASK_TIMEOUT + TIMEOUT + 4
+        assert took < bound, "task deadline took %.1f s, bound %d s" % (took, bound)
+        print("task_timeout_seconds: run stopped after %.1f s (bound %d s)" % (took, bound))
 
         # regressions
         res = sync("hostile/regress", "mirror/regress").expect(1)

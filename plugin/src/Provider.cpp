@@ -1,5 +1,7 @@
 #include "tributary/plugin/Provider.h"
 
+#include <chrono>
+
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
@@ -25,6 +27,33 @@ constexpr const char* kRuleSchema = R"json({"type":"object","required":["name","
 std::function<bool()> cancelProbe(TaskContext& task) {
   return [&task] { return task.isCancelled(); };
 }
+
+// The host's task, also "cancelled" once task_timeout_seconds have passed: a whole-run
+// deadline over the per-request bounds (a blocked read ends within the client's socket and
+// response-head limits, then the cancellation is seen).
+class DeadlineTask final : public TaskContext {
+ public:
+  DeadlineTask(TaskContext& inner, int seconds)
+      : inner_(inner),
+        seconds_(seconds),
+        deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(seconds)) {}
+  bool isCancelled() const override { return inner_.isCancelled() || expired(); }
+  void progress(const ProgressEvent& event) override { inner_.progress(event); }
+  bool expired() const { return seconds_ > 0 && std::chrono::steady_clock::now() >= deadline_; }
+  /// The deadline's error when it (and not the host) stopped the run, else `status`.
+  Status explain(Status status, const Rule& rule) const {
+    if (status.code() != StatusCode::kCancelled || inner_.isCancelled() || !expired())
+      return status;
+    return deadlineExceededError("rule " + rule.name + ": stopped after task_timeout_seconds (" +
+                                 std::to_string(seconds_) +
+                                 " s); tags published before then stay published");
+  }
+
+ private:
+  TaskContext& inner_;
+  const int seconds_;
+  const std::chrono::steady_clock::time_point deadline_;
+};
 
 }  // namespace
 
@@ -91,7 +120,8 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
   return c;
 }
 
-Result<std::string> Provider::plan(const std::string& ruleJson, TaskContext& task) {
+Result<std::string> Provider::plan(const std::string& ruleJson, TaskContext& hostTask) {
+  DeadlineTask task(hostTask, config_.taskTimeoutSeconds);
   TRIB_ASSIGN_OR_RETURN(Rule rule, RuleValidator::validate(ruleJson));
   TRIB_ASSIGN_OR_RETURN(registry::Credentials creds, credentialsFor(rule));
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
@@ -99,11 +129,13 @@ Result<std::string> Provider::plan(const std::string& ruleJson, TaskContext& tas
                                             createdCache_, logger_));
   Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task,
                   config_.concurrency);
-  TRIB_ASSIGN_OR_RETURN(PlanReport report, planner.plan());
-  return report.toJson();
+  auto report = planner.plan();
+  if (!report) return task.explain(report.status(), rule);
+  return report->toJson();
 }
 
-Result<std::string> Provider::execute(const std::string& ruleJson, TaskContext& task) {
+Result<std::string> Provider::execute(const std::string& ruleJson, TaskContext& hostTask) {
+  DeadlineTask task(hostTask, config_.taskTimeoutSeconds);
   TRIB_ASSIGN_OR_RETURN(Rule rule, RuleValidator::validate(ruleJson));
   TRIB_ASSIGN_OR_RETURN(registry::Credentials creds, credentialsFor(rule));
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
@@ -136,9 +168,10 @@ Result<std::string> Provider::execute(const std::string& ruleJson, TaskContext& 
                     choiceCache_, task, logger_, transfer);
   auto report = engine.execute();
   if (!report) {
+    Status status = task.explain(report.status(), rule);
     if (logger_.enabled(LogLevel::kWarn))
-      logger_.log(LogLevel::kWarn, "rule " + rule.name + ": " + report.status().toString());
-    return report.status();
+      logger_.log(LogLevel::kWarn, "rule " + rule.name + ": " + status.toString());
+    return status;
   }
   if (logger_.enabled(LogLevel::kInfo))
     logger_.log(LogLevel::kInfo, "rule " + rule.name + ": " + report->status());

@@ -40,13 +40,13 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
         key != "range_threshold_bytes" && key != "range_part_bytes" &&
         key != "range_parallelism" && key != "timeout_seconds" &&
         key != "low_speed_limit_bytes" && key != "low_speed_time_seconds" && key != "max_tags" &&
-        key != "max_tag_list_bytes")
+        key != "max_tag_list_bytes" && key != "task_timeout_seconds")
       problems.push_back("unknown provider config key `" + key +
                          "` (known: concurrency, insecure_registries, allow_private_networks, "
                          "ca_files, cache_dir, mirrors, range_threshold_bytes, "
                          "range_part_bytes, range_parallelism, timeout_seconds, "
                          "low_speed_limit_bytes, low_speed_time_seconds, max_tags, "
-                         "max_tag_list_bytes)");
+                         "max_tag_list_bytes, task_timeout_seconds)");
   }
   if (root->has("concurrency")) {
     auto v = root->get("concurrency");
@@ -176,6 +176,7 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
   wholeNumber("low_speed_time_seconds", 1, kMaxTimeoutSeconds, config.lowSpeedTimeSeconds);
   wholeNumber("max_tags", 1, kMaxTagsLimit, config.maxTags);
   wholeNumber("max_tag_list_bytes", int64_t{1} << 20, int64_t{4} << 30, config.maxTagListBytes);
+  wholeNumber("task_timeout_seconds", 0, kMaxTaskTimeoutSeconds, config.taskTimeoutSeconds);
   if (!problems.empty()) {
     std::string joined;
     for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];

@@ -168,6 +168,11 @@ BOOST_AUTO_TEST_CASE(hostile_source_bounds_default_and_parse) {
   BOOST_TEST(d->lowSpeedTimeSeconds == 60);
   BOOST_TEST(d->maxTags == 100000);
   BOOST_TEST(d->maxTagListBytes == (64ull << 20));
+  BOOST_TEST(d->taskTimeoutSeconds == 0);
+  auto t = ProviderConfig::parse(R"({"task_timeout_seconds":5})");
+  BOOST_REQUIRE(t.isOk());
+  BOOST_TEST(t->taskTimeoutSeconds == 5);
+  BOOST_TEST(!ProviderConfig::parse(R"({"task_timeout_seconds":-1})").isOk());
   auto c = ProviderConfig::parse(R"({"low_speed_limit_bytes":0,"low_speed_time_seconds":5,)"
                                  R"("max_tags":10,"max_tag_list_bytes":1048576})");
   BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().toString());
