@@ -387,6 +387,26 @@ BOOST_AUTO_TEST_CASE(a_blob_missing_from_storage_at_publish_time_keeps_the_tag_u
   BOOST_TEST(env.storage.manifests["mirror/app"].count(m) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(plan_lists_foreign_layers_and_does_not_count_them) {
+  Env env;
+  std::string foreign = testing::sha256("windows-base");
+  std::string layer = env.reg.addBlob("win-layer");
+  std::string cfg = env.reg.addConfig("windows", "amd64", "", "");
+  std::string win = env.reg.addImage(cfg, {layer}, {foreign});
+  env.reg.tag("up/app", "win", win);
+  const Rule rule = makeRule();
+  Planner planner(rule, env.source, env.reg, env.storage, env.choices, env.task);
+  auto plan = planner.plan();
+  BOOST_REQUIRE_MESSAGE(plan.isOk(), plan.status().toString());
+  BOOST_REQUIRE(plan->entries().size() == 1u);
+  BOOST_TEST(plan->entries()[0].bytesToFetch == env.reg.blobSize(cfg) + env.reg.blobSize(layer));
+  BOOST_REQUIRE(plan->entries()[0].foreignLayers.size() == 1u);
+  BOOST_TEST(plan->toJson().find("\"foreign_layers\":[\"" + foreign +
+                                 " (application/vnd.docker.image.rootfs.foreign.diff.tar.gzip)\"]") !=
+                 std::string::npos,
+             plan->toJson());
+}
+
 BOOST_AUTO_TEST_CASE(latest_n_and_regex_limit_what_is_synced) {
   Env env;
   for (int i = 1; i <= 4; ++i) {
