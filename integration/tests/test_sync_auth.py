@@ -116,9 +116,12 @@ def bearer(work, sk):
             assert anon.request("GET", "/v2/private/app/tags/list", auth=False).status == 401
             rule = syncrun.make_rule(src.host, "private/app", "mirror/private", name="bearer",
                                      credential="tokencred")
-            dest = syncrun.SyncTarget(os.path.join(work, "dest-token"),
-                                      syncrun.provider_config_for(
-                                          [src], cache_dir=os.path.join(work, "cache-token")))
+            # The realm is plain http on its own port: credentials go there only because
+            # it is listed as insecure too (issue #7).
+            token_host = "127.0.0.1:%d" % ts.port
+            cfg = syncrun.provider_config_for([src], cache_dir=os.path.join(work, "cache-token"))
+            cfg["insecure_registries"].append(token_host)
+            dest = syncrun.SyncTarget(os.path.join(work, "dest-token"), cfg)
             dest.add_password_credential("tokencred", "bob", PASSWORD)
             before = ts.count("bob")
             res = dest.sync(rule, extra=["--verbose"]).expect(0)
@@ -135,9 +138,9 @@ def bearer(work, sk):
                 checks.assert_pull_matches(sk, dreg, "mirror/private", "multi", lst,
                                            os.path.join(work, "pull-token", "multi"))
             # Wrong password at the token server: failed.
-            bad = syncrun.SyncTarget(os.path.join(work, "dest-token-bad"),
-                                     syncrun.provider_config_for(
-                                         [src], cache_dir=os.path.join(work, "cache-tb")))
+            bad_cfg = syncrun.provider_config_for([src], cache_dir=os.path.join(work, "cache-tb"))
+            bad_cfg["insecure_registries"].append(token_host)
+            bad = syncrun.SyncTarget(os.path.join(work, "dest-token-bad"), bad_cfg)
             bad.add_password_credential("tokencred", "bob", WRONG)
             res = bad.sync(rule)
             res.expect(1)

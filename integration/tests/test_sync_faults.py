@@ -265,6 +265,9 @@ def transient_reauth(work, sk, fx):
                 f_blob = px.add_fault("reauth", path=blob_path(layer.digest))
                 sc = Scenario(work, "reauth", [px], sk, credential="src",
                               dest_credentials={"src": ("puller", "pull-secret")})
+                # Credentials go to a plain-http realm only when it is listed (issue #7).
+                sc.dest.provider_config["insecure_registries"].append("127.0.0.1:%d" % ts.port)
+                sc.dest.write_config()
                 before, first = ts.count("puller"), len(ts.requests)
                 res = sc.sync().expect(0)
                 expect_all(res, "synced", subset)

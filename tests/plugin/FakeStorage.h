@@ -58,7 +58,7 @@ class FakeStorage final : public plugin::Storage {
     std::lock_guard<std::mutex> l(m_);
     ++stats;
     auto it = blobs.find(digest);
-    if (it == blobs.end()) return notFoundError("no blob " + digest);
+    if (it == blobs.end() || vanished.count(digest)) return notFoundError("no blob " + digest);
     return static_cast<uint64_t>(it->second.size());
   }
   Result<std::unique_ptr<BlobWriter>> openBlobWriter(const std::string& digest,
@@ -116,6 +116,8 @@ class FakeStorage final : public plugin::Storage {
   std::vector<std::string> events;
   int stats = 0;
   int aborts = 0;
+  /// Blobs blob_stat calls absent even once committed (a GC sweep or an operator removed them).
+  std::set<std::string> vanished;
 };
 
 }  // namespace tributary::testing

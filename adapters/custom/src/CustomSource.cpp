@@ -48,10 +48,10 @@ CustomSource::CustomSource(registry::RegistryReader& reader, std::string reposit
 
 Result<std::vector<registry::TagInfo>> CustomSource::listTags(
     const std::function<bool(const std::string&)>& wanted) {
-  TRIB_ASSIGN_OR_RETURN(std::vector<std::string> listed, reader_.listTags(repository_));
-  std::vector<std::string> tags;
-  for (std::string& tag : listed)
-    if (!wanted || wanted(tag)) tags.push_back(std::move(tag));
+  // Filtered page by page: a source listing millions of tags costs memory only for those the
+  // rule wants.
+  TRIB_ASSIGN_OR_RETURN(std::vector<std::string> tags,
+                        reader_.listTagsMatching(repository_, wanted));
 
   // Phase 1: what each tag points at. A tag that fails does not stop the others: one broken
   // tag at the source must not keep every other tag from syncing.

@@ -14,8 +14,24 @@ namespace tributary::registry {
 
 namespace {
 
+// Instance metadata / host services of the big clouds: credentials live behind these, so no
+// registry, realm or redirect may lead there, whatever allow_private_networks says.
+bool metadataV4(const unsigned char b[4]) {
+  static const unsigned char kAddresses[][4] = {
+      {169, 254, 169, 254},  // AWS, GCP, Azure, OCI, DigitalOcean, OpenStack IMDS
+      {169, 254, 170, 2},    // AWS ECS task metadata and credentials
+      {169, 254, 170, 23},   // AWS EKS Pod Identity agent
+      {100, 100, 100, 200},  // Alibaba Cloud
+      {168, 63, 129, 16},    // Azure WireServer
+      {192, 0, 0, 192},      // Oracle Cloud (legacy metadata)
+  };
+  for (const auto& a : kAddresses)
+    if (std::memcmp(a, b, 4) == 0) return true;
+  return false;
+}
+
 std::string kindV4(const unsigned char b[4]) {
-  if (b[0] == 169 && b[1] == 254 && b[2] == 169 && b[3] == 254) return "cloud metadata";
+  if (metadataV4(b)) return AddressPolicy::kCloudMetadata;
   if (b[0] == 0) return "unspecified";
   if (b[0] == 127) return "loopback";
   if (b[0] == 10) return "private";
@@ -37,9 +53,17 @@ std::string AddressPolicy::restrictedKind(const Poco::Net::IPAddress& address) {
   }
   unsigned char b[16];
   std::memcpy(b, address.addr(), 16);
-  static const unsigned char kMetadata[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
-                                              0,    0,    0,    0,    0, 0, 0x02, 0x54};
-  if (std::memcmp(b, kMetadata, 16) == 0) return "cloud metadata";
+  // AWS IMDS and EKS Pod Identity over IPv6: fd00:ec2::254, fd00:ec2::23.
+  static const unsigned char kAwsPrefix[14] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (std::memcmp(b, kAwsPrefix, 14) == 0 &&
+      ((b[14] == 0x02 && b[15] == 0x54) || (b[14] == 0x00 && b[15] == 0x23)))
+    return kCloudMetadata;
+  // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address.
+  static const unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (std::memcmp(b, kNat64, 12) == 0) {
+    std::string v4 = kindV4(b + 12);
+    if (!v4.empty()) return v4;
+  }
   bool zeroPrefix = true;
   for (int i = 0; i < 10; ++i) zeroPrefix = zeroPrefix && b[i] == 0;
   if (zeroPrefix && b[10] == 0xff && b[11] == 0xff) return kindV4(b + 12);  // ::ffff:a.b.c.d
@@ -56,7 +80,7 @@ std::string AddressPolicy::restrictedKind(const Poco::Net::IPAddress& address) {
 }
 
 Status AddressPolicy::checkHost(const std::string& host, const std::string& purpose) const {
-  if (allowPrivate_) return Status();
+  // Resolved even when private networks are allowed: cloud metadata is never allowed.
   std::vector<Poco::Net::IPAddress> addresses;
   Poco::Net::IPAddress literal;
   if (Poco::Net::IPAddress::tryParse(host, literal)) {
@@ -72,7 +96,13 @@ Status AddressPolicy::checkHost(const std::string& host, const std::string& purp
   if (addresses.empty()) return unavailableError("host " + host + " has no addresses");
   for (const auto& a : addresses) {
     std::string kind = restrictedKind(a);
-    if (!kind.empty()) {
+    if (kind == kCloudMetadata) {
+      std::string shown = a.toString() == host ? host : host + " (" + a.toString() + ")";
+      return permissionDeniedError("refusing to connect to " + purpose + " " + shown +
+                                   ": cloud metadata address; never allowed, whatever "
+                                   "allow_private_networks says");
+    }
+    if (!kind.empty() && !allowPrivate_) {
       std::string shown = a.toString() == host ? host : host + " (" + a.toString() + ")";
       return permissionDeniedError("refusing to connect to " + purpose + " " + shown + ": " +
                                    kind +

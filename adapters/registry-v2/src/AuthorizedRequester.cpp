@@ -16,7 +16,10 @@ AuthorizedRequester::AuthorizedRequester(HttpTransport& transport,
 
 Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest request,
                                                                 const std::string& scope,
-                                                                const std::string& context) {
+                                                                const std::string& originContext) {
+  // After a redirect every message names where it went: the target is what failed, not the
+  // registry (origin only, never the path: presigned URLs carry credentials in the query).
+  std::string context = originContext;
   const auto baseHeaders = request.headers;
   bool reauthenticated = false;
   std::string freshAuthorization;  // from the re-authentication, for the one retry
@@ -35,7 +38,15 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
       if (!auth->empty()) request.headers.emplace_back("Authorization", *auth);
       sentBasic = auth->rfind("Basic ", 0) == 0;
     }
-    TRIB_ASSIGN_OR_RETURN(auto ex, transport_.send(request, context));
+    auto sent = transport_.send(request, context);
+    if (!sent.isOk()) {
+      // Connection-level refusals (the address policy) do not carry the context themselves.
+      if (hops > 0 && sent.status().message().find(context) == std::string::npos)
+        return sent.status().withContext(context);
+      return sent.status();
+    }
+    auto ex = std::move(sent).value();
+    if (hops > 0) ex->setRedirectedTo(request.url.origin());
     const int status = ex->status();
     if ((status == 401 || status == 403) &&
         TokenAuthenticator::isInsufficientScope(ex->head().wwwAuthenticate) &&
@@ -74,6 +85,7 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
         request.body.clear();
       }
       request.url = *next;
+      context = originContext + " (redirected to " + next->origin() + ")";
       continue;
     }
     return ex;

@@ -58,7 +58,10 @@ Status BlobFetcher::run(const Url& blobUrl, const std::string& scope, const std:
     Status s = attempt(blobUrl, scope, context, base, total, rangeMode, sink, buffer.get(),
                        brokenMidBody);
     if (s.isOk() || !brokenMidBody || !isRetryable(s.code())) return s;
-    failuresWithoutProgress = sink.offset() > before ? 0 : failuresWithoutProgress + 1;
+    // A timeout or a trickle below the low-speed limit counts even when a few bytes came:
+    // otherwise a source sending one byte per try could hold the sync for 100 tries.
+    const bool progressed = sink.offset() > before && s.code() != StatusCode::kDeadlineExceeded;
+    failuresWithoutProgress = progressed ? 0 : failuresWithoutProgress + 1;
     if (failuresWithoutProgress >= retry_.maxAttempts() || attemptNo >= kMaxTotalAttempts)
       return s;
     if (failuresWithoutProgress > 0) {
@@ -123,7 +126,8 @@ Status BlobFetcher::attempt(const Url& blobUrl, const std::string& scope,
   } else {
     auto body = ex->readAll(64 * 1024, "error body");
     return HttpErrorMapping::fromHttpStatus(status, ex->head().reason,
-                                            body.isOk() ? *body : std::string(), context);
+                                            body.isOk() ? *body : std::string(),
+                                            ex->where(context));
   }
 
   while (true) {
@@ -131,7 +135,8 @@ Status BlobFetcher::attempt(const Url& blobUrl, const std::string& scope,
     auto n = ex->read(buffer, BlobFetcher::kChunkSize);
     if (!n.isOk()) {
       brokenMidBody = true;
-      return n.status().withContext(context + " (at byte " + std::to_string(base + sink.offset()) + ")");
+      return n.status().withContext(ex->where(context) + " (at byte " +
+                                    std::to_string(base + sink.offset()) + ")");
     }
     if (*n == 0) break;
     const char* p = buffer;

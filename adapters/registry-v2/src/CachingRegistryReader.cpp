@@ -16,6 +16,11 @@ Result<std::vector<std::string>> CachingRegistryReader::listTags(const std::stri
   return inner_.listTags(repository);
 }
 
+Result<std::vector<std::string>> CachingRegistryReader::listTagsMatching(
+    const std::string& repository, const std::function<bool(const std::string&)>& keep) {
+  return inner_.listTagsMatching(repository, keep);
+}
+
 Result<ManifestDescriptor> CachingRegistryReader::headManifest(const std::string& repository,
                                                                const std::string& reference) {
   return inner_.headManifest(repository, reference);

@@ -6,6 +6,11 @@ Result<std::vector<std::string>> ClientRegistryReader::listTags(const std::strin
   return client_.listTags(repository);
 }
 
+Result<std::vector<std::string>> ClientRegistryReader::listTagsMatching(
+    const std::string& repository, const std::function<bool(const std::string&)>& keep) {
+  return client_.listTags(repository, keep);
+}
+
 Result<registry::ManifestDescriptor> ClientRegistryReader::headManifest(
     const std::string& repository, const std::string& reference) {
   return client_.headManifest(repository, reference);

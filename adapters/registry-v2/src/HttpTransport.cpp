@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -25,12 +26,15 @@ std::string HttpResponseHead::header(const std::string& lowerName) const {
 }
 
 HttpExchange::HttpExchange(HttpConnectionPool& pool, std::unique_ptr<PooledSession> session,
-                           HttpResponseHead head, std::istream* bodyStream, bool hasBody)
+                           HttpResponseHead head, std::istream* bodyStream, bool hasBody,
+                           LowSpeedLimit lowSpeed)
     : pool_(pool),
       session_(std::move(session)),
       head_(std::move(head)),
       bodyStream_(bodyStream),
-      done_(false) {
+      done_(false),
+      lowSpeed_(lowSpeed),
+      windowStart_(std::chrono::steady_clock::now()) {
   if (!hasBody || (head_.contentLength && *head_.contentLength == 0)) complete();
 }
 
@@ -42,7 +46,35 @@ void HttpExchange::complete() {
   session_.reset();
 }
 
+Status HttpExchange::checkSpeed(size_t justRead) {
+  if (!lowSpeed_.enabled() || done_) return Status();
+  windowBytes_ += justRead;
+  const auto now = std::chrono::steady_clock::now();
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - windowStart_);
+  if (elapsed < lowSpeed_.time) return Status();
+  const double seconds = static_cast<double>(elapsed.count()) / 1000.0;
+  if (static_cast<double>(windowBytes_) < static_cast<double>(lowSpeed_.bytesPerSecond) * seconds) {
+    const uint64_t got = windowBytes_;
+    session_.reset();  // the connection is abandoned, not reused
+    done_ = true;
+    return deadlineExceededError(
+        "transfer too slow: " + std::to_string(got) + " bytes in the last " +
+        std::to_string(elapsed.count() / 1000) + " s, below the low-speed limit of " +
+        std::to_string(lowSpeed_.bytesPerSecond) + " bytes/s (low_speed_limit_bytes) for " +
+        std::to_string(lowSpeed_.time.count() / 1000) + " s (low_speed_time_seconds)");
+  }
+  windowStart_ = now;
+  windowBytes_ = 0;
+  return Status();
+}
+
 Result<size_t> HttpExchange::read(char* buf, size_t len) {
+  auto n = readSome(buf, len);
+  if (n.isOk() && *n > 0) TRIB_RETURN_IF_ERROR(checkSpeed(*n));
+  return n;
+}
+
+Result<size_t> HttpExchange::readSome(char* buf, size_t len) {
   if (done_ || len == 0) return size_t{0};
   try {
     if (head_.contentLength) {
@@ -109,8 +141,22 @@ void HttpExchange::discard() {
   done_ = true;
 }
 
-HttpTransport::HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::string userAgent)
-    : pool_(pool), retry_(std::move(retry)), userAgent_(std::move(userAgent)) {}
+HttpTransport::HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::string userAgent,
+                             LowSpeedLimit lowSpeed, std::chrono::milliseconds headLimit)
+    : pool_(pool),
+      retry_(std::move(retry)),
+      userAgent_(std::move(userAgent)),
+      lowSpeed_(lowSpeed),
+      headDeadline_(headLimit) {}
+
+Status HttpTransport::headTimeout(const std::string& context) const {
+  const auto ms = headDeadline_.limit().count();
+  const std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                                            : std::to_string(ms) + " ms";
+  return deadlineExceededError(context + ": the response head did not arrive within " + limit +
+                               " (max(timeout_seconds, low_speed_time_seconds)); the server "
+                               "sends it too slowly");
+}
 
 Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& request,
                                                              const std::string& context,
@@ -131,6 +177,7 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
     TRIB_ASSIGN_OR_RETURN(session, pool_.checkout(request.url));
   }
   bool responseStarted = false;
+  std::optional<HeadDeadline::Guard> headGuard;  // destroyed before `session` closes the socket
   try {
     Poco::Net::HTTPRequest req(request.method, request.url.target(),
                                Poco::Net::HTTPMessage::HTTP_1_1);
@@ -147,8 +194,13 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
     if (hasRequestBody) os.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
     os.flush();
 
+    headGuard.emplace(headDeadline_.watch(session->http().socket().impl()->sockfd()));
     Poco::Net::HTTPResponse resp;
     std::istream& rs = session->http().receiveResponse(resp);
+    // Poco may take the shut-down connection's EOF for the end of the head: the answer is
+    // then an incomplete head, not a response.
+    if (headGuard->expired()) return headTimeout(context);
+    headGuard.reset();
     responseStarted = true;
     rs.exceptions(std::ios::badbit);  // keep the original exception (timeout vs reset)
     HttpResponseHead head;
@@ -171,8 +223,10 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
       if (len >= 0) head.contentLength = static_cast<uint64_t>(len);
     }
     if (!hasBody) head.contentLength = 0;
-    return std::make_unique<HttpExchange>(pool_, std::move(session), std::move(head), &rs, hasBody);
+    return std::make_unique<HttpExchange>(pool_, std::move(session), std::move(head), &rs, hasBody,
+                                          lowSpeed_);
   } catch (const std::exception& e) {
+    if (headGuard && headGuard->expired()) return headTimeout(context);
     staleConnection = session && session->reused() && !responseStarted &&
                       !dynamic_cast<const Poco::TimeoutException*>(&e);
     return HttpErrorMapping::fromException(

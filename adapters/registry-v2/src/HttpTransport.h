@@ -6,6 +6,7 @@
 // the thread that got it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <istream>
 #include <map>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "HeadDeadline.h"
 #include "HttpConnectionPool.h"
 #include "RetryPolicy.h"
 #include "Url.h"
@@ -41,12 +43,23 @@ struct HttpResponseHead {
   std::string header(const std::string& lowerName) const;
 };
 
+/// curl's CURLOPT_LOW_SPEED_LIMIT / CURLOPT_LOW_SPEED_TIME for response bodies: a body that
+/// averages fewer than `bytesPerSecond` over a window of `time` is abandoned with
+/// kDeadlineExceeded (retryable, so the caller's bounded retries apply). A trickle is thus
+/// caught within `time` of it starting, or 2 x `time` after a fast start. bytesPerSecond 0 = off.
+struct LowSpeedLimit {
+  uint64_t bytesPerSecond = 0;
+  std::chrono::milliseconds time{0};
+  bool enabled() const { return bytesPerSecond > 0 && time.count() > 0; }
+};
+
 /// A response whose body has not been read yet. Reading it to the end returns the connection
 /// to the pool; destroying it early closes the connection.
 class HttpExchange {
  public:
   HttpExchange(HttpConnectionPool& pool, std::unique_ptr<PooledSession> session,
-               HttpResponseHead head, std::istream* bodyStream, bool hasBody);
+               HttpResponseHead head, std::istream* bodyStream, bool hasBody,
+               LowSpeedLimit lowSpeed = {});
   ~HttpExchange();
   HttpExchange(const HttpExchange&) = delete;
   HttpExchange& operator=(const HttpExchange&) = delete;
@@ -66,8 +79,19 @@ class HttpExchange {
 
   uint64_t bytesRead() const { return bytesRead_; }
 
+  /// Set by AuthorizedRequester when the answer came from a redirect target: its origin
+  /// (never the path or query, which may be signed). "" when not redirected.
+  void setRedirectedTo(std::string origin) { redirectedTo_ = std::move(origin); }
+  /// `context`, plus " (redirected to <origin>)" when redirected: error messages name the
+  /// host that actually answered.
+  std::string where(const std::string& context) const {
+    return redirectedTo_.empty() ? context : context + " (redirected to " + redirectedTo_ + ")";
+  }
+
  private:
   void complete();
+  Result<size_t> readSome(char* buf, size_t len);
+  Status checkSpeed(size_t justRead);
 
   HttpConnectionPool& pool_;
   std::unique_ptr<PooledSession> session_;
@@ -75,11 +99,19 @@ class HttpExchange {
   std::istream* bodyStream_;  // owned by the session; used when the length is not known
   bool done_;
   uint64_t bytesRead_ = 0;
+  LowSpeedLimit lowSpeed_;
+  std::string redirectedTo_;
+  std::chrono::steady_clock::time_point windowStart_;
+  uint64_t windowBytes_ = 0;
 };
 
 class HttpTransport {
  public:
-  HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::string userAgent);
+  /// `headLimit`: the response head must arrive within this long of the request being sent
+  /// (0 = only the pool's per-operation timeouts apply).
+  HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::string userAgent,
+                LowSpeedLimit lowSpeed = {},
+                std::chrono::milliseconds headLimit = std::chrono::milliseconds(0));
 
   /// The response to `request` (any status), after up to maxAttempts tries for retryable
   /// failures. An error only when no usable response came back; `context` prefixes it.
@@ -94,6 +126,7 @@ class HttpTransport {
   HttpConnectionPool& pool() { return pool_; }
 
  private:
+  Status headTimeout(const std::string& context) const;
   Result<std::unique_ptr<HttpExchange>> attempt(const HttpRequest& request,
                                                 const std::string& context, bool freshOnly,
                                                 bool& staleConnection);
@@ -101,6 +134,8 @@ class HttpTransport {
   HttpConnectionPool& pool_;
   RetryPolicy retry_;
   std::string userAgent_;
+  LowSpeedLimit lowSpeed_;
+  HeadDeadline headDeadline_;
 };
 
 }  // namespace tributary::registry

@@ -2,6 +2,7 @@
 
 #include "tributary/DigestHasher.h"
 
+#include <algorithm>
 #include <set>
 
 #include <Poco/Exception.h>
@@ -16,6 +17,7 @@
 #include "HttpTransport.h"
 #include "LinkHeader.h"
 #include "RetryPolicy.h"
+#include "StrictJson.h"
 #include "TokenAuthenticator.h"
 #include "Url.h"
 #include "tributary/Names.h"
@@ -44,6 +46,20 @@ std::string stripParameters(const std::string& contentType) {
   return t;
 }
 
+std::chrono::milliseconds socketTimeout(const RegistryClientOptions& o) {
+  if (o.lowSpeedLimitBytes > 0 && o.lowSpeedTime.count() > 0)
+    return std::min(o.timeout, o.lowSpeedTime);
+  return o.timeout;
+}
+
+// A response head trickled byte by byte never trips a per-operation timeout: it must be
+// complete within max(timeout, lowSpeedTime) (off with the low-speed limit).
+std::chrono::milliseconds headLimit(const RegistryClientOptions& o) {
+  if (o.lowSpeedLimitBytes > 0 && o.lowSpeedTime.count() > 0)
+    return std::max(o.timeout, o.lowSpeedTime);
+  return std::chrono::milliseconds(0);
+}
+
 bool isDigestReference(const std::string& reference) {
   return reference.find(':') != std::string::npos;
 }
@@ -56,10 +72,13 @@ class RegistryClient::Impl {
       : options(std::move(o)),
         base(registryBaseUrl(options)),
         pool(ConnectionPoolOptions{options.caFile, options.allowPrivateNetworks,
-                                   static_cast<int>(options.timeout.count()), 8}),
+                                   static_cast<int>(socketTimeout(options).count()), 8}),
         retry(options.maxAttempts, kRetryBaseDelay, options.isCancelled),
-        transport(pool, retry, options.userAgent),
-        authenticator(transport, options.credentials, base.isOk() ? *base : Url()),
+        transport(pool, retry, options.userAgent,
+                  LowSpeedLimit{options.lowSpeedLimitBytes, options.lowSpeedTime},
+                  headLimit(options)),
+        authenticator(transport, options.credentials, base.isOk() ? *base : Url(),
+                      options.insecureHosts),
         requester(transport, authenticator, base.isOk() ? *base : Url()) {}
 
   Status ready() const { return base.status(); }
@@ -93,11 +112,16 @@ RegistryClient::~RegistryClient() = default;
 
 const RegistryClientOptions& RegistryClient::options() const { return impl_->options; }
 
-Result<std::vector<std::string>> RegistryClient::listTags(const std::string& repository) {
+Result<std::vector<std::string>> RegistryClient::listTags(
+    const std::string& repository, const std::function<bool(const std::string&)>& keep) {
   const std::string context = "listing tags of " + repository + " on " + impl_->hostName();
   TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
   TRIB_RETURN_IF_ERROR(validateRepositoryName(repository).withContext(context));
+  const size_t maxTags = impl_->options.maxTags;
+  const uint64_t maxBytes = impl_->options.maxTagListBytes;
   std::vector<std::string> tags;
+  size_t listed = 0;
+  uint64_t bytes = 0;
   Url page = impl_->url("/v2/" + repository + "/tags/list?n=1000");
   std::set<std::string> seen;
   for (int pageNo = 0; pageNo < kMaxTagPages; ++pageNo) {
@@ -105,33 +129,61 @@ Result<std::vector<std::string>> RegistryClient::listTags(const std::string& rep
     HttpRequest req;
     req.url = page;
     req.headers.emplace_back("Accept", "application/json");
-    try {
-      TRIB_ASSIGN_OR_RETURN(auto ex, impl_->requester.open(req, impl_->scopeFor(repository), context));
-      TRIB_ASSIGN_OR_RETURN(std::string body, ex->readAll(kMaxTagPageBytes, "tag list page"));
-      if (ex->status() != 200)
-        return HttpErrorMapping::fromHttpStatus(ex->status(), ex->head().reason, body, context);
-      Poco::JSON::Parser parser;
-      auto obj = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
-      if (!obj) return dataLossError(context + ": tag list is not a JSON object");
-      if (auto arr = obj->getArray("tags")) {
-        for (size_t i = 0; i < arr->size(); ++i) tags.push_back(arr->getElement<std::string>(static_cast<unsigned>(i)));
-      }
-      std::string next = LinkHeader::nextReference(ex->head().header("link"));
-      if (next.empty()) return tags;
-      auto nextUrl = page.resolve(next);
-      if (!nextUrl.isOk())
-        return dataLossError(context + ": unusable pagination Link: " + nextUrl.status().message());
-      if (!nextUrl->sameOrigin(page))
-        return permissionDeniedError(context + ": pagination Link points to " + nextUrl->origin() +
-                                     ", not " + page.origin() + "; refused");
-      if (seen.count(nextUrl->toString()))
-        return dataLossError(context + ": pagination Link repeats a page");
-      page = *nextUrl;
-    } catch (const Poco::Exception& e) {
-      return dataLossError(context + ": tag list is not valid JSON (" + e.displayText() + ")");
+    TRIB_ASSIGN_OR_RETURN(auto ex, impl_->requester.open(req, impl_->scopeFor(repository), context));
+    const size_t pageLimit = static_cast<size_t>(
+        std::min<uint64_t>(kMaxTagPageBytes, maxBytes - bytes + 1));
+    auto body = ex->readAll(pageLimit, "tag list page");
+    if (!body.isOk()) {
+      if (body.status().code() == StatusCode::kFailedPrecondition && maxBytes - bytes < kMaxTagPageBytes)
+        return resourceExhaustedError(context + ": the listing passes " + std::to_string(maxBytes) +
+                                      " bytes (max_tag_list_bytes); refusing to read more");
+      return body.status().withContext(context);
     }
+    bytes += body->size();
+    if (bytes > maxBytes)
+      return resourceExhaustedError(context + ": the listing passes " + std::to_string(maxBytes) +
+                                    " bytes (max_tag_list_bytes); refusing to read more");
+    if (ex->status() != 200)
+      return HttpErrorMapping::fromHttpStatus(ex->status(), ex->head().reason, *body, context);
+    auto parsed = StrictJson::parse(*body);
+    if (!parsed.isOk())
+      return dataLossError(context + ": tag list is not valid JSON (" + parsed.status().message() + ")");
+    if (parsed->type != JsonValue::Type::kObject)
+      return dataLossError(context + ": tag list is not a JSON object");
+    for (const auto& [key, value] : parsed->members) {
+      if (key != "tags" || value.type == JsonValue::Type::kNull) continue;
+      if (value.type != JsonValue::Type::kArray)
+        return dataLossError(context + ": `tags` is not an array");
+      for (const JsonValue& t : value.items) {
+        if (t.type != JsonValue::Type::kString)
+          return dataLossError(context + ": a tag is " + t.typeName() + ", not a string");
+        if (++listed > maxTags)
+          return resourceExhaustedError(context + ": the source lists more than " +
+                                        std::to_string(maxTags) +
+                                        " tags (max_tags); refusing to read more");
+        if (!keep || keep(t.text)) tags.push_back(t.text);
+      }
+    }
+    parsed = JsonValue();  // the page's memory goes before the next one is read
+    std::string next = LinkHeader::nextReference(ex->head().header("link"));
+    if (next.empty()) return tags;
+    // Remembered to refuse loops, so counted too: endless empty pages with long links are
+    // bounded by the same byte cap.
+    bytes += next.size();
+    if (bytes > maxBytes)
+      return resourceExhaustedError(context + ": the listing passes " + std::to_string(maxBytes) +
+                                    " bytes (max_tag_list_bytes); refusing to read more");
+    auto nextUrl = page.resolve(next);
+    if (!nextUrl.isOk())
+      return dataLossError(context + ": unusable pagination Link: " + nextUrl.status().message());
+    if (!nextUrl->sameOrigin(page))
+      return permissionDeniedError(context + ": pagination Link points to " + nextUrl->origin() +
+                                   ", not " + page.origin() + "; refused");
+    if (seen.count(nextUrl->toString()))
+      return dataLossError(context + ": pagination Link repeats a page");
+    page = *nextUrl;
   }
-  return dataLossError(context + ": more than " + std::to_string(kMaxTagPages) + " pages");
+  return resourceExhaustedError(context + ": more than " + std::to_string(kMaxTagPages) + " pages");
 }
 
 Result<ManifestDescriptor> RegistryClient::headManifest(const std::string& repository,

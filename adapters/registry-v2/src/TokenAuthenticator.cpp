@@ -1,5 +1,6 @@
 #include "TokenAuthenticator.h"
 
+#include <cctype>
 #include <algorithm>
 #include <sstream>
 
@@ -84,8 +85,20 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 }  // namespace
 
 TokenAuthenticator::TokenAuthenticator(HttpTransport& transport, Credentials credentials,
-                                       Url registry)
-    : transport_(transport), credentials_(std::move(credentials)), registry_(std::move(registry)) {}
+                                       Url registry, std::set<std::string> insecureHosts)
+    : transport_(transport),
+      credentials_(std::move(credentials)),
+      registry_(std::move(registry)),
+      insecureHosts_(std::move(insecureHosts)) {}
+
+bool TokenAuthenticator::listedInsecure(const Url& url) const {
+  std::string authority = url.authority(), withPort = authority;
+  if (authority.find(':') == std::string::npos || authority.back() == ']')
+    withPort += ":" + std::to_string(url.port());
+  for (std::string* s : {&authority, &withPort})
+    for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return insecureHosts_.count(authority) > 0 || insecureHosts_.count(withPort) > 0;
+}
 
 std::string TokenAuthenticator::basicHeader() const {
   return "Basic " + base64(credentials_.username + ":" + credentials_.password);
@@ -197,6 +210,13 @@ Result<TokenAuthenticator::CachedToken> TokenAuthenticator::fetchToken(
   // Credentials (or a token usable against an https registry) must not travel in clear text.
   if (registry_.isHttps() && !realmUrl->isHttps())
     return permissionDeniedError(context + ": the realm is plain http while the registry is https; refused");
+  // A plain-http registry may name any realm: credentials go there in clear text only when the
+  // operator listed that very host:port as insecure, not because the registry was.
+  if (!realmUrl->isHttps() && hasPassword() && !listedInsecure(*realmUrl))
+    return permissionDeniedError(context + ": the realm is plain http and " +
+                                 realmUrl->authority() +
+                                 " is not in insecure_registries; credentials are not sent "
+                                 "there in clear text");
 
   bool tryPost = false;
   {

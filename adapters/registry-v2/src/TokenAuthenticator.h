@@ -11,6 +11,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,10 @@ class TokenAuthenticator {
   /// Tokens that say they live shorter (or do not say) are taken to live this long.
   static constexpr std::chrono::seconds kMinimumLifetime{60};
 
-  TokenAuthenticator(HttpTransport& transport, Credentials credentials, Url registry);
+  /// `insecureHosts`: host[:port] (lower case) of the provider's insecure_registries; a realm
+  /// on plain http gets credentials only when its own host:port is listed there.
+  TokenAuthenticator(HttpTransport& transport, Credentials credentials, Url registry,
+                     std::set<std::string> insecureHosts = {});
 
   /// The Authorization value for a registry request needing `scope`
   /// ("repository:<name>:pull"); "" to send none (anonymous until a challenge says otherwise).
@@ -61,11 +65,13 @@ class TokenAuthenticator {
                                  const std::vector<std::string>& scopes);
   Result<CachedToken> parseTokenResponse(const std::string& body, const std::string& context);
   std::string basicHeader() const;
+  bool listedInsecure(const Url& url) const;
   bool hasPassword() const { return !credentials_.username.empty() || !credentials_.password.empty(); }
 
   HttpTransport& transport_;
   const Credentials credentials_;
   const Url registry_;
+  const std::set<std::string> insecureHosts_;
 
   mutable std::mutex mu_;
   Scheme scheme_ = Scheme::kUnknown;             // guarded by mu_

@@ -1,9 +1,11 @@
 #include "tributary/storage/BlobWriter.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "tributary/DigestHasher.h"
 #include "DurableFileOps.h"
@@ -13,17 +15,24 @@
 namespace tributary::storage {
 
 BlobWriter::BlobWriter(DistributionStorage& storage, Digest digest, uint64_t expectedSize,
-                       std::string blobDirectory, std::string tempPath, int fd,
-                       std::unique_ptr<DigestHasher> hasher)
+                       std::string blobDirectory, int directoryFd, int parentFd,
+                       std::string tempName, int fd, std::unique_ptr<DigestHasher> hasher)
     : storage_(storage),
       digest_(std::move(digest)),
       expectedSize_(expectedSize),
       blobDirectory_(std::move(blobDirectory)),
-      tempPath_(std::move(tempPath)),
+      directoryFd_(directoryFd),
+      parentFd_(parentFd),
+      tempName_(std::move(tempName)),
+      tempPath_(blobDirectory_ + "/" + tempName_),
       fd_(fd),
       hasher_(std::move(hasher)) {}
 
-BlobWriter::~BlobWriter() { abort(); }
+BlobWriter::~BlobWriter() {
+  abort();
+  ::close(directoryFd_);
+  ::close(parentFd_);
+}
 
 Status BlobWriter::write(const char* data, size_t len) {
   if (state_ == State::kFinished)
@@ -86,19 +95,20 @@ Status BlobWriter::publish() {
 
   const std::string dataPath = blobDirectory_ + "/data";
   bool existed = false;
-  TRIB_RETURN_IF_ERROR(durable::renameNoReplace(tempPath_, dataPath, false, &existed));
+  TRIB_RETURN_IF_ERROR(durable::renameNoReplace(directoryFd_, tempName_, directoryFd_, "data",
+                                                false, &existed, tempPath_ + " to " + dataPath));
   if (existed) {
     // Another writer published this digest first; keep its file unless it is damaged (wrong
     // size), in which case our verified bytes replace it atomically.
-    Result<uint64_t> size = durable::regularFileSize(dataPath);
+    Result<uint64_t> size = durable::regularFileSize(directoryFd_, blobDirectory_, "data");
     if (size.isOk() && *size == expectedSize_) {
-      ::unlink(tempPath_.c_str());
-    } else if (::rename(tempPath_.c_str(), dataPath.c_str()) != 0) {
+      ::unlinkat(directoryFd_, tempName_.c_str(), 0);
+    } else if (::renameat(directoryFd_, tempName_.c_str(), directoryFd_, "data") != 0) {
       return ioError("rename " + tempPath_ + " to " + dataPath, errno);
     }
   }
-  tempPath_.clear();
-  if (options.fsync) TRIB_RETURN_IF_ERROR(durable::syncDirectory(blobDirectory_));
+  tempName_.clear();
+  if (options.fsync) TRIB_RETURN_IF_ERROR(durable::syncDirectory(directoryFd_, blobDirectory_));
   return Status();
 }
 
@@ -107,12 +117,13 @@ void BlobWriter::abort() {
     ::close(fd_);
     fd_ = -1;
   }
-  if (!tempPath_.empty()) {
-    ::unlink(tempPath_.c_str());
-    tempPath_.clear();
+  if (!tempName_.empty()) {
+    ::unlinkat(directoryFd_, tempName_.c_str(), 0);
+    tempName_.clear();
     // Drop the blob directory if nothing else is in it (no data, no other writer's temp file);
     // rmdir refuses a non-empty directory, so this never races a concurrent publisher.
-    ::rmdir(blobDirectory_.c_str());
+    const std::string hex = blobDirectory_.substr(blobDirectory_.rfind('/') + 1);
+    ::unlinkat(parentFd_, hex.c_str(), AT_REMOVEDIR);
   }
   state_ = State::kFinished;
 }

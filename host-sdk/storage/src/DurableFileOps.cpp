@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <ctime>
 #include <vector>
-#include <filesystem>
 
 #include "UniqueFd.h"
 #include "tributary/Hex.h"
@@ -87,16 +86,12 @@ std::string tempName() {
   return ".tmp-" + hostTag() + "-" + std::to_string(::getpid()) + "-" + hexEncode(raw, sizeof raw);
 }
 
-Status syncDirectory(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return ioError("open directory " + dir, errno);
-  if (::fsync(fd.get()) != 0) return ioError("fsync directory " + dir, errno);
+Status syncDirectory(int dir, const std::string& dirPath) {
+  if (::fsync(dir) != 0) return ioError("fsync directory " + dirPath, errno);
   return Status();
 }
 
 Status makeDirectories(const std::string& path, mode_t mode, bool sync) {
-  // An aborting BlobWriter may rmdir an empty blob directory at any moment, so a directory seen
-  // (or just made) can vanish: retry a few times instead of failing.
   for (int attempt = 0; attempt < 16; ++attempt) {
     if (path.empty() || path == "/" || path == ".") return Status();
     if (::mkdir(path.c_str(), mode) == 0) {
@@ -104,7 +99,11 @@ Status makeDirectories(const std::string& path, mode_t mode, bool sync) {
         if (errno == ENOENT) continue;
         return ioError("chmod " + path, errno);
       }
-      if (sync) return syncDirectory(parentOf(path));
+      if (sync) {
+        UniqueFd parent(::open(parentOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!parent.valid()) return ioError("open directory " + parentOf(path), errno);
+        return syncDirectory(parent.get(), parentOf(path));
+      }
       return Status();
     }
     int err = errno;
@@ -136,49 +135,52 @@ Status writeFully(int fd, const char* data, size_t len, const std::string& pathF
   return Status();
 }
 
-Status writeNewFile(const std::string& path, std::string_view bytes, mode_t mode, bool sync) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+Status writeNewFile(int dir, const std::string& dirPath, const std::string& name,
+                    std::string_view bytes, mode_t mode, bool sync) {
+  const std::string path = dirPath + "/" + name;
+  UniqueFd fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       mode));
   if (!fd.valid()) return ioError("create " + path, errno);
   Status status;
   if (::fchmod(fd.get(), mode) != 0) status = ioError("chmod " + path, errno);
   if (status.isOk()) status = writeFully(fd.get(), bytes.data(), bytes.size(), path);
   if (status.isOk() && sync && ::fsync(fd.get()) != 0) status = ioError("fsync " + path, errno);
   if (status.isOk() && fd.reset() != 0) status = ioError("close " + path, errno);
-  if (!status.isOk()) ::unlink(path.c_str());
+  if (!status.isOk()) ::unlinkat(dir, name.c_str(), 0);
   return status;
 }
 
-Status replaceFile(const std::string& dir, const std::string& name, std::string_view bytes,
-                   mode_t mode, bool sync, const std::function<Status()>& beforeRename) {
-  const std::string temp = dir + "/" + tempName();
-  const std::string target = dir + "/" + name;
-  TRIB_RETURN_IF_ERROR(writeNewFile(temp, bytes, mode, sync));
+Status replaceFile(int dir, const std::string& dirPath, const std::string& name,
+                   std::string_view bytes, mode_t mode, bool sync,
+                   const std::function<Status()>& beforeRename) {
+  const std::string temp = tempName();
+  TRIB_RETURN_IF_ERROR(writeNewFile(dir, dirPath, temp, bytes, mode, sync));
   Status status = beforeRename ? beforeRename() : Status();
-  if (status.isOk() && ::rename(temp.c_str(), target.c_str()) != 0)
-    status = ioError("rename " + temp + " to " + target, errno);
+  if (status.isOk() && ::renameat(dir, temp.c_str(), dir, name.c_str()) != 0)
+    status = ioError("rename " + dirPath + "/" + temp + " to " + dirPath + "/" + name, errno);
   if (!status.isOk()) {
-    ::unlink(temp.c_str());
+    ::unlinkat(dir, temp.c_str(), 0);
     return status;
   }
-  if (sync) return syncDirectory(dir);
+  if (sync) return syncDirectory(dir, dirPath);
   return Status();
 }
 
-Status renameNoReplace(const std::string& from, const std::string& to, bool isDirectory,
-                       bool* targetExisted) {
+Status renameNoReplace(int fromDir, const std::string& from, int toDir, const std::string& to,
+                       bool isDirectory, bool* targetExisted, const std::string& pathsForErrors) {
   *targetExisted = false;
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+  if (::renameat2(fromDir, from.c_str(), toDir, to.c_str(), RENAME_NOREPLACE) == 0)
     return Status();
   int err = errno;
   if (err == EEXIST || err == ENOTEMPTY) {
     *targetExisted = true;
     return Status();
   }
-  if (err != EINVAL && err != ENOSYS && err != ENOTSUP) return ioError("rename " + from + " to " + to, err);
+  if (err != EINVAL && err != ENOSYS && err != ENOTSUP) return ioError("rename " + pathsForErrors, err);
   // The filesystem has no RENAME_NOREPLACE.
   if (!isDirectory) {
-    if (::link(from.c_str(), to.c_str()) == 0) {
-      ::unlink(from.c_str());
+    if (::linkat(fromDir, from.c_str(), toDir, to.c_str(), 0) == 0) {
+      ::unlinkat(fromDir, from.c_str(), 0);
       return Status();
     }
     if (errno == EEXIST) {
@@ -188,19 +190,22 @@ Status renameNoReplace(const std::string& from, const std::string& to, bool isDi
   }
   // Last resort: a plain rename refuses a non-empty directory target; for a file the bytes are
   // identical (same verified digest), so replacing is harmless.
-  if (::rename(from.c_str(), to.c_str()) == 0) return Status();
+  if (::renameat(fromDir, from.c_str(), toDir, to.c_str()) == 0) return Status();
   err = errno;
   if (err == EEXIST || err == ENOTEMPTY) {
     *targetExisted = true;
     return Status();
   }
-  return ioError("rename " + from + " to " + to, err);
+  return ioError("rename " + pathsForErrors, err);
 }
 
-Result<std::string> readFile(const std::string& path, size_t maxSize) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Result<std::string> readFile(int dir, const std::string& dirPath, const std::string& name,
+                             size_t maxSize) {
+  const std::string path = dirPath + "/" + name;
+  UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT || errno == ENOTDIR) return notFoundError(path + " does not exist");
+    if (errno == ELOOP) return dataLossError(path + " is a symbolic link");
     return ioError("open " + path, errno);
   }
   std::string content;
@@ -220,9 +225,10 @@ Result<std::string> readFile(const std::string& path, size_t maxSize) {
   return content;
 }
 
-Result<uint64_t> regularFileSize(const std::string& path) {
+Result<uint64_t> regularFileSize(int dir, const std::string& dirPath, const std::string& name) {
+  const std::string path = dirPath + "/" + name;
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return notFoundError(path + " does not exist");
     return ioError("stat " + path, errno);
   }
@@ -230,18 +236,14 @@ Result<uint64_t> regularFileSize(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-Result<bool> isDirectory(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return false;
-    return ioError("stat " + path, errno);
+void removeStaleTemps(int dir, int maxAgeSeconds) {
+  int copy = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return;
+  DIR* handle = ::fdopendir(copy);
+  if (handle == nullptr) {
+    ::close(copy);
+    return;
   }
-  return static_cast<bool>(S_ISDIR(st.st_mode));
-}
-
-void removeStaleTemps(const std::string& dir, int maxAgeSeconds) {
-  DIR* handle = ::opendir(dir.c_str());
-  if (handle == nullptr) return;
   std::vector<std::string> stale;
   const time_t now = ::time(nullptr);
   while (struct dirent* entry = ::readdir(handle)) {
@@ -249,15 +251,36 @@ void removeStaleTemps(const std::string& dir, int maxAgeSeconds) {
     struct stat st;
     if (::fstatat(::dirfd(handle), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (isOrphanedTemp(entry->d_name) || now - st.st_mtime > maxAgeSeconds)
-      stale.push_back(dir + "/" + entry->d_name);
+      stale.push_back(entry->d_name);
   }
   ::closedir(handle);
-  for (const auto& path : stale) removeTree(path);
+  for (const auto& name : stale) removeTree(dir, name);
 }
 
-void removeTree(const std::string& path) {
-  std::error_code ignored;
-  std::filesystem::remove_all(path, ignored);
+void removeTree(int dir, const std::string& name) {
+  struct stat st;
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    int sub = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub >= 0) {
+      DIR* handle = ::fdopendir(sub);
+      if (handle == nullptr) {
+        ::close(sub);
+      } else {
+        std::vector<std::string> children;
+        while (struct dirent* entry = ::readdir(handle)) {
+          if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0)
+            continue;
+          children.push_back(entry->d_name);
+        }
+        for (const auto& child : children) removeTree(::dirfd(handle), child);
+        ::closedir(handle);
+      }
+    }
+    ::unlinkat(dir, name.c_str(), AT_REMOVEDIR);
+    return;
+  }
+  ::unlinkat(dir, name.c_str(), 0);
 }
 
 }  // namespace tributary::storage::durable

@@ -22,38 +22,48 @@ std::string tempName();
 /// True when `name` is a temp entry made by a process of this host that no longer runs.
 bool isOrphanedTemp(std::string_view name);
 
-/// mkdir -p: creates each missing directory with `mode` (chmod'ed explicitly, so umask does not
-/// matter) and, when `sync`, fsyncs the parent of every directory it created.
+/// mkdir -p of an absolute path outside the storage layout (the storage root itself): creates
+/// each missing directory with `mode` (chmod'ed explicitly, so umask does not matter) and, when
+/// `sync`, fsyncs the parent of every directory it created. Inside the root, directories are
+/// made by BeneathRoot::directory(), which never follows a link out of it.
 Status makeDirectories(const std::string& path, mode_t mode, bool sync);
 
+// Everything below works relative to an open directory `dir` (from BeneathRoot), never by
+// re-walking a path, and never follows a symlink in the final component: what was checked to
+// be beneath the root is what is written. `dirPath` only names the directory in messages.
+
 /// fsync a directory so renames and creations inside it survive a crash.
-Status syncDirectory(const std::string& dir);
+Status syncDirectory(int dir, const std::string& dirPath);
 
 /// write(2) all of `data`, retrying short writes and EINTR.
 Status writeFully(int fd, const char* data, size_t len, const std::string& pathForErrors);
 
-/// Creates `path` (must not exist) with exactly `mode`, writes `bytes`, fsyncs when `sync`.
-Status writeNewFile(const std::string& path, std::string_view bytes, mode_t mode, bool sync);
+/// Creates `name` in `dir` (must not exist) with exactly `mode`, writes `bytes`, fsyncs when
+/// `sync`.
+Status writeNewFile(int dir, const std::string& dirPath, const std::string& name,
+                    std::string_view bytes, mode_t mode, bool sync);
 
-/// Replaces `dir/name` atomically: writes a temp file in `dir`, runs `beforeRename` (a non-OK
-/// result aborts and removes the temp file), renames it over `dir/name`, fsyncs `dir`.
-Status replaceFile(const std::string& dir, const std::string& name, std::string_view bytes,
-                   mode_t mode, bool sync, const std::function<Status()>& beforeRename);
+/// Replaces `name` in `dir` atomically: writes a temp file in `dir`, runs `beforeRename` (a
+/// non-OK result aborts and removes the temp file), renames it over `name` (a symlink there is
+/// replaced, not followed), fsyncs `dir`.
+Status replaceFile(int dir, const std::string& dirPath, const std::string& name,
+                   std::string_view bytes, mode_t mode, bool sync,
+                   const std::function<Status()>& beforeRename);
 
-/// Renames `from` to `to` unless `to` exists (RENAME_NOREPLACE, with a link(2) fallback for
-/// files on filesystems without it). Sets *targetExisted and leaves `from` alone when `to` was
-/// already there.
-Status renameNoReplace(const std::string& from, const std::string& to, bool isDirectory,
-                       bool* targetExisted);
+/// Renames `fromDir/from` to `toDir/to` unless `to` exists (RENAME_NOREPLACE, with a link(2)
+/// fallback for files on filesystems without it). Sets *targetExisted and leaves `from` alone
+/// when `to` was already there.
+Status renameNoReplace(int fromDir, const std::string& from, int toDir, const std::string& to,
+                       bool isDirectory, bool* targetExisted, const std::string& pathsForErrors);
 
-/// Whole content of a file of at most `maxSize` bytes. kNotFound when absent.
-Result<std::string> readFile(const std::string& path, size_t maxSize);
+/// Whole content of regular file `name` in `dir`, at most `maxSize` bytes. kNotFound when
+/// absent; a symlink is kDataLoss (nothing in the layout is one).
+Result<std::string> readFile(int dir, const std::string& dirPath, const std::string& name,
+                             size_t maxSize);
 
-/// Size of a regular file. kNotFound when absent; kDataLoss when it is not a regular file.
-Result<uint64_t> regularFileSize(const std::string& path);
-
-/// True when `path` is an existing directory; false when absent.
-Result<bool> isDirectory(const std::string& path);
+/// Size of regular file `name` in `dir`. kNotFound when absent; kDataLoss when it is not a
+/// regular file (a symlink included).
+Result<uint64_t> regularFileSize(int dir, const std::string& dirPath, const std::string& name);
 
 /// Age after which a `.tmp-*` entry is a crash leftover, not another writer's work in progress
 /// (writers touch their temp files continuously; tag staging lasts milliseconds).
@@ -62,9 +72,10 @@ inline constexpr int kStaleTempSeconds = 3600;
 /// Best-effort removal of `.tmp-*` files and directories directly inside `dir` that a killed
 /// writer left behind: made by a dead process of this host, or older than `maxAgeSeconds`
 /// (writers on other hosts sharing the storage, and names from older versions).
-void removeStaleTemps(const std::string& dir, int maxAgeSeconds = kStaleTempSeconds);
+void removeStaleTemps(int dir, int maxAgeSeconds = kStaleTempSeconds);
 
-/// Best-effort recursive removal (cleanup of our own temp files and staging directories).
-void removeTree(const std::string& path);
+/// Best-effort recursive removal of `name` in `dir` without following symlinks (cleanup of our
+/// own temp files and staging directories).
+void removeTree(int dir, const std::string& name);
 
 }  // namespace tributary::storage::durable

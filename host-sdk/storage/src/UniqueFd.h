@@ -25,6 +25,8 @@ class UniqueFd {
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  /// Gives up ownership.
+  int release() { return std::exchange(fd_, -1); }
   /// Closes now; returns close()'s result (0 when nothing was open).
   int reset() {
     int rc = 0;

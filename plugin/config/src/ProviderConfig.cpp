@@ -22,8 +22,10 @@ class ConfigParser {
       : config_(config),
         fields_(std::move(root), "",
                 {"allow_private_networks", "ca_files", "cache_dir", "concurrency",
-                 "insecure_registries", "mirrors", "range_parallelism", "range_part_bytes",
-                 "range_threshold_bytes", "report_excluded_tags", "timeout_seconds"},
+                 "insecure_registries", "low_speed_limit_bytes", "low_speed_time_seconds",
+                 "max_tag_list_bytes", "max_tags", "mirrors", "range_parallelism",
+                 "range_part_bytes", "range_threshold_bytes", "report_excluded_tags",
+                 "task_timeout_seconds", "timeout_seconds"},
                 problems_, "provider config key", /*nullIsAbsent=*/false) {}
 
   std::vector<std::string> parse() {
@@ -52,6 +54,13 @@ class ConfigParser {
     number("range_parallelism", 1, ProviderConfig::kMaxRangeParallelism,
            config_.rangeParallelism);
     number("timeout_seconds", 1, ProviderConfig::kMaxTimeoutSeconds, config_.timeoutSeconds);
+    number("low_speed_limit_bytes", 0, int64_t{1} << 40, config_.lowSpeedLimitBytes);
+    number("low_speed_time_seconds", 1, ProviderConfig::kMaxTimeoutSeconds,
+           config_.lowSpeedTimeSeconds);
+    number("max_tags", 1, ProviderConfig::kMaxTagsLimit, config_.maxTags);
+    number("max_tag_list_bytes", int64_t{1} << 20, int64_t{4} << 30, config_.maxTagListBytes);
+    number("task_timeout_seconds", 0, ProviderConfig::kMaxTaskTimeoutSeconds,
+           config_.taskTimeoutSeconds);
   }
 
   // The host[:port] strings of an array, each with its label ("what[i]") for messages.

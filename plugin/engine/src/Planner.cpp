@@ -15,7 +15,9 @@ Result<Plan> Planner::plan() {
   plan.destinationRepository = rule_.destination.repository;
   plan.timestampKind = source_.timestampKind();
 
-  TRIB_ASSIGN_OR_RETURN(TagListing::Selection selection, TagListing::select(rule_, source_));
+  TRIB_ASSIGN_OR_RETURN(
+      TagListing::Selection selection,
+      TagListing::select(rule_, source_, listExcluded_ ? kMaxExcludedRows : 0));
   if (task_.isCancelled()) return cancelledError("task cancelled");
 
   TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
@@ -28,12 +30,8 @@ Result<Plan> Planner::plan() {
 
   plan.beyondLatestN = std::move(selection.beyondLatestN);
   if (listExcluded_) {
-    std::vector<std::string>& excluded = selection.excludedByRegex;
-    if (excluded.size() > kMaxExcludedRows) {
-      plan.excludedNotListed = excluded.size() - kMaxExcludedRows;
-      excluded.resize(kMaxExcludedRows);
-    }
-    plan.excludedByRegex = std::move(excluded);
+    plan.excludedNotListed = selection.excludedNotKept;
+    plan.excludedByRegex = std::move(selection.excludedByRegex);
   }
 
   for (size_t i = 0; i < plan.tags.size(); ++i) {

@@ -1,5 +1,7 @@
 #include "tributary/plugin/engine/Provider.h"
 
+#include <chrono>
+
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
@@ -26,6 +28,33 @@ constexpr const char* kRuleSchema = R"json({"type":"object","required":["name","
 std::function<bool()> cancelProbe(TaskContext& task) {
   return [&task] { return task.isCancelled(); };
 }
+
+// The host's task, also "cancelled" once task_timeout_seconds have passed: a whole-run
+// deadline over the per-request bounds (a blocked read ends within the client's socket and
+// response-head limits, then the cancellation is seen).
+class DeadlineTask final : public TaskContext {
+ public:
+  DeadlineTask(TaskContext& inner, int seconds)
+      : inner_(inner),
+        seconds_(seconds),
+        deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(seconds)) {}
+  bool isCancelled() const override { return inner_.isCancelled() || expired(); }
+  void progress(const ProgressEvent& event) override { inner_.progress(event); }
+  bool expired() const { return seconds_ > 0 && std::chrono::steady_clock::now() >= deadline_; }
+  /// The deadline's error when it (and not the host) stopped the run, else `status`.
+  Status explain(Status status, const Rule& rule) const {
+    if (status.code() != StatusCode::kCancelled || inner_.isCancelled() || !expired())
+      return status;
+    return deadlineExceededError("rule " + rule.name + ": stopped after task_timeout_seconds (" +
+                                 std::to_string(seconds_) +
+                                 " s); tags published before then stay published");
+  }
+
+ private:
+  TaskContext& inner_;
+  const int seconds_;
+  const std::chrono::steady_clock::time_point deadline_;
+};
 
 }  // namespace
 
@@ -100,7 +129,8 @@ Provider::Run Provider::execute(const std::string& ruleJson, TaskContext& task) 
   return run(ruleJson, task, /*dryRun=*/false);
 }
 
-Provider::Run Provider::run(const std::string& ruleJson, TaskContext& task, bool dryRun) {
+Provider::Run Provider::run(const std::string& ruleJson, TaskContext& hostTask, bool dryRun) {
+  DeadlineTask task(hostTask, config_.taskTimeoutSeconds);
   Run out;
   auto rule = RuleValidator::validate(ruleJson);
   if (!rule) {  // not a rule: nothing to report on
@@ -121,7 +151,7 @@ Provider::Run Provider::run(const std::string& ruleJson, TaskContext& task, bool
     out.report = std::move(*report);
     return out;
   }
-  out.status = report.status();
+  out.status = task.explain(report.status(), *rule);
   if (logger_.enabled(LogLevel::kWarn))
     logger_.log(LogLevel::kWarn, "rule " + rule->name + ": " + out.status.message());
   out.report.emplace(rule->name, source, rule->destination.repository, dryRun);

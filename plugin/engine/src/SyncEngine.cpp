@@ -4,8 +4,46 @@
 #include <optional>
 
 #include "tributary/plugin/engine/Planner.h"
+#include "tributary/registry/ParsedManifest.h"
 
 namespace tributary::plugin {
+namespace {
+
+// The publish gate (issue #7): a tag becomes visible only if a stock Distribution 2.8 can
+// decode every manifest it stores and every blob those manifests reference is in storage with
+// its size, except foreign / non-distributable layers left to their urls. Re-derived from the
+// bytes about to be stored, not from what the resolver decided to fetch. On failure
+// `reasonCode` is the report's code: invalid_manifest or store_failed.
+Status checkPublishable(const ResolvedTag& r, Storage& storage, std::string& reasonCode) {
+  for (const ManifestToStore& m : r.manifests) {
+    auto parsed = registry::ParsedManifest::parse(m.bytes, "");
+    if (!parsed.isOk()) {
+      reasonCode = "invalid_manifest";
+      return failedPreconditionError("refusing to publish: manifest " + m.digest +
+                                     " would not be served: " + parsed.status().message());
+    }
+    if (parsed->kind != registry::ManifestKind::kImage) continue;
+    std::vector<const registry::Descriptor*> refs{&parsed->config};
+    for (const registry::Descriptor& l : parsed->layers) refs.push_back(&l);
+    for (const registry::Descriptor* d : refs) {
+      if (d != &parsed->config && !d->urls.empty() && d->isNonDistributable()) continue;
+      reasonCode = "store_failed";
+      auto size = storage.blobStat(d->digest);
+      if (!size.isOk())
+        return failedPreconditionError("refusing to publish: blob " + d->digest +
+                                       " of manifest " + m.digest + " is not in storage (" +
+                                       size.status().message() + ")");
+      if (*size != d->size)
+        return failedPreconditionError("refusing to publish: blob " + d->digest + " is " +
+                                       std::to_string(*size) + " bytes in storage, manifest " +
+                                       m.digest + " says " + std::to_string(d->size));
+    }
+  }
+  reasonCode.clear();
+  return Status();
+}
+
+}  // namespace
 
 Result<RunReport> SyncEngine::execute() {
   Planner planner(rule_, source_, reader_, storage_, choiceCache_, task_, transfer_.concurrency);
@@ -53,13 +91,15 @@ Status SyncEngine::applyTag(const Plan& plan, size_t index, BlobTransfer& transf
   }
   if (task_.isCancelled()) return cancelledError("task cancelled");
   const bool fetched = s.isOk();
-  if (fetched) s = publish(tag);
+  std::string gateCode;
+  if (fetched) s = checkPublishable(tag, storage_, gateCode);  // before the first link
+  if (fetched && s.isOk()) s = publish(tag);
   if (!s.isOk()) {
     RunReport::TagRow& row = report.rows()[index];
     row.action = TagAction::kFailed;
     row.reasonCode = !fetched ? (s.code() == StatusCode::kDataLoss ? "digest_mismatch"
                                                                    : "fetch_failed")
-                              : "store_failed";
+                              : !gateCode.empty() ? gateCode : "store_failed";
     row.reason = s.message();
   }
   return Status();

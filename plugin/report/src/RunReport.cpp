@@ -108,6 +108,11 @@ std::string RunReport::toJson() const {
     if (r.timestampMs) w.value(registry::Rfc3339::formatMs(*r.timestampMs)); else w.null();
     w.key("timestamp_kind").value(r.timestampKind);
     w.key("bytes").value(r.bytes);
+    if (!r.foreignLayers.empty()) {
+      w.key("foreign_layers").beginArray();
+      for (const std::string& f : r.foreignLayers) w.value(f);
+      w.endArray();
+    }
     w.endObject();
   }
   w.endArray();

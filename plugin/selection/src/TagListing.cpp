@@ -6,14 +6,18 @@
 namespace tributary::plugin {
 
 Result<TagListing::Selection> TagListing::select(const Rule& rule,
-                                                 registry::SourceAdapter& source) {
+                                                 registry::SourceAdapter& source,
+                                                 size_t maxExcluded) {
   TRIB_ASSIGN_OR_RETURN(TagPattern pattern, TagPattern::compile(rule.policy.tagRegex));
   TagSelector selector(pattern, rule.policy.latestN);
   Selection out;
   TRIB_ASSIGN_OR_RETURN(std::vector<registry::TagInfo> tags,
                         source.listTags([&](const std::string& tag) {
                           if (selector.wanted(tag)) return true;
-                          out.excludedByRegex.push_back(tag);
+                          if (out.excludedByRegex.size() < maxExcluded)
+                            out.excludedByRegex.push_back(tag);
+                          else
+                            ++out.excludedNotKept;
                           return false;
                         }));
   TagSelector::Split split = selector.split(std::move(tags));

@@ -1,5 +1,6 @@
 #include "tributary/plugin/selection/TagResolver.h"
 
+#include <algorithm>
 #include <set>
 
 #include "tributary/BoundedParallel.h"
@@ -71,6 +72,7 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
     out.reason = s.message();
     out.manifests.clear();
     out.blobs.clear();
+    out.foreignLayers.clear();
   }
   return out;
 }
@@ -171,6 +173,7 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
     if (decide(out, destination)) {
       out.manifests.clear();
       out.blobs.clear();
+      out.foreignLayers.clear();
     }
     return Status();
   }
@@ -242,6 +245,7 @@ Status TagResolver::addImage(ResolvedTag& out, const std::string& digest,
                        : "image config has no platform; it cannot match platforms " +
                              matcher_.describe();
       out.blobs.clear();
+      out.foreignLayers.clear();
       out.manifests.clear();
       return Status();
     }
@@ -249,7 +253,15 @@ Status TagResolver::addImage(ResolvedTag& out, const std::string& digest,
   }
   if (seen.insert(config.digest).second) out.blobs.push_back(std::move(config));
   for (const registry::Descriptor& layer : parsed.layers) {
-    if (!layer.urls.empty()) continue;  // foreign: clients fetch it from its urls
+    // Only a foreign / non-distributable layer may be left to its urls (clients fetch it from
+    // there); any other layer is stored, urls or not, or the mirror would answer 404 for it.
+    if (!layer.urls.empty() && layer.isNonDistributable()) {
+      const std::string entry = layer.digest + " (" + layer.mediaType + ")";
+      if (std::find(out.foreignLayers.begin(), out.foreignLayers.end(), entry) ==
+          out.foreignLayers.end())
+        out.foreignLayers.push_back(entry);
+      continue;
+    }
     if (seen.insert(layer.digest).second) out.blobs.push_back({layer.digest, layer.size, nullptr});
   }
   out.manifests.push_back({digest, bytes});

@@ -25,10 +25,15 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
     registry::RegistryClientOptions o;
     o.host = host;
     o.plainHttp = config.insecureRegistries.count(host) > 0;
+    o.insecureHosts = config.insecureRegistries;
     auto ca = config.caFiles.find(host);
     if (ca != config.caFiles.end()) o.caFile = ca->second;
     o.allowPrivateNetworks = config.allowPrivateNetworks;
     o.timeout = std::chrono::seconds(config.timeoutSeconds);
+    o.lowSpeedLimitBytes = config.lowSpeedLimitBytes;
+    o.lowSpeedTime = std::chrono::seconds(config.lowSpeedTimeSeconds);
+    o.maxTags = static_cast<size_t>(config.maxTags);
+    o.maxTagListBytes = config.maxTagListBytes;
     o.isCancelled = isCancelled;
     return o;
   };

@@ -9,12 +9,14 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include <Poco/File.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/TemporaryFile.h>
+#include <Poco/Timespan.h>
 
 #include "FakeServer.h"
 #include "MemorySink.h"
@@ -553,6 +555,186 @@ BOOST_AUTO_TEST_CASE(keep_alive_connection_is_reused) {
   RegistryClient c(localOptions(s));
   for (int i = 0; i < 5; ++i) BOOST_TEST_REQUIRE(c.getManifest("foo/bar", "v1").isOk());
   BOOST_TEST(s.totalConnections() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(errors_of_a_redirected_fetch_name_the_redirect_target) {
+  // Both ends on loopback: the target answers 404 / is refused by the policy.
+  FakeServer target([&](HTTPServerRequest&, HTTPServerResponse& rs) { reply(rs, 404, "gone"); });
+  FakeServer origin([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    rs.set("Location", target.url() + "/cdn/blob?sig=secret");
+    reply(rs, 307, "");
+  });
+  RegistryClient c(localOptions(origin));
+  MemorySink sink;
+  Status st = c.fetchBlob("foo/bar", kDigest, 10, sink);
+  BOOST_TEST(!st.isOk());
+  BOOST_TEST(st.message().find("redirected to " + target.url()) != std::string::npos, st.message());
+  BOOST_TEST(st.message().find("sig=secret") == std::string::npos, st.message());
+
+}
+
+BOOST_AUTO_TEST_CASE(a_trickling_body_is_abandoned_by_the_low_speed_limit_within_its_retries) {
+  // 1 byte every 50 ms (20 B/s) against a limit of 1000 B/s over 300 ms: each try is abandoned
+  // after ~300 ms, resumed with Range, and the fetch gives up after maxAttempts slow tries.
+  std::atomic<int> requests{0};
+  std::atomic<bool> stop{false};
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    ++requests;
+    rs.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    rs.setContentLength(100000);
+    std::ostream& out = rs.send();
+    for (int i = 0; i < 200 && !stop && out.good(); ++i) {
+      out.put('x');
+      out.flush();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  auto o = localOptions(s);
+  o.lowSpeedLimitBytes = 1000;
+  o.lowSpeedTime = std::chrono::milliseconds(300);
+  o.maxAttempts = 3;
+  RegistryClient c(o);
+  MemorySink sink;
+  const auto started = std::chrono::steady_clock::now();
+  Status st = c.fetchBlob("foo/bar", kDigest, 100000, sink);
+  const auto took = std::chrono::steady_clock::now() - started;
+  stop = true;
+  BOOST_TEST(st.code() == StatusCode::kDeadlineExceeded);
+  BOOST_TEST(st.message().find("low_speed_limit_bytes") != std::string::npos, st.message());
+  BOOST_TEST(requests.load() == 3);
+  // 3 tries x 300 ms plus two short retry delays; far below the 10 s the trickle would take.
+  BOOST_TEST((took < std::chrono::seconds(4)));
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_but_steady_body_within_the_limit_completes) {
+  const std::string body(3000, 'y');
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    rs.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    rs.setContentLength(static_cast<std::streamsize>(body.size()));
+    std::ostream& out = rs.send();
+    for (size_t i = 0; i < body.size() && out.good(); i += 300) {
+      out.write(body.data() + i, 300);
+      out.flush();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // ~6000 B/s
+    }
+  });
+  auto o = localOptions(s);
+  o.lowSpeedLimitBytes = 1000;
+  o.lowSpeedTime = std::chrono::milliseconds(200);
+  RegistryClient c(o);
+  MemorySink sink;
+  Status st = c.fetchBlob("foo/bar", sha256Digest(body), body.size(), sink);
+  BOOST_TEST(st.isOk(), st.toString());
+}
+
+BOOST_AUTO_TEST_CASE(endless_tag_pages_stop_at_max_tags_and_keep_only_wanted_tags) {
+  // Every page links to a new URL with 1000 tags of 128 characters: without bounds this grows
+  // to gigabytes before the page cap.
+  std::atomic<int> pages{0};
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    const int n = pages++;
+    std::string body = "{\"name\":\"foo/bar\",\"tags\":[";
+    for (int i = 0; i < 1000; ++i) {
+      std::string tag = "p" + std::to_string(n) + "-" + std::to_string(i) + "-";
+      tag += std::string(128 - tag.size(), 'x');
+      body += (i ? ",\"" : "\"") + tag + "\"";
+    }
+    body += "]}";
+    rs.set("Link", "</v2/foo/bar/tags/list?n=1000&last=p" + std::to_string(n) + ">; rel=\"next\"");
+    reply(rs, 200, body);
+  });
+  auto o = localOptions(s);
+  o.maxTags = 5000;
+  RegistryClient c(o);
+  size_t offered = 0;
+  auto r = c.listTags("foo/bar", [&](const std::string& t) {
+    ++offered;
+    return t.rfind("p1-7-", 0) == 0;
+  });
+  BOOST_TEST(r.status().code() == StatusCode::kResourceExhausted);
+  BOOST_TEST(r.status().message().find("more than 5000 tags (max_tags)") != std::string::npos,
+             r.status().message());
+  BOOST_TEST(pages.load() == 6);
+  BOOST_TEST(offered == 5000u);
+
+  // The byte cap: 64 KiB is passed on the first page.
+  auto small = localOptions(s);
+  small.maxTagListBytes = 64 << 10;
+  RegistryClient c2(small);
+  auto r2 = c2.listTags("foo/bar");
+  BOOST_TEST(r2.status().code() == StatusCode::kResourceExhausted);
+  BOOST_TEST(r2.status().message().find("max_tag_list_bytes") != std::string::npos,
+             r2.status().message());
+}
+
+BOOST_AUTO_TEST_CASE(a_filtered_listing_returns_only_the_wanted_tags) {
+  FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    if (rq.getURI().find("last=") == std::string::npos) {
+      rs.set("Link", "</v2/foo/bar/tags/list?n=2&last=b>; rel=\"next\"");
+      return reply(rs, 200, R"({"tags":["a","b"]})");
+    }
+    reply(rs, 200, R"({"tags":["c","keep-me"]})");
+  });
+  RegistryClient c(localOptions(s));
+  auto r = c.listTags("foo/bar", [](const std::string& t) { return t != "b" && t != "c"; });
+  BOOST_TEST_REQUIRE(r.isOk(), r.status().toString());
+  BOOST_TEST((*r == std::vector<std::string>{"a", "keep-me"}));
+  FakeServer bad([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    reply(rs, 200, R"({"tags":["a",5]})");
+  });
+  RegistryClient c3(localOptions(bad));
+  BOOST_TEST(c3.listTags("foo/bar").status().code() == StatusCode::kDataLoss);
+}
+
+BOOST_AUTO_TEST_CASE(a_response_head_trickled_byte_by_byte_is_cut_at_its_deadline) {
+  // Per-operation timeouts never fire on one header byte every 50 ms; the head deadline does.
+  Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
+  std::atomic<bool> stop{false};
+  std::atomic<int> connections{0};
+  std::thread server([&] {
+    std::vector<std::thread> peers;
+    while (!stop) {
+      if (!listener.poll(Poco::Timespan(0, 50000), Poco::Net::Socket::SELECT_READ)) continue;
+      Poco::Net::StreamSocket peer = listener.acceptConnection();
+      ++connections;
+      peers.emplace_back([peer, &stop]() mutable {
+        try {
+          char request[4096];
+          peer.receiveBytes(request, sizeof request);
+          const std::string head = "HTTP/1.1 200 OK\r\nX-Slow: ";
+          peer.sendBytes(head.data(), static_cast<int>(head.size()));
+          for (int i = 0; i < 200 && !stop; ++i) {
+            peer.sendBytes("a", 1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+        } catch (const Poco::Exception&) {
+          // the client shut the connection: the point of the test
+        }
+      });
+    }
+    for (auto& t : peers) t.join();
+  });
+  RegistryClientOptions o;
+  o.host = "127.0.0.1:" + std::to_string(listener.address().port());
+  o.plainHttp = true;
+  o.allowPrivateNetworks = true;
+  o.timeout = std::chrono::milliseconds(400);
+  o.lowSpeedLimitBytes = 1000;
+  o.lowSpeedTime = std::chrono::milliseconds(300);
+  o.maxAttempts = 2;
+  const auto started = std::chrono::steady_clock::now();
+  Status st;
+  {
+    RegistryClient c(o);
+    st = c.headManifest("foo/bar", "latest").status();
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  stop = true;
+  server.join();
+  BOOST_TEST(st.code() == StatusCode::kDeadlineExceeded);
+  BOOST_TEST(st.message().find("response head did not arrive") != std::string::npos, st.message());
+  BOOST_TEST(connections.load() == 2);
+  BOOST_TEST((took < std::chrono::seconds(3)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -99,6 +99,8 @@ struct AuthWorld {
     RegistryClientOptions o;
     o.host = registry.hostPort();
     o.plainHttp = true;
+    // Both are plain http, so both are listed as the operator would list them.
+    o.insecureHosts = {registry.hostPort(), tokens.hostPort()};
     o.allowPrivateNetworks = true;
     o.credentials = std::move(c);
     o.timeout = std::chrono::milliseconds(5000);
@@ -289,6 +291,24 @@ BOOST_AUTO_TEST_CASE(bad_credentials_are_unauthenticated_without_echoing_them) {
   BOOST_TEST(r.status().message().find("s3cret-pw") == std::string::npos);
   BOOST_TEST(r.status().message().find("dXNlcjpzM2NyZXQtcHc") == std::string::npos);
   BOOST_TEST(r.status().message().find("rejected the configured credentials") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(credentials_never_go_to_a_plain_http_realm_that_is_not_listed_insecure) {
+  AuthWorld w;
+  auto o = w.options(Credentials{"user", "pass", ""});
+  o.insecureHosts = {w.registry.hostPort()};  // the registry is listed, its realm is not
+  RegistryClient c(o);
+  auto m = c.getManifest("foo/bar", "latest");
+  BOOST_TEST(m.status().code() == StatusCode::kPermissionDenied);
+  BOOST_TEST(m.status().message().find(w.tokens.hostPort() + " is not in insecure_registries") !=
+                 std::string::npos,
+             m.status().message());
+  BOOST_TEST(w.tokenCount() == 0u);  // nothing was sent to it
+  // Anonymous token requests carry nothing secret: they still work.
+  auto anon = w.options();
+  anon.insecureHosts = {w.registry.hostPort()};
+  RegistryClient a(anon);
+  BOOST_TEST(a.getManifest("foo/bar", "latest").isOk());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(timeout_seconds_problems_reported) {
   BOOST_REQUIRE(!c.isOk());
   const std::string m = c.status().message();
   BOOST_TEST(m.find("unknown provider config key `timeout_second`") != std::string::npos, m);
-  BOOST_TEST(m.find("timeout_seconds)") != std::string::npos, m);  // in the list of known keys
+  BOOST_TEST(m.find("timeout_seconds, ") != std::string::npos, m);  // in the list of known keys
   BOOST_TEST(m.find("timeout_seconds must be a whole number 1..3600, got 0") != std::string::npos, m);
   BOOST_TEST(m.find("concurrency must be a whole number 1..64, got true") != std::string::npos, m);
 }
@@ -166,9 +166,11 @@ BOOST_AUTO_TEST_CASE(unknown_keys_are_errors_that_name_the_known_ones_and_the_cl
   BOOST_REQUIRE(!c.isOk());
   const std::string m = c.status().message();
   BOOST_TEST(m.find("unknown provider config key `concurency` (known: allow_private_networks, "
-                    "ca_files, cache_dir, concurrency, insecure_registries, mirrors, "
-                    "range_parallelism, range_part_bytes, range_threshold_bytes, "
-                    "report_excluded_tags, timeout_seconds); did you mean `concurrency`?") !=
+                    "ca_files, cache_dir, concurrency, insecure_registries, "
+                    "low_speed_limit_bytes, low_speed_time_seconds, max_tag_list_bytes, "
+                    "max_tags, mirrors, range_parallelism, range_part_bytes, "
+                    "range_threshold_bytes, report_excluded_tags, task_timeout_seconds, "
+                    "timeout_seconds); did you mean `concurrency`?") !=
                  std::string::npos,
              m);
   BOOST_TEST(m.find("did you mean `report_excluded_tags`?") != std::string::npos, m);
@@ -184,6 +186,34 @@ BOOST_AUTO_TEST_CASE(report_excluded_tags_is_a_boolean_defaulting_to_false) {
   auto bad = ProviderConfig::parse(R"({"report_excluded_tags":"yes"})");
   BOOST_REQUIRE(!bad.isOk());
   BOOST_TEST(bad.status().message() == "report_excluded_tags must be true or false, got a string");
+}
+
+BOOST_AUTO_TEST_CASE(hostile_source_bounds_default_and_parse) {
+  auto d = ProviderConfig::parse("{}");
+  BOOST_REQUIRE(d.isOk());
+  BOOST_TEST(d->lowSpeedLimitBytes == 1024u);
+  BOOST_TEST(d->lowSpeedTimeSeconds == 60);
+  BOOST_TEST(d->maxTags == 100000);
+  BOOST_TEST(d->maxTagListBytes == (64ull << 20));
+  BOOST_TEST(d->taskTimeoutSeconds == 0);
+  auto t = ProviderConfig::parse(R"({"task_timeout_seconds":5})");
+  BOOST_REQUIRE(t.isOk());
+  BOOST_TEST(t->taskTimeoutSeconds == 5);
+  BOOST_TEST(!ProviderConfig::parse(R"({"task_timeout_seconds":-1})").isOk());
+  auto c = ProviderConfig::parse(R"({"low_speed_limit_bytes":0,"low_speed_time_seconds":5,)"
+                                 R"("max_tags":10,"max_tag_list_bytes":1048576})");
+  BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().toString());
+  BOOST_TEST(c->lowSpeedLimitBytes == 0u);
+  BOOST_TEST(c->lowSpeedTimeSeconds == 5);
+  BOOST_TEST(c->maxTags == 10);
+  BOOST_TEST(c->maxTagListBytes == 1048576u);
+  auto bad = ProviderConfig::parse(R"({"low_speed_limit_bytes":-1,"low_speed_time_seconds":0,)"
+                                   R"("max_tags":0,"max_tag_list_bytes":1000})");
+  BOOST_REQUIRE(!bad.isOk());
+  const std::string m = bad.status().message();
+  for (const char* key : {"low_speed_limit_bytes must", "low_speed_time_seconds must", "max_tags must",
+                          "max_tag_list_bytes must"})
+    BOOST_TEST(m.find(key) != std::string::npos, m);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -322,6 +322,97 @@ BOOST_AUTO_TEST_CASE(schema1_and_foreign_layers) {
   BOOST_TEST(env.storage.manifests["mirror/app"][win] == env.reg.manifestBytes(win));
 }
 
+BOOST_AUTO_TEST_CASE(foreign_layers_are_listed_and_distributable_layers_with_urls_are_fetched) {
+  Env env;
+  std::string foreign = testing::sha256("windows-base");
+  std::string win = env.reg.addImage(env.reg.addConfig("windows", "amd64", "", ""),
+                                     {env.reg.addBlob("win-layer")}, {foreign});
+  env.reg.tag("up/app", "win", win);
+  // A normal gzip layer that also carries urls: a client of the mirror asks the mirror for
+  // it, so it must be stored like any other layer.
+  std::string cfg = env.reg.addConfig("linux", "amd64", "", "2024-01-01T00:00:00Z");
+  std::string withUrls = env.reg.addBlob("layer-with-urls");
+  std::string m = env.reg.addManifest(
+      R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",)"
+      R"("config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":)" +
+          std::to_string(env.reg.blobSize(cfg)) + R"(,"digest":")" + cfg + R"("},)"
+      R"("layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":)" +
+          std::to_string(env.reg.blobSize(withUrls)) + R"(,"digest":")" + withUrls +
+          R"(","urls":["https://example.invalid/l"]}]})",
+      "application/vnd.docker.distribution.manifest.v2+json");
+  env.reg.tag("up/app", "urls", m);
+  RunReport r = env.run(makeRule());
+  BOOST_TEST(is(entryFor(r, "urls").action, TagAction::kSynced));
+  BOOST_TEST(env.storage.blobs.count(withUrls) == 1u);
+  BOOST_TEST(env.storage.layers["mirror/app"].count(withUrls) == 1u);
+  BOOST_TEST(entryFor(r, "urls").foreignLayers.empty());
+  BOOST_TEST(is(entryFor(r, "win").action, TagAction::kSynced));
+  BOOST_REQUIRE(entryFor(r, "win").foreignLayers.size() == 1u);
+  BOOST_TEST(entryFor(r, "win").foreignLayers[0].find(foreign) == 0u);
+  BOOST_TEST(r.toJson().find("\"foreign_layers\":[\"" + foreign) != std::string::npos, r.toJson());
+}
+
+BOOST_AUTO_TEST_CASE(a_manifest_distribution_cannot_decode_fails_its_tag_only) {
+  Env env;
+  std::string good = env.reg.addSimpleImage("linux", "amd64", "", "2024-01-01T00:00:00Z", "g");
+  env.reg.tag("up/app", "good", good);
+  std::string cfg = env.reg.addConfig("linux", "amd64", "", "2024-01-02T00:00:00Z");
+  std::string layer = env.reg.addBlob("fractional");
+  std::string bad = env.reg.addManifest(
+      R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",)"
+      R"("config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":)" +
+          std::to_string(env.reg.blobSize(cfg)) + R"(,"digest":")" + cfg + R"("},)"
+      R"("layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":)" +
+          std::to_string(env.reg.blobSize(layer)) + R"(.5,"digest":")" + layer + R"("}]})",
+      "application/vnd.docker.distribution.manifest.v2+json");
+  env.reg.tag("up/app", "bad", bad);
+  RunReport r = env.run(makeRule());
+  BOOST_TEST(is(entryFor(r, "good").action, TagAction::kSynced));
+  BOOST_TEST(is(entryFor(r, "bad").action, TagAction::kFailed));
+  BOOST_TEST(entryFor(r, "bad").reason.find("layers[0].size") != std::string::npos,
+             entryFor(r, "bad").reason);
+  BOOST_TEST(entryFor(r, "bad").reasonCode == "invalid_manifest");
+  BOOST_TEST(env.storage.tags.count("mirror/app:bad") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_blob_missing_from_storage_at_publish_time_keeps_the_tag_unpublished) {
+  Env env;
+  std::string cfg = env.reg.addConfig("linux", "amd64", "", "2024-01-01T00:00:00Z");
+  std::string layer = env.reg.addBlob("swept-away");
+  std::string m = env.reg.addImage(cfg, {layer});
+  env.reg.tag("up/app", "v1", m);
+  env.storage.vanished.insert(layer);
+  RunReport r = env.run(makeRule());
+  BOOST_TEST(is(entryFor(r, "v1").action, TagAction::kFailed));
+  BOOST_TEST(entryFor(r, "v1").reason.find("refusing to publish: blob " + layer) != std::string::npos,
+             entryFor(r, "v1").reason);
+  BOOST_TEST(entryFor(r, "v1").reasonCode == "store_failed");
+  BOOST_TEST(env.storage.tags.count("mirror/app:v1") == 0u);
+  BOOST_TEST(env.storage.manifests["mirror/app"].count(m) == 0u);
+  BOOST_TEST(env.storage.layers["mirror/app"].count(layer) == 0u);  // gated before any link
+}
+
+BOOST_AUTO_TEST_CASE(plan_lists_foreign_layers_and_does_not_count_them) {
+  Env env;
+  std::string foreign = testing::sha256("windows-base");
+  std::string layer = env.reg.addBlob("win-layer");
+  std::string cfg = env.reg.addConfig("windows", "amd64", "", "");
+  std::string win = env.reg.addImage(cfg, {layer}, {foreign});
+  env.reg.tag("up/app", "win", win);
+  const Rule rule = makeRule();
+  Planner planner(rule, env.source, env.reg, env.storage, env.choices, env.task);
+  auto plan = planner.dryRun();
+  BOOST_REQUIRE_MESSAGE(plan.isOk(), plan.status().toString());
+  BOOST_REQUIRE(plan->rows().size() == 1u);
+  BOOST_TEST(plan->rows()[0].bytes == env.reg.blobSize(cfg) + env.reg.blobSize(layer));
+  BOOST_TEST(plan->totals().bytes == env.reg.blobSize(cfg) + env.reg.blobSize(layer));
+  BOOST_REQUIRE(plan->rows()[0].foreignLayers.size() == 1u);
+  BOOST_TEST(plan->toJson().find("\"foreign_layers\":[\"" + foreign +
+                                 " (application/vnd.docker.image.rootfs.foreign.diff.tar.gzip)\"]") !=
+                 std::string::npos,
+             plan->toJson());
+}
+
 BOOST_AUTO_TEST_CASE(latest_n_and_regex_limit_what_is_synced) {
   Env env;
   for (int i = 1; i <= 4; ++i) {

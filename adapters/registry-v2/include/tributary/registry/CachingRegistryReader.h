@@ -20,6 +20,8 @@ class CachingRegistryReader final : public RegistryReader {
       : inner_(inner), store_(store) {}
 
   Result<std::vector<std::string>> listTags(const std::string& repository) override;
+  Result<std::vector<std::string>> listTagsMatching(
+      const std::string& repository, const std::function<bool(const std::string&)>& keep) override;
   Result<ManifestDescriptor> headManifest(const std::string& repository,
                                           const std::string& reference) override;
   Result<Manifest> getManifest(const std::string& repository,

@@ -10,6 +10,8 @@ class ClientRegistryReader final : public RegistryReader {
   explicit ClientRegistryReader(registry::RegistryClient& client) : client_(client) {}
 
   Result<std::vector<std::string>> listTags(const std::string& repository) override;
+  Result<std::vector<std::string>> listTagsMatching(
+      const std::string& repository, const std::function<bool(const std::string&)>& keep) override;
   Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
                                                     const std::string& reference) override;
   Result<registry::Manifest> getManifest(const std::string& repository,

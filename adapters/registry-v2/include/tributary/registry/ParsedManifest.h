@@ -1,5 +1,14 @@
 // The parts of a manifest the sync needs, read from its exact bytes (which stay untouched).
 //
+// Decoding is as strict as Distribution 2.8's Go types (what a stock registry runs on every
+// manifest GET): a manifest it cannot decode would make it answer 500 for the tag, so it is
+// refused here with the field named. Sizes are integer tokens within int64 and not negative,
+// schemaVersion is the integer 2 (1: schema1), every string field is a string (or null),
+// urls/os.features are arrays of strings, annotations map strings to strings, platform fields
+// are strings; JSON keys that Go would match case-insensitively to a known field, and
+// duplicated known fields, are refused too (Go would silently use another value than ours).
+// Unknown fields are ignored, as Go does. The bytes are never re-serialised.
+//
 // Kinds: Docker schema2 and OCI image manifests are kImage; Docker manifest lists and OCI
 // indexes are kIndex (OCI may omit mediaType: `manifests` means index, `config` means image,
 // as Distribution decides, registry-facts §A.4); schema1 is kSchema1 (never stored).
@@ -36,6 +45,10 @@ struct Descriptor {
   bool hasPlatform = false;
   DescriptorPlatform platform;
   std::map<std::string, std::string> annotations;
+
+  /// Docker foreign and OCI non-distributable layer media types: the only layers whose bytes
+  /// may be left to their `urls` (registry-facts §E); any other layer is stored, urls or not.
+  bool isNonDistributable() const;
 
   /// Buildkit attestation children of an index: platform unknown/unknown or annotation
   /// vnd.docker.reference.type=attestation-manifest.

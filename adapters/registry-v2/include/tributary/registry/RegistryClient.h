@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,10 +35,23 @@ struct Credentials {
 struct RegistryClientOptions {
   std::string host;                   // host[:port]: "registry-1.docker.io", "127.0.0.1:5001"
   bool plainHttp = false;             // http:// — only for hosts in insecure_registries
+  /// insecure_registries (host[:port], lower case): a token realm on plain http is sent
+  /// credentials only when its own host:port is listed here.
+  std::set<std::string> insecureHosts;
   std::string caFile;                 // extra PEM CA bundle for this host; "" = system CAs only
   Credentials credentials;            // empty = anonymous
   bool allowPrivateNetworks = false;  // else refuse loopback/private/link-local/metadata IPs
   std::chrono::milliseconds timeout{30000};  // per socket operation
+  /// curl-style low-speed limit on every response body: below `lowSpeedLimitBytes` per second
+  /// on average for `lowSpeedTime`, the transfer is abandoned (kDeadlineExceeded) and retried
+  /// within maxAttempts. 0 turns it off. Each socket operation is then also bounded by
+  /// min(timeout, lowSpeedTime): a stall that long is below any limit; and a response head
+  /// (status line and headers) must arrive within max(timeout, lowSpeedTime).
+  uint64_t lowSpeedLimitBytes = 1024;
+  /// Bounds of one tag listing (listTags): tags listed by the source, bytes of all pages.
+  size_t maxTags = 100000;
+  uint64_t maxTagListBytes = 64ull << 20;
+  std::chrono::milliseconds lowSpeedTime{60000};
   int maxAttempts = 4;                // per request, for retryable failures (5xx, 429, resets)
   std::string userAgent = "tributary/0.1";
   /// Polled between chunks and retries; true = stop with kCancelled. May be empty.
@@ -76,9 +90,13 @@ class RegistryClient {
 
   const RegistryClientOptions& options() const;
 
-  /// All tags of `repository`, following `Link: <...>; rel="next"` (relative URLs resolved;
-  /// scheme and host must stay the same). Order as served.
-  Result<std::vector<std::string>> listTags(const std::string& repository);
+  /// The tags of `repository` that `keep` accepts (all when empty), following
+  /// `Link: <...>; rel="next"` (relative URLs resolved; scheme and host must stay the same).
+  /// Order as served. Filtered page by page, so memory holds one page plus the kept tags.
+  /// A listing of more than options().maxTags tags or options().maxTagListBytes bytes (all
+  /// pages together), or of more than 10,000 pages, is kResourceExhausted naming the limit.
+  Result<std::vector<std::string>> listTags(const std::string& repository,
+                                            const std::function<bool(const std::string&)>& keep = {});
 
   /// HEAD a manifest by tag or digest. kNotFound when absent.
   Result<ManifestDescriptor> headManifest(const std::string& repository,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,16 @@ class RegistryReader {
   virtual ~RegistryReader() = default;
 
   virtual Result<std::vector<std::string>> listTags(const std::string& repository) = 0;
+  /// Only the tags `keep` accepts. Readers over a RegistryClient filter page by page, so only
+  /// candidates are held in memory (issue #7); the default filters the whole list.
+  virtual Result<std::vector<std::string>> listTagsMatching(
+      const std::string& repository, const std::function<bool(const std::string&)>& keep) {
+    TRIB_ASSIGN_OR_RETURN(std::vector<std::string> all, listTags(repository));
+    std::vector<std::string> kept;
+    for (std::string& t : all)
+      if (!keep || keep(t)) kept.push_back(std::move(t));
+    return kept;
+  }
   /// kNotFound when absent.
   virtual Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
                                                             const std::string& reference) = 0;

@@ -52,16 +52,21 @@ class BlobWriter {
   friend class DistributionStorage;
   enum class State { kOpen, kBroken, kFinished };
 
+  // Takes ownership of the descriptors: the blob directory, its parent (to remove the blob
+  // directory again on abort) and the temp file inside the blob directory.
   BlobWriter(DistributionStorage& storage, Digest digest, uint64_t expectedSize,
-             std::string blobDirectory, std::string tempPath, int fd,
-             std::unique_ptr<DigestHasher> hasher);
+             std::string blobDirectory, int directoryFd, int parentFd, std::string tempName,
+             int fd, std::unique_ptr<DigestHasher> hasher);
   Status publish();
 
   DistributionStorage& storage_;
   Digest digest_;
   uint64_t expectedSize_;
-  std::string blobDirectory_;
-  std::string tempPath_;
+  std::string blobDirectory_;  // for messages; all access goes through directoryFd_
+  int directoryFd_;
+  int parentFd_;
+  std::string tempName_;
+  std::string tempPath_;  // for messages
   int fd_;
   std::unique_ptr<DigestHasher> hasher_;
   uint64_t offset_ = 0;

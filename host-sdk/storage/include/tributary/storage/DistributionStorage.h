@@ -16,6 +16,9 @@
 
 namespace tributary::storage {
 
+class BeneathRoot;
+class UniqueFd;
+
 /// How DistributionStorage writes files (DistributionStorage::Options). Declared outside the
 /// class so that `Options options = {}` works as a default argument (GCC cannot use a nested
 /// struct's default member initializers there).
@@ -38,16 +41,24 @@ struct DistributionStorageOptions {
 /// Every name and digest is validated (tributary/Names.h) before any path is built; a bad one
 /// is kInvalidArgument and nothing is written. Local I/O failures are ioError() statuses.
 ///
+/// Writes stay beneath the root (issue #7): the root is resolved once at open, and every
+/// directory is reached relative to it without following a symlink that leads out
+/// (openat2 RESOLVE_BENEATH, else an O_NOFOLLOW walk that refuses any symlink); files are
+/// created, renamed and read relative to that directory, never following a final symlink. A
+/// symlink that leads out is kPermissionDenied naming it, and nothing is written through it.
+///
 /// Threads: every method may be called from any thread concurrently (state on disk only; the
 /// fault hook is guarded by a mutex).
 class DistributionStorage {
  public:
   using Options = DistributionStorageOptions;
 
-  /// `rootDirectory` is the registry's storage.filesystem.rootdirectory; <root>/docker/registry/v2
-  /// is created if missing.
+  /// `rootDirectory` is the registry's storage.filesystem.rootdirectory (created if missing,
+  /// then resolved once: v2Root() is beneath the resolved path); <root>/docker/registry/v2 is
+  /// created if missing.
   static Result<std::unique_ptr<DistributionStorage>> open(const std::string& rootDirectory,
                                                            Options options = {});
+  ~DistributionStorage();
 
   const std::string& v2Root() const { return v2Root_; }
   const Options& options() const { return options_; }
@@ -84,18 +95,25 @@ class DistributionStorage {
  private:
   friend class BlobWriter;
 
-  DistributionStorage(std::string v2Root, Options options);
+  // `root` is null only for a read-only storage whose root does not exist yet.
+  DistributionStorage(std::unique_ptr<BeneathRoot> root, const std::string& rootPath,
+                      Options options);
   Status runFaultHook(std::string_view step);
 
+  // Paths relative to the storage root ("docker/registry/v2/...").
   std::string blobDirectory(const Digest& digest) const;
   std::string repositoryDirectory(std::string_view repository) const;
-  Status writeLink(const std::string& directory, const Digest& digest, std::string_view step);
+  Result<UniqueFd> directory(const std::string& relative, bool create) const;
+  std::string fullPath(const std::string& relative) const;  // for messages
+  Status writeLink(const std::string& directoryRel, const Digest& digest, std::string_view step);
   Status ensureLayersDirectory(std::string_view repository);
   Status requireRevision(std::string_view repository, const Digest& digest);
-  Status createTag(const std::string& manifestsDir, const std::string& tagDir,
-                   const Digest& digest, bool* lostRace);
-  Status updateTag(const std::string& tagDir, const Digest& digest);
+  Status createTag(const std::string& manifestsRel, const std::string& tag, const Digest& digest,
+                   bool* lostRace);
+  Status updateTag(const std::string& tagRel, const Digest& digest);
 
+  const std::unique_ptr<BeneathRoot> root_;  // null: read-only and the root is absent
+  const std::string rootPath_;
   const std::string v2Root_;
   const Options options_;
   std::mutex hookMutex_;

@@ -3,12 +3,22 @@
 //  "ca_files":{"host:port":"/path/ca.crt"},"cache_dir":"/path",
 //  "mirrors":{"registry-1.docker.io":["mirror.internal:5000"]},
 //  "range_threshold_bytes":33554432,"range_part_bytes":8388608,"range_parallelism":4,
-//  "timeout_seconds":30,"report_excluded_tags":false}
+//  "timeout_seconds":30,"low_speed_limit_bytes":1024,"low_speed_time_seconds":60,
+//  "max_tags":100000,"max_tag_list_bytes":67108864,"task_timeout_seconds":0,
+//  "report_excluded_tags":false}
 // Every key is optional; empty text or {} = defaults. Unknown keys are errors.
 // mirrors and range_* only matter for rules with `acceleration: true`. A mirror host is a
 // registry like any other: list it in insecure_registries / ca_files when it needs that.
 // timeout_seconds bounds each socket operation (connect, send, receive) of every registry
 // client the provider creates, origin and mirrors alike; not a whole request's duration.
+// low_speed_*: as curl's --speed-limit/--speed-time, a response body averaging fewer than
+// low_speed_limit_bytes per second over low_speed_time_seconds is abandoned and retried within
+// the bounded retries (0 turns it off); each socket operation is then bounded by
+// min(timeout_seconds, low_speed_time_seconds) and a response head must arrive within
+// max(timeout_seconds, low_speed_time_seconds). max_tags / max_tag_list_bytes bound one tag
+// listing (tags the source lists, bytes of all pages): past either the run fails, naming it.
+// task_timeout_seconds (0 = none) bounds a whole plan/execute: past it the run stops as if
+// cancelled (tags already published stay) with a deadline error naming the key.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +44,14 @@ struct ProviderConfig {
 
   static constexpr int kMaxTimeoutSeconds = 3600;
   int timeoutSeconds = 30;                      // per socket operation, 1..3600
+
+  uint64_t lowSpeedLimitBytes = 1024;           // bytes/s; 0 = no low-speed limit
+  int lowSpeedTimeSeconds = 60;                 // 1..3600
+  static constexpr int64_t kMaxTagsLimit = 10000000;
+  int64_t maxTags = 100000;                     // tags one listing may hold, 1..10^7
+  uint64_t maxTagListBytes = 64ull << 20;       // bytes of one listing, 1 MiB..4 GiB
+  static constexpr int kMaxTaskTimeoutSeconds = 7 * 24 * 3600;
+  int taskTimeoutSeconds = 0;                   // whole run; 0 = no deadline
 
   static constexpr uint64_t kMinRangePartBytes = 64u << 10;
   static constexpr uint64_t kMaxRangePartBytes = 256u << 20;

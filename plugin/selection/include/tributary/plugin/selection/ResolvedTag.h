@@ -39,8 +39,11 @@ struct ResolvedTag {
   /// Publish order: child manifests first, the tagged manifest last.
   std::vector<ManifestToStore> manifests;
   /// Config and layer blobs of every stored image manifest, without duplicates and without
-  /// foreign layers (descriptors with `urls`).
+  /// the foreign / non-distributable layers left to their `urls`.
   std::vector<BlobRef> blobs;
+  /// Foreign / non-distributable layers (with `urls`) not stored: clients fetch them from
+  /// their urls. "<digest> (<mediaType>)", listed in the plan and the report.
+  std::vector<std::string> foreignLayers;
 };
 
 }  // namespace tributary::plugin

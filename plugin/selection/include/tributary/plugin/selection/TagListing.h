@@ -4,6 +4,7 @@
 // latest_n left out is kept for the report.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,15 @@ class TagListing {
   struct Selection {
     std::vector<registry::TagInfo> chosen;         // newest first, then unreadable tags
     std::vector<registry::TagInfo> beyondLatestN;  // matching, older than the chosen
-    std::vector<std::string> excludedByRegex;      // not matching tag_regex, listing order
+    std::vector<std::string> excludedByRegex;      // not matching tag_regex, listing order,
+                                                   // at most `maxExcluded` of them
+    size_t excludedNotKept = 0;                    // excluded beyond `maxExcluded`, counted
   };
 
-  static Result<Selection> select(const Rule& rule, registry::SourceAdapter& source);
+  /// Keeps the names of at most `maxExcluded` excluded tags: a hostile source may list
+  /// millions (issue #7), memory goes only to the tags the rule wants.
+  static Result<Selection> select(const Rule& rule, registry::SourceAdapter& source,
+                                  size_t maxExcluded);
 };
 
 }  // namespace tributary::plugin
