@@ -2,6 +2,7 @@
 
 #include "tributary/registry/Rfc3339.h"
 #include "tributary/plugin/JsonWriter.h"
+#include "tributary/plugin/SyncReport.h"
 
 namespace tributary::plugin {
 
@@ -17,6 +18,7 @@ const char* PlanReport::actionName(Action a) {
     case Action::kUnchanged: return "unchanged";
     case Action::kKept: return "kept";
     case Action::kSkipped: return "skipped";
+    case Action::kDeferred: return "deferred";
   }
   return "skipped";
 }
@@ -36,10 +38,17 @@ std::string PlanReport::toJson() const {
     w.key("timestamp_source").value(e.timestampSource);
     w.key("action").value(actionName(e.action));
     w.key("reason").value(e.reason);
+    if (e.action == Action::kDeferred) w.key("reason_code").value("budget_exhausted");
     w.key("bytes_to_fetch").value(e.bytesToFetch);
+    if (e.pulls) w.key("pulls").value(*e.pulls);
     w.endObject();
   }
   w.endArray();
+  if (!timestampKind_.empty()) w.key("timestamp_kind").value(timestampKind_);
+  w.key("notes").beginArray();
+  for (const std::string& n : notes_) w.value(n);
+  w.endArray();
+  if (budget_) writeBudget(w, *budget_);
   w.key("totals").beginObject();
   w.key("bytes_to_fetch").value(bytesToFetch_);
   w.key("blobs_to_fetch").value(blobsToFetch_);

@@ -15,6 +15,7 @@ PlanReport::Action planAction(TagAction a) {
     case TagAction::kKept: return PlanReport::Action::kKept;
     case TagAction::kSkipped:
     case TagAction::kFailed: return PlanReport::Action::kSkipped;
+    case TagAction::kDeferred: return PlanReport::Action::kDeferred;
   }
   return PlanReport::Action::kSkipped;
 }
@@ -26,6 +27,7 @@ Result<PlanReport> Planner::plan() {
                         TagListing::selected(rule_, source_));
   if (task_.isCancelled()) return cancelledError("task cancelled");
   TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
+  resolver.setPullBudget(source_.pullBudget(), /*dryRun=*/true);
   TRIB_ASSIGN_OR_RETURN(std::vector<ResolvedTag> resolved,
                         resolver.resolveAll(tags, concurrency_, task_));
   PlanReport report(rule_.name);
@@ -41,6 +43,7 @@ Result<PlanReport> Planner::plan() {
     e.timestampSource = info.timestampSource;
     e.action = planAction(r.action);
     e.reason = r.action == TagAction::kFailed ? "error: " + r.reason : r.reason;
+    if (source_.pullBudget() != nullptr) e.pulls = r.pullsNeeded;
     if (r.action == TagAction::kSync) {
       for (const BlobRef& b : r.blobs) {
         if (!counted.insert(b.digest).second) continue;  // an earlier tag brings it
@@ -59,6 +62,9 @@ Result<PlanReport> Planner::plan() {
     report.add(std::move(e));
   }
   report.setTotals(bytesToFetch, blobsToFetch, blobsReused);
+  report.setNotes(source_.notes());
+  report.setTimestampKind(source_.timestampKind());
+  if (registry::PullBudget* budget = source_.pullBudget()) report.setBudget(budget->state());
   (void)choiceCache_.flush();
   return report;
 }

@@ -11,6 +11,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "tributary/plugin/HostPort.h"
+#include "tributary/registry/VendorEndpoint.h"
 
 namespace tributary::plugin {
 namespace {
@@ -38,11 +39,13 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
     if (key != "concurrency" && key != "insecure_registries" && key != "allow_private_networks" &&
         key != "ca_files" && key != "cache_dir" && key != "mirrors" &&
         key != "range_threshold_bytes" && key != "range_part_bytes" &&
-        key != "range_parallelism" && key != "timeout_seconds")
+        key != "range_parallelism" && key != "timeout_seconds" && key != "endpoints" &&
+        key != "dockerhub_budget_reserve")
       problems.push_back("unknown provider config key `" + key +
                          "` (known: concurrency, insecure_registries, allow_private_networks, "
                          "ca_files, cache_dir, mirrors, range_threshold_bytes, "
-                         "range_part_bytes, range_parallelism, timeout_seconds)");
+                         "range_part_bytes, range_parallelism, timeout_seconds, endpoints, "
+                         "dockerhub_budget_reserve)");
   }
   if (root->has("concurrency")) {
     auto v = root->get("concurrency");
@@ -168,6 +171,58 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
               static_cast<int64_t>(kMaxRangePartBytes), config.rangePartBytes);
   wholeNumber("range_parallelism", 1, kMaxRangeParallelism, config.rangeParallelism);
   wholeNumber("timeout_seconds", 1, kMaxTimeoutSeconds, config.timeoutSeconds);
+  wholeNumber("dockerhub_budget_reserve", 0, kMaxBudgetReserve, config.dockerhubBudgetReserve);
+  if (root->has("endpoints")) {
+    auto obj = root->getObject("endpoints");
+    struct Slot {
+      const char* vendor;
+      const char* key;
+      std::string* into;
+      bool pathAllowed;
+    };
+    const Slot slots[] = {
+        {"dockerhub", "registry", &config.endpoints.dockerhubRegistry, false},
+        {"dockerhub", "auth", &config.endpoints.dockerhubAuth, true},
+        {"dockerhub", "hub_api", &config.endpoints.dockerhubHubApi, false},
+        {"gcr", "registry", &config.endpoints.gcrRegistry, false},
+        {"quay", "registry", &config.endpoints.quayRegistry, false},
+        {"quay", "api", &config.endpoints.quayApi, false},
+    };
+    if (!obj) {
+      problems.push_back("endpoints must be an object {\"dockerhub\": {\"registry\": \"https://...\"}, ...}");
+    } else {
+      for (const std::string& vendor : obj->getNames()) {
+        auto inner = obj->getObject(vendor);
+        if ((vendor != "dockerhub" && vendor != "gcr" && vendor != "quay") || !inner) {
+          problems.push_back("endpoints.`" + vendor +
+                             "` is not a vendor object (known: dockerhub, gcr, quay)");
+          continue;
+        }
+        for (const std::string& key : inner->getNames()) {
+          const Slot* slot = nullptr;
+          for (const Slot& s : slots)
+            if (vendor == s.vendor && key == s.key) slot = &s;
+          const std::string what = "endpoints." + vendor + "." + key;
+          if (slot == nullptr) {
+            problems.push_back("unknown provider config key `" + what +
+                               "` (known: dockerhub.registry, dockerhub.auth, dockerhub.hub_api, "
+                               "gcr.registry, quay.registry, quay.api)");
+            continue;
+          }
+          auto v = inner->get(key);
+          std::string url = v.isString() ? v.convert<std::string>() : std::string();
+          std::string origin = url;
+          if (slot->pathAllowed) {  // the token realm: only its origin must be well formed
+            size_t hostStart = url.find("://");
+            if (hostStart != std::string::npos) origin = url.substr(0, url.find('/', hostStart + 3));
+          }
+          auto parsed = registry::VendorEndpoint::parse(origin, what);
+          if (!parsed) problems.push_back(parsed.status().message());
+          else *slot->into = url;
+        }
+      }
+    }
+  }
   if (!problems.empty()) {
     std::string joined;
     for (size_t i = 0; i < problems.size(); ++i) joined += (i ? "\n" : "") + problems[i];

@@ -20,6 +20,7 @@ SyncReport::Action reportAction(TagAction a) {
     case TagAction::kKept: return SyncReport::Action::kKept;
     case TagAction::kSkipped: return SyncReport::Action::kSkipped;
     case TagAction::kFailed: return SyncReport::Action::kFailed;
+    case TagAction::kDeferred: return SyncReport::Action::kDeferred;
   }
   return SyncReport::Action::kFailed;
 }
@@ -35,7 +36,11 @@ Result<SyncReport> SyncEngine::execute() {
                         TagListing::selected(rule_, source_));
   if (task_.isCancelled()) return cancelledError("task cancelled");
 
+  for (const std::string& note : source_.notes())
+    if (logger_.enabled(LogLevel::kWarn)) logger_.log(LogLevel::kWarn, "rule " + rule_.name + ": " + note);
+
   TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
+  resolver.setPullBudget(source_.pullBudget(), /*dryRun=*/false);
   TRIB_ASSIGN_OR_RETURN(std::vector<ResolvedTag> resolved,
                         resolver.resolveAll(tags, transfer_.concurrency, task_));
   (void)choiceCache_.flush();
@@ -73,6 +78,7 @@ Result<SyncReport> SyncEngine::execute() {
       e.pushedAtMs = r.info.pushedAtMs;
       e.action = reportAction(r.action);
       e.reason = r.reason;
+      e.timestampSource = r.info.timestampSource;
       if (r.action == TagAction::kSync) {
         std::vector<std::string> digests;
         for (const BlobRef& b : r.blobs) digests.push_back(b.digest);
@@ -125,6 +131,17 @@ Result<SyncReport> SyncEngine::execute() {
       std::chrono::steady_clock::now() - started);
   report.setTotals(bytesFetched, blobsFetched, blobsReused, elapsed.count());
   report.setAccelerationTotals(rangedBlobs, rangedBytes, mirrorBlobs, mirrorBytes);
+  report.setNotes(source_.notes());
+  report.setTimestampKind(source_.timestampKind());
+  if (registry::PullBudget* budget = source_.pullBudget()) {
+    const registry::PullBudgetState b = budget->state();
+    report.setBudget(b);
+    if (b.known && logger_.enabled(LogLevel::kInfo))
+      logger_.log(LogLevel::kInfo, "rule " + rule_.name + ": Docker Hub pulls spent " +
+                                       std::to_string(b.pullsSpent) + " of " +
+                                       std::to_string(b.remaining) + " remaining (limit " +
+                                       std::to_string(b.limit) + ")");
+  }
   return report;
 }
 

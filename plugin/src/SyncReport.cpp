@@ -5,6 +5,21 @@
 
 namespace tributary::plugin {
 
+void writeBudget(JsonWriter& w, const registry::PullBudgetState& b) {
+  w.key("budget").beginObject();
+  w.key("limit");
+  if (b.known) w.value(b.limit); else w.null();
+  w.key("remaining");
+  if (b.known) w.value(b.remaining); else w.null();
+  w.key("window_seconds").value(b.windowSeconds);
+  w.key("reset_at");
+  if (b.resetAtMs) w.value(registry::Rfc3339::formatMs(*b.resetAtMs)); else w.null();
+  w.key("pulls_needed").value(b.pullsNeeded);
+  w.key("pulls_spent").value(b.pullsSpent);
+  w.key("reserve").value(b.reserve);
+  w.endObject();
+}
+
 void SyncReport::setTotals(uint64_t bytesFetched, uint64_t blobsFetched, uint64_t blobsReused,
                            int64_t durationMs) {
   bytesFetched_ = bytesFetched;
@@ -28,14 +43,18 @@ const char* SyncReport::actionName(Action a) {
     case Action::kKept: return "kept";
     case Action::kSkipped: return "skipped";
     case Action::kFailed: return "failed";
+    case Action::kDeferred: return "deferred";
   }
   return "failed";
 }
 
 std::string SyncReport::status() const {
-  size_t failed = 0;
-  for (const Entry& e : entries_) failed += e.action == Action::kFailed;
-  if (failed == 0) return "succeeded";
+  size_t failed = 0, deferred = 0;
+  for (const Entry& e : entries_) {
+    failed += e.action == Action::kFailed;
+    deferred += e.action == Action::kDeferred;
+  }
+  if (failed == 0 && deferred == 0) return "succeeded";
   if (failed == entries_.size()) return "failed";
   return "partial";
 }
@@ -55,10 +74,17 @@ std::string SyncReport::toJson() const {
     if (e.pushedAtMs) w.value(registry::Rfc3339::formatMs(*e.pushedAtMs)); else w.null();
     w.key("action").value(actionName(e.action));
     w.key("reason").value(e.reason);
+    if (e.action == Action::kDeferred) w.key("reason_code").value("budget_exhausted");
+    if (!e.timestampSource.empty()) w.key("timestamp_source").value(e.timestampSource);
     w.key("bytes_fetched").value(e.bytesFetched);
     w.endObject();
   }
   w.endArray();
+  if (!timestampKind_.empty()) w.key("timestamp_kind").value(timestampKind_);
+  w.key("notes").beginArray();
+  for (const std::string& n : notes_) w.value(n);
+  w.endArray();
+  if (budget_) writeBudget(w, *budget_);
   w.key("totals").beginObject();
   w.key("bytes_fetched").value(bytesFetched_);
   w.key("blobs_fetched").value(blobsFetched_);

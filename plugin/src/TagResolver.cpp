@@ -1,5 +1,6 @@
 #include "tributary/plugin/TagResolver.h"
 
+#include <algorithm>
 #include <set>
 
 #include "tributary/registry/BoundedParallel.h"
@@ -35,6 +36,12 @@ std::string TagResolver::choiceKey(const std::string& sourceDigest) const {
 ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
   ResolvedTag out;
   out.info = info;
+  if (!info.error.isOk() && budget_ != nullptr &&
+      info.error.code() == StatusCode::kResourceExhausted) {
+    out.action = TagAction::kDeferred;  // its time lookup hit the pull budget
+    out.reason = info.error.message();
+    return out;
+  }
   if (!info.error.isOk()) {  // the adapter could not read it: nothing to resolve
     out.action = TagAction::kFailed;
     out.error = info.error;
@@ -43,6 +50,20 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
     return out;
   }
   Status s = resolveInto(out);
+  if (budget_ != nullptr && !dryRun_) budget_->endTag();
+  if (out.action == TagAction::kDeferred) {
+    out.manifests.clear();
+    out.blobs.clear();
+    return out;
+  }
+  if (!s.isOk() && budget_ != nullptr && s.code() == StatusCode::kResourceExhausted) {
+    // A GET the budget refused or a 429 anyway: wait for the window, do not fail.
+    out.action = TagAction::kDeferred;
+    out.reason = s.message();
+    out.manifests.clear();
+    out.blobs.clear();
+    return out;
+  }
   if (!s.isOk()) {
     out.action = TagAction::kFailed;
     out.error = s;
@@ -57,6 +78,9 @@ Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<regis
                                                          int concurrency,
                                                          const TaskContext& task) {
   std::vector<ResolvedTag> resolved(tags.size());
+  // With a budget, tags ask for pulls one after the other, newest first: an older tag must not
+  // take the pulls a newer one needed.
+  if (budget_ != nullptr) concurrency = 1;
   registry::BoundedParallel::run(tags.size(), concurrency, [&](size_t i) {
     if (task.isCancelled()) return false;
     resolved[i] = resolve(tags[i]);
@@ -64,6 +88,27 @@ Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<regis
   });
   if (task.isCancelled()) return cancelledError("task cancelled");
   return resolved;
+}
+
+bool TagResolver::askBudget(ResolvedTag& out, int64_t pulls, bool first) {
+  if (budget_ == nullptr || pulls <= 0) return true;
+  std::string whyNot;
+  bool ok = first ? budget_->beginTag(pulls, dryRun_, &whyNot) : budget_->extendTag(pulls, &whyNot);
+  if (!ok) {
+    out.action = TagAction::kDeferred;
+    out.reason = whyNot;
+    return false;
+  }
+  out.pullsNeeded += pulls;
+  if (dryRun_) {
+    out.pullsOnlyCounted = true;  // nothing fetched: the plan spends no pulls
+    if (out.action != TagAction::kSync) {  // single platform, choice not cached yet
+      out.action = TagAction::kSync;
+      out.reason = "the platform's manifest decides (not read: a dry run spends no pulls)";
+    }
+    return false;
+  }
+  return true;
 }
 
 bool TagResolver::decide(ResolvedTag& out, const std::optional<std::string>& destination) {
@@ -91,12 +136,17 @@ bool TagResolver::decide(ResolvedTag& out, const std::optional<std::string>& des
 Status TagResolver::resolveInto(ResolvedTag& out) {
   const std::string& tag = out.info.tag;
   std::optional<registry::Manifest> top;
+  std::string topMediaType;  // from the HEAD, when one was made
+  bool askedBudget = false;
   out.sourceDigest = out.info.digest;
   if (out.sourceDigest.empty()) {
     TRIB_ASSIGN_OR_RETURN(registry::ManifestDescriptor head,
                           reader_.headManifest(sourceRepository_, tag));
     out.sourceDigest = head.digest;
+    topMediaType = head.mediaType;
     if (out.sourceDigest.empty()) {  // no Docker-Content-Digest: the GET tells us
+      if (!askBudget(out, 1, true)) return Status();
+      askedBudget = true;
       TRIB_ASSIGN_OR_RETURN(registry::Manifest m, reader_.getManifest(sourceRepository_, tag));
       out.sourceDigest = m.digest;
       top = std::move(m);
@@ -118,6 +168,22 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
   }
 
   if (!top) {
+    if (budget_ != nullptr && !askedBudget) {
+      // Count the GETs before the first: the index (or image) itself, plus the children to
+      // copy when the listing named the platforms (else asked for once the index is read).
+      int64_t pulls = 1;
+      const bool isIndex = topMediaType.find("index") != std::string::npos ||
+                           topMediaType.find("manifest.list") != std::string::npos;
+      if (isIndex && out.info.platforms) {
+        int64_t children = 0;
+        for (const registry::DescriptorPlatform& p : *out.info.platforms)
+          if (!matcher_.filtered() || matcher_.matches(p.os, p.architecture, p.variant)) ++children;
+        if (matcher_.singlePlatform()) children = std::min<int64_t>(children, 1);
+        pulls += children;
+      }
+      if (!askBudget(out, pulls, true)) return Status();
+      askedBudget = true;
+    }
     TRIB_ASSIGN_OR_RETURN(registry::Manifest m,
                           reader_.getManifest(sourceRepository_, out.sourceDigest));
     top = std::move(m);
@@ -166,6 +232,12 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
     if (decide(out, destination)) return Status();
   } else {
     out.targetDigest = out.sourceDigest;
+  }
+  if (budget_ != nullptr) {
+    // The listing may have undercounted (attestation children, no platforms listed): ask for
+    // the rest before the first child GET rather than be refused halfway.
+    int64_t more = static_cast<int64_t>(selected.size()) + 1 - out.pullsNeeded;
+    if (more > 0 && !askBudget(out, more, false)) return Status();
   }
   for (size_t i : selected) {
     const registry::Descriptor& child = parsed.children[i];

@@ -25,7 +25,9 @@ struct ManifestToStore {
   std::string bytes;  // exactly as served
 };
 
-enum class TagAction { kSync, kUnchanged, kKept, kSkipped, kFailed };
+/// kDeferred: the source's pull budget could not cover the tag this run (reason says when it
+/// resets); not a failure.
+enum class TagAction { kSync, kUnchanged, kKept, kSkipped, kFailed, kDeferred };
 
 struct ResolvedTag {
   registry::TagInfo info;    // tag, pushed time and where it came from
@@ -34,6 +36,10 @@ struct ResolvedTag {
   TagAction action = TagAction::kFailed;
   std::string reason;
   Status error;  // kFailed: why
+  /// Manifest GETs the tag asked the pull budget for (0 without a budget).
+  int64_t pullsNeeded = 0;
+  /// Dry run with a pull budget: the GETs were counted, not made, so blobs are unknown.
+  bool pullsOnlyCounted = false;
   /// Publish order: child manifests first, the tagged manifest last.
   std::vector<ManifestToStore> manifests;
   /// Config and layer blobs of every stored image manifest, without duplicates and without

@@ -31,6 +31,16 @@ class TagResolver {
   /// asks) or kFailed (an error that may go away) in the result.
   ResolvedTag resolve(const registry::TagInfo& info);
 
+  /// With a pull budget (Docker Hub): every tag asks it for the manifest GETs it needs before
+  /// the first one (1 for an image, 1 + the children to copy for an index, counted from the
+  /// listing's platforms when it has them, else asked for once the index is read) and is
+  /// deferred when refused; tags are then resolved one at a time. `dryRun`: the GETs are only
+  /// counted, never made (a plan spends no pulls; its byte counts are then unknown).
+  void setPullBudget(registry::PullBudget* budget, bool dryRun) {
+    budget_ = budget;
+    dryRun_ = dryRun;
+  }
+
   /// resolve() for every tag, on up to `concurrency` threads (the tags' HEADs and GETs are
   /// independent); the results are in the order of `tags`, exactly as a serial loop gives
   /// them. kCancelled when the task is cancelled (checked before each tag starts).
@@ -44,6 +54,9 @@ class TagResolver {
   std::string choiceKey(const std::string& sourceDigest) const;
   /// Applies the overwrite policy; true when the tag needs no manifest work.
   bool decide(ResolvedTag& out, const std::optional<std::string>& destination);
+  /// Asks the budget for `pulls` GETs (the first ask of a tag begins it). false: `out` is
+  /// deferred (or, dry run, counted and done).
+  bool askBudget(ResolvedTag& out, int64_t pulls, bool first);
 
   const Rule& rule_;
   const std::string sourceRepository_;
@@ -52,6 +65,8 @@ class TagResolver {
   registry::JsonFileCache& choiceCache_;
   PlatformMatcher matcher_;
   OverwritePolicy overwrite_;
+  registry::PullBudget* budget_ = nullptr;
+  bool dryRun_ = false;
 };
 
 }  // namespace tributary::plugin

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "tributary/Status.h"
+#include "tributary/registry/ParsedManifest.h"
+#include "tributary/registry/PullBudget.h"
 #include "tributary/registry/RegistryClient.h"
 
 namespace tributary::registry {
@@ -25,6 +27,9 @@ struct TagInfo {
   std::string timestampSource;
   /// The manifest digest the tag points at, when the listing already told us; else "".
   std::string digest;
+  /// The platforms of the tag's images as the vendor API lists them (Docker Hub `images`),
+  /// when it does: lets the engine count the manifest GETs a tag costs before starting it.
+  std::optional<std::vector<DescriptorPlatform>> platforms;
   /// Why this tag's digest or time could not be determined (not OK only for such tags; then
   /// pushedAtMs is empty). Lets an adapter list the other tags when one tag is broken at the
   /// source; selection reports such a tag as failed instead of choosing it.
@@ -45,6 +50,16 @@ class SourceAdapter {
   /// cost a request per tag (custom: the image config's `created`) only pay it for wanted tags.
   virtual Result<std::vector<TagInfo>> listTags(
       const std::function<bool(const std::string&)>& wanted) = 0;
+
+  /// The source's pull quota, when it has one (Docker Hub); null otherwise. Borrowed.
+  virtual PullBudget* pullBudget() { return nullptr; }
+
+  /// Run-level notes for the plan, report and log after listTags ("the Hub API failed: fell
+  /// back to image config `created` order").
+  virtual std::vector<std::string> notes() const { return {}; }
+
+  /// What kind of time orders the tags: "pushed" (Hub, Quay), "uploaded" (GCR), "created".
+  virtual std::string timestampKind() const { return "created"; }
 };
 
 }  // namespace tributary::registry
