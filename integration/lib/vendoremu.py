@@ -282,6 +282,13 @@ class DockerHub(_Emulator):
 
     def _auth(self, h):
         q = urllib.parse.parse_qs(urllib.parse.urlparse(h.path).query)
+        if h.command == "POST":  # OAuth2 password grant (distribution oauth.md)
+            q = urllib.parse.parse_qs(h.body.decode())
+            if q.get("username"):
+                user, pw = q["username"][0], q.get("password", [""])[0]
+                if self.users.get(user) != pw:
+                    reply(h, 401, {"details": "incorrect username or password"})
+                    return
         if q.get("service") != ["registry.docker.io"]:
             reply(h, 400, {"details": "unknown service"})
             return
