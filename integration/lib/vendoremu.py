@@ -122,6 +122,8 @@ class _Emulator:
         self.lock = threading.Lock()
         self.requests = []
         self.tokens = set()
+        self.uses = {}
+        self.expired = 0  # requests refused because their token had expired
         self.fail_api = False
         self.servers = {r: _Server(self, r, certs) for r in roles}
 
@@ -166,9 +168,19 @@ class _Emulator:
             self.tokens.add(token)
         return token
 
+    token_uses = None  # a token stops working after this many requests (expiry stand-in)
+
     def authorized(self, h):
         auth = h.headers.get("Authorization", "")
-        return auth.startswith("Bearer ") and auth[7:] in self.tokens
+        if not (auth.startswith("Bearer ") and auth[7:] in self.tokens):
+            return False
+        if self.token_uses is not None:
+            with self.lock:
+                self.uses[auth[7:]] = self.uses.get(auth[7:], 0) + 1
+                if self.uses[auth[7:]] > self.token_uses:
+                    self.expired += 1
+                    return False
+        return True
 
     # -- upstream ------------------------------------------------------------------------------
 
@@ -483,6 +495,9 @@ class Quay(_Emulator):
     def handle(self, role, h):
         url = urllib.parse.urlparse(h.path)
         if url.path == "/v2/auth":
+            if h.command != "GET":
+                reply(h, 405, {"error": "method not allowed"})  # Quay's route is GET only
+                return
             q = urllib.parse.parse_qs(url.query)
             if not q.get("scope"):
                 reply(h, 401, {"error": "scope required"})  # as Quay does anonymously
