@@ -130,6 +130,10 @@ def main():
                 hub.manifest_gets - gets)
             assert third.report["budget"]["pulls_spent"] == 0, third.describe()
             print("run 3: no-op, 0 counted pulls")
+            human = dest.sync(rule, dry_run=True, as_json=False).expect(0)
+            assert "Docker Hub pulls: 0 needed, " in human.stdout and "remaining" in \
+                human.stdout, human.describe()
+            assert hub.manifest_gets == gets
 
             # --- the credential went only to the token service and the Hub API login -------
             basic = base64.b64encode(("alice:" + PW).encode()).decode()

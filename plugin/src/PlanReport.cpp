@@ -45,9 +45,11 @@ std::string PlanReport::toJson() const {
   }
   w.endArray();
   if (!timestampKind_.empty()) w.key("timestamp_kind").value(timestampKind_);
-  w.key("notes").beginArray();
-  for (const std::string& n : notes_) w.value(n);
-  w.endArray();
+  if (!notes_.empty()) {  // only when there is something to say: the common shape stays lean
+    w.key("notes").beginArray();
+    for (const std::string& n : notes_) w.value(n);
+    w.endArray();
+  }
   if (budget_) writeBudget(w, *budget_);
   w.key("totals").beginObject();
   w.key("bytes_to_fetch").value(bytesToFetch_);

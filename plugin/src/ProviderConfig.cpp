@@ -44,8 +44,8 @@ Result<ProviderConfig> ProviderConfig::parse(const std::string& json) {
       problems.push_back("unknown provider config key `" + key +
                          "` (known: concurrency, insecure_registries, allow_private_networks, "
                          "ca_files, cache_dir, mirrors, range_threshold_bytes, "
-                         "range_part_bytes, range_parallelism, timeout_seconds, endpoints, "
-                         "dockerhub_budget_reserve)");
+                         "range_part_bytes, range_parallelism, endpoints, "
+                         "dockerhub_budget_reserve, timeout_seconds)");
   }
   if (root->has("concurrency")) {
     auto v = root->get("concurrency");

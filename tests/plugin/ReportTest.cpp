@@ -77,4 +77,35 @@ BOOST_AUTO_TEST_CASE(plan_json_shape) {
              "\"totals\":{\"bytes_to_fetch\":7,\"blobs_to_fetch\":1,\"blobs_reused\":3}}");
 }
 
+BOOST_AUTO_TEST_CASE(deferred_is_partial_not_failed_and_the_budget_and_notes_are_reported) {
+  SyncReport r("hub");
+  r.add(entry("a", SyncReport::Action::kSynced));
+  SyncReport::Entry d = entry("b", SyncReport::Action::kDeferred);
+  d.reason = "the window resets by 2023-11-14T22:13:30Z";
+  r.add(d);
+  BOOST_TEST(r.status() == "partial");
+  SyncReport all("hub");
+  all.add(entry("b", SyncReport::Action::kDeferred));
+  BOOST_TEST(all.status() == "partial");  // deferred only: still not failed
+  tributary::registry::PullBudgetState b;
+  b.known = true;
+  b.limit = 100;
+  b.remaining = 4;
+  b.windowSeconds = 21600;
+  b.resetAtMs = 1700000010000LL;
+  b.pullsNeeded = 6;
+  b.pullsSpent = 4;
+  r.setBudget(b);
+  r.setNotes({"fell back"});
+  r.setTimestampKind("pushed");
+  const std::string json = r.toJson();
+  BOOST_TEST(json.find("\"action\":\"deferred\",\"reason\":\"the window resets by "
+                       "2023-11-14T22:13:30Z\",\"reason_code\":\"budget_exhausted\"") !=
+                 std::string::npos, json);
+  BOOST_TEST(json.find("\"timestamp_kind\":\"pushed\",\"notes\":[\"fell back\"],"
+                       "\"budget\":{\"limit\":100,\"remaining\":4,\"window_seconds\":21600,"
+                       "\"reset_at\":\"2023-11-14T22:13:30Z\",\"pulls_needed\":6,"
+                       "\"pulls_spent\":4,\"reserve\":0}") != std::string::npos, json);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
