@@ -249,6 +249,7 @@ class DockerHub(_Emulator):
         self.window_count = 0
         self.manifest_gets = 0
         self.too_many = 0
+        self.steal_at_get = None  # n: before our n-th counted GET, someone spends the window
         self.hub_tokens = set()
 
     @property
@@ -319,6 +320,13 @@ class DockerHub(_Emulator):
         mm = MANIFEST_PATH.match(path)
         if mm and h.command == "GET" and self.limit is not None:
             with self.lock:
+                if self.steal_at_get is not None and self.manifest_gets + 1 >= self.steal_at_get:
+                    # Another client of the same quota pulls everything that is left, between
+                    # our HEAD (which said there was budget) and this GET.
+                    self.steal_at_get = None
+                    if self.window_start is None:
+                        self.window_start = time.monotonic()
+                    self.window_count = self.limit
                 remaining, left = self._remaining()
                 if remaining <= 0:
                     self.too_many += 1

@@ -13,7 +13,9 @@ CDN on four loopback HTTPS ports, test CA) in front of a real docker-registry:
 (d) everything pulled back with skopeo from a stock docker-registry serving the destination
     has the source's digests.
 (e) the Hub API answering 500: the run falls back to image config `created` order and the
-    report (notes, timestamp_kind) and the log say so."""
+    report (notes, timestamp_kind) and the log say so.
+(f) another client spends the quota between our HEAD and GET: exactly one 429, no retry, the
+    tag and the rest deferred until its Retry-After, exit 0."""
 
 import base64
 import os
@@ -150,6 +152,27 @@ def main():
             blob_gets = [r for r in hub.requests if r["role"] == "blobs"]
             assert blob_gets, "no blob went through the CDN redirect"
             print("credential seen only by: %s" % sorted(where))
+
+        # --- (f) someone else spends the quota mid-run: one 429, honoured, never repeated ----
+        with vendoremu.DockerHub(upstream, certs, pushed=pushed, platforms=hub_platforms,
+                                 limit=20, window=30, page_size=3) as busy:
+            busy.steal_at_get = 3  # after the first tag's 2 pulls
+            dest3 = syncrun.SyncTarget(os.path.join(work, "dest-busy"), vendoremu.provider_config(
+                certs, busy.hosts(), cache_dir=os.path.join(work, "cache3"),
+                endpoints=busy.endpoints()))
+            rule3 = vendoremu.vendor_rule("dockerhub", REPO, "mirror/busy", name="hub-busy",
+                                          latest_n=5, platforms=["linux/amd64"])
+            res = dest3.sync(rule3).expect(0)
+            acts = res.actions()
+            assert [acts[n] for n in newest5] == ["synced"] + ["deferred"] * 4, res.describe()
+            assert busy.too_many == 1, "429s: %d (a 429 must never be repeated)" % busy.too_many
+            second_tag = res.entry(newest5[1])
+            assert "429" in second_tag["reason"] and "resets at" in second_tag["reason"], \
+                second_tag
+            reset = syncrun.parse_rfc3339(res.report["budget"]["reset_at"])
+            assert 20 <= reset - time.time() <= 31, res.report["budget"]  # its Retry-After
+            print("quota spent by another client: 1 x 429, the rest deferred until %s" %
+                  res.report["budget"]["reset_at"])
 
         with dest.serve() as dreg:
             for n in newest5:

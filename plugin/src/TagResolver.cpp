@@ -59,7 +59,10 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
   if (!s.isOk() && budget_ != nullptr && s.code() == StatusCode::kResourceExhausted) {
     // A GET the budget refused or a 429 anyway: wait for the window, do not fail.
     out.action = TagAction::kDeferred;
-    out.reason = s.message();
+    const std::string why = budget_->refusal();
+    out.reason = why.empty() || s.message().find(why) != std::string::npos
+                     ? s.message()
+                     : s.message() + "; " + why;
     out.manifests.clear();
     out.blobs.clear();
     return out;

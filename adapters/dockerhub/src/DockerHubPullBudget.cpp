@@ -123,6 +123,12 @@ void DockerHubPullBudget::endTag() {
   tagAllowance_ = tagUsed_ = 0;
 }
 
+std::string DockerHubPullBudget::refusal() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!exhausted_ && (!known_ || freeLocked() >= 1)) return "";
+  return refusalLocked(1);
+}
+
 registry::PullBudgetState DockerHubPullBudget::state() const {
   std::lock_guard<std::mutex> lock(mu_);
   registry::PullBudgetState s;

@@ -45,6 +45,7 @@ class DockerHubPullBudget final : public registry::PullBudget {
   bool extendTag(int64_t more, std::string* whyNot) override;
   void endTag() override;
   registry::PullBudgetState state() const override;
+  std::string refusal() const override;
 
  private:
   int64_t freeLocked() const;  // pulls spendable now, beyond the current tag's allowance

@@ -39,6 +39,10 @@ class PullBudget {
   virtual void endTag() = 0;
 
   virtual PullBudgetState state() const = 0;
+
+  /// Why a pull asked for now would be refused, with when the window resets ("" when it
+  /// would not be): for tags a 429 stopped halfway.
+  virtual std::string refusal() const = 0;
 };
 
 }  // namespace tributary::registry
