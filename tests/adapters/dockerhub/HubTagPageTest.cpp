@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tributary/dockerhub/HubTagPage.h"
+#include "tributary/registry/VendorEndpoint.h"
 
 using tributary::dockerhub::HubTagPage;
 
@@ -43,6 +44,22 @@ BOOST_AUTO_TEST_CASE(the_last_page_has_next_null) {
 BOOST_AUTO_TEST_CASE(not_the_documented_shape_is_data_loss) {
   BOOST_TEST(!HubTagPage::parse("<html>").isOk());
   BOOST_TEST(!HubTagPage::parse(R"({"count":1})").isOk());
+}
+
+// The `next` link must stay on the Hub API's origin (it carries the Hub token).
+BOOST_AUTO_TEST_CASE(next_links_must_stay_on_the_api_origin) {
+  auto e = tributary::registry::VendorEndpoint::parse("https://Hub.Docker.com/", "hub_api");
+  BOOST_REQUIRE(e.isOk());
+  BOOST_TEST(e->host == "hub.docker.com");
+  BOOST_TEST(*e->targetOf("https://hub.docker.com/v2/x?page=2") == "/v2/x?page=2");
+  BOOST_TEST(*e->targetOf("https://hub.docker.com:443/v2/x") == "/v2/x");
+  BOOST_TEST(*e->targetOf("/v2/x?page=3") == "/v2/x?page=3");
+  BOOST_TEST(!e->targetOf("https://hub.docker.com.evil.org/v2/x").isOk());
+  BOOST_TEST(!e->targetOf("http://hub.docker.com/v2/x").isOk());
+  BOOST_TEST(!e->targetOf("//evil.org/v2/x").isOk());
+  BOOST_TEST(!tributary::registry::VendorEndpoint::parse("https://u:p@h", "x").isOk());
+  BOOST_TEST(!tributary::registry::VendorEndpoint::parse("https://h/path", "x").isOk());
+  BOOST_TEST(tributary::registry::VendorEndpoint::parse("http://127.0.0.1:8080", "x")->plainHttp);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
