@@ -8,7 +8,8 @@ endpoints.gcr.registry (which replaces gcr.io):
 (b) two tags on one digest: that manifest is fetched once;
 (c) the `_json_key` credential (a service-account JSON) reaches only the token realm, never a
     registry request, stdout or stderr;
-(d) everything pulled back with skopeo has the source's digests; a re-run is a no-op."""
+(d) everything pulled back with skopeo has the source's digests; a re-run is a no-op;
+(e) an endpoint on loopback is refused unless allow_private_networks."""
 
 import json
 import os
@@ -90,6 +91,19 @@ def main():
             assert where and all(p == "/v2/token" for _r, _m, p in where), where
             print("synced %s; v4/latest manifest fetched once; the key went only to %s" % (
                 want, sorted(where)))
+
+            # An endpoint on loopback still obeys allow_private_networks.
+            closed = syncrun.SyncTarget(os.path.join(work, "dest-closed"),
+                                        vendoremu.provider_config(
+                                            certs, [gcr.host],
+                                            endpoints={"gcr": {"registry": gcr.url}},
+                                            extra={"allow_private_networks": False}))
+            closed.add_password_credential("gcr", "_json_key", SA_KEY)
+            refused = closed.sync(rule)
+            assert refused.code == 1, refused.describe()
+            assert "loopback" in refused.stdout + refused.stderr, refused.describe()
+            assert not any("_manifests/tags" in p for p in syncrun.tree_snapshot(closed.root))
+            print("loopback endpoint refused without allow_private_networks")
 
         with dest.serve() as dreg:
             for n in want:

@@ -154,6 +154,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                         : "endpoints.dockerhub.hub_api"));
   registry::RegistryClientOptions apiOptions = optionsFor(api.host);
   apiOptions.plainHttp = api.plainHttp;
+  apiOptions.maxAttemptsOn429 = 2;  // one wait for Retry-After, then the created-order fallback
   session->apiClient = std::make_unique<registry::RegistryClient>(std::move(apiOptions));
   if (type == "dockerhub") {
     session->adapter = std::make_unique<dockerhub::DockerHubSource>(
