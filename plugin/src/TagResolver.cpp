@@ -143,8 +143,16 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
   bool askedBudget = false;
   out.sourceDigest = out.info.digest;
   if (out.sourceDigest.empty()) {
-    TRIB_ASSIGN_OR_RETURN(registry::ManifestDescriptor head,
-                          reader_.headManifest(sourceRepository_, tag));
+    auto headed = reader_.headManifest(sourceRepository_, tag);
+    if (!headed.isOk() && headed.status().code() == StatusCode::kNotFound) {
+      // A vendor tag API (Hub, Quay) can list a tag its registry has just deleted: nothing to
+      // copy, and nothing wrong with the run.
+      out.action = TagAction::kSkipped;
+      out.reason = "listed by the source's tag API but absent from its registry (deleted "
+                   "since listing?)";
+      return Status();
+    }
+    TRIB_ASSIGN_OR_RETURN(registry::ManifestDescriptor head, std::move(headed));
     out.sourceDigest = head.digest;
     topMediaType = head.mediaType;
     if (out.sourceDigest.empty()) {  // no Docker-Content-Digest: the GET tells us

@@ -211,4 +211,18 @@ BOOST_AUTO_TEST_CASE(tags_the_pull_budget_cannot_cover_are_deferred_before_any_g
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_listed_tag_the_registry_no_longer_has_is_skipped_not_failed) {
+  const Rule rule = ruleWith("");
+  FakeRegistry reg;
+  FakeStorage storage;
+  registry::JsonFileCache choices{""};
+  registry::TagInfo info;
+  info.tag = "deleted-since-listing";  // no digest: the HEAD decides
+  TagResolver resolver(rule, "up/app", reg, storage, choices);
+  ResolvedTag r = resolver.resolve(info);
+  BOOST_TEST(static_cast<int>(r.action) == static_cast<int>(TagAction::kSkipped));
+  BOOST_TEST(r.reason.find("absent from its registry") != std::string::npos, r.reason);
+  BOOST_TEST(reg.getCalls == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
