@@ -35,6 +35,7 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
     }
     TRIB_ASSIGN_OR_RETURN(auto ex, transport_.send(request, context));
     const int status = ex->status();
+    if (toRegistry && observer_) observer_(request.method, status, ex->head().headers);
     if ((status == 401 || status == 403) &&
         TokenAuthenticator::isInsufficientScope(ex->head().wwwAuthenticate) &&
         (reauthenticated || !toRegistry || status == 403)) {

@@ -58,6 +58,8 @@ class TokenAuthenticator {
   Result<CachedToken> parseTokenResponse(const std::string& body, const std::string& context);
   std::string basicHeader() const;
   bool hasPassword() const { return !credentials_.username.empty() || !credentials_.password.empty(); }
+  /// Whether the username/password may be sent to `realm` (Credentials::realmOrigins).
+  bool mayReceiveCredentials(const Url& realm) const;
 
   HttpTransport& transport_;
   const Credentials credentials_;

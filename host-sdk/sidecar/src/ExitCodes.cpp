@@ -13,18 +13,22 @@ int exitCodeForExecute(rp_status status, std::string_view reportJson) {
     Poco::JSON::Parser parser;
     auto report = parser.parse(std::string(reportJson)).extract<Poco::JSON::Object::Ptr>();
     if (report.isNull()) return kExitFailed;
-    if (report->has("status") && report->getValue<std::string>("status") != "succeeded") {
-      return kExitFailed;
-    }
+    const std::string status =
+        report->has("status") ? report->getValue<std::string>("status") : std::string();
+    bool anyDeferred = false;
     if (auto tags = report->getArray("tags")) {
       for (size_t i = 0; i < tags->size(); ++i) {
         auto tag = tags->getObject(static_cast<unsigned>(i));
-        if (tag && tag->has("action") && tag->get("action").isString() &&
-            tag->getValue<std::string>("action") == "failed") {
-          return kExitFailed;
-        }
+        if (!tag || !tag->has("action") || !tag->get("action").isString()) continue;
+        const std::string action = tag->getValue<std::string>("action");
+        if (action == "failed") return kExitFailed;
+        anyDeferred = anyDeferred || action == "deferred";
       }
     }
+    // "partial" with deferred tags and none failed: the pull budget ran out and they sync on a
+    // run after the window resets. Not a failure.
+    if (!status.empty() && status != "succeeded" && !(status == "partial" && anyDeferred))
+      return kExitFailed;
     return kExitSucceeded;
   } catch (const std::exception&) {  // Poco::Exception and bad casts alike
     return kExitFailed;

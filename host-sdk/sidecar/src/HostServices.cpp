@@ -79,8 +79,22 @@ Result<std::string> HostServices::secretJson(std::string_view name) const {
       password.pop_back();
     }
   }
+  std::string token;
+  if (!credential.tokenFile.empty()) {
+    std::ifstream file(credential.tokenFile, std::ios::binary);
+    if (!file) {
+      return failedPreconditionError("credential `" + found->first +
+                                     "`: cannot read token_file `" + credential.tokenFile +
+                                     "`: " + std::strerror(errno));
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    token = text.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  }
   return "{\"username\":" + jsonQuote(credential.username) +
-         ",\"password\":" + jsonQuote(password) + "}";
+         ",\"password\":" + jsonQuote(password) +
+         (token.empty() ? std::string() : ",\"token\":" + jsonQuote(token)) + "}";
 }
 
 void HostServices::log(rp_log_level level, std::string_view message) {

@@ -122,6 +122,31 @@ void collectTags(const Object::Ptr& root, const std::vector<std::string>& header
   }
 }
 
+
+// Vendor sources: the run-level notes and, for Docker Hub, the pull budget, one line each.
+void printNotesAndBudget(std::ostream& out, const Object::Ptr& doc) {
+  if (auto notes = doc->getArray("notes")) {
+    for (size_t i = 0; i < notes->size(); ++i) {
+      auto v = notes->get(static_cast<unsigned>(i));
+      if (v.isString()) out << "note: " << v.convert<std::string>() << '\n';
+    }
+  }
+  Object::Ptr budget = doc->getObject("budget");
+  if (!budget) return;
+  auto needed = number(budget, "pulls_needed");
+  auto remaining = number(budget, "remaining");
+  auto limit = number(budget, "limit");
+  out << "Docker Hub pulls: " << (needed ? std::to_string(*needed) : std::string("?"))
+      << " needed";
+  if (remaining && limit)
+    out << ", " << *remaining << " of " << *limit << " remaining";
+  else
+    out << " (no rate limit announced)";
+  const std::string reset = text(budget, "reset_at");
+  if (!reset.empty()) out << "; window resets by " << reset;
+  out << '\n';
+}
+
 }  // namespace
 
 std::string ReportPrinter::shortDigest(const std::string& digest) {
@@ -158,6 +183,7 @@ Status ReportPrinter::printReport(std::ostream& out, std::string_view reportJson
     totals += "; " + std::string(duration);
   }
   out << totals << '\n';
+  printNotesAndBudget(out, report);
   return Status();
 }
 
@@ -183,6 +209,7 @@ Status ReportPrinter::printPlan(std::ostream& out, std::string_view planJson) {
   }
   if (auto reused = number(sums, "blobs_reused")) totals += ", " + blobs(*reused) + " reused";
   out << totals << '\n';
+  printNotesAndBudget(out, plan);
   return Status();
 }
 

@@ -16,6 +16,7 @@ RunReport Plan::startReport(bool dryRun) const {
     row.chosenDigest = t.targetDigest;
     row.timestampMs = t.info.pushedAtMs;
     row.timestampKind = kind;
+    if (budget) row.pulls = t.pullsNeeded;
     report.add(std::move(row));
   }
   for (const registry::TagInfo& info : beyondLatestN) {

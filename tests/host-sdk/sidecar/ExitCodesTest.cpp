@@ -10,6 +10,11 @@ BOOST_AUTO_TEST_CASE(execute_succeeds_only_when_every_tag_did) {
   BOOST_TEST(exitCodeForExecute(RP_OK, R"({"status":"succeeded","tags":[{"action":"synced"},)"
                                        R"({"action":"unchanged"},{"action":"kept"}]})") == 0);
   BOOST_TEST(exitCodeForExecute(RP_OK, R"({"status":"partial","tags":[]})") == 1);
+  // Deferred for the pull budget is not a failure; deferred next to a failed tag still is.
+  BOOST_TEST(exitCodeForExecute(RP_OK, R"({"status":"partial","tags":[{"action":"synced"},)"
+                                       R"({"action":"deferred"}]})") == 0);
+  BOOST_TEST(exitCodeForExecute(RP_OK, R"({"status":"partial","tags":[{"action":"deferred"},)"
+                                       R"({"action":"failed"}]})") == 1);
   BOOST_TEST(exitCodeForExecute(RP_OK, R"({"status":"failed"})") == 1);
   // A report that says succeeded but lists a failed tag is not trusted.
   BOOST_TEST(exitCodeForExecute(RP_OK, R"({"status":"succeeded","tags":[{"action":"failed"}]})") ==

@@ -3,7 +3,7 @@
 // {"schema_version":1,"rule","source":{"type","registry","repository"},
 //  "destination":{"repository"},"dry_run","status","error"?,"counts":{...},"totals":{...},
 //  "budget"?,"notes":[...],"tags":[{"tag","action","reason_code","reason","source_digest",
-//  "destination_digest","chosen_digest","timestamp","timestamp_kind","bytes"}]}
+//  "destination_digest","chosen_digest","timestamp","timestamp_kind","bytes","pulls"?}]}
 //
 // status: succeeded = nothing failed; failed = every selected tag failed, or the run could
 // not happen (error set); partial = otherwise (also when something is deferred).
@@ -42,6 +42,8 @@ class RunReport {
     std::optional<int64_t> timestampMs;
     std::string timestampKind;      // pushed | uploaded | created
     uint64_t bytes = 0;             // fetched (would be fetched) for this tag, after dedup
+    /// Manifest pulls the tag was admitted for; written only when the report has a budget.
+    std::optional<int64_t> pulls;
   };
 
   struct Counts {
