@@ -62,9 +62,9 @@ def main():
             assert plan.tags() == want, plan.describe()
             for n in want:
                 e = plan.entry(n)
-                assert e["timestamp_source"] == "gcr.timeUploadedMs", e
-                assert e["action"] == "sync", e
-            assert plan.report["timestamp_kind"] == "uploaded", plan.describe()
+                assert e["timestamp_kind"] == "uploaded", e
+                assert e["action"] == "synced", e
+            assert {t["timestamp_kind"] for t in plan.report["tags"]} == {"uploaded"}, plan.describe()
             pages = [r for r in gcr.requests if "/tags/list" in r["path"] and
                      r["headers"].get("authorization")]
             assert len(pages) >= 3, [r["path"] for r in pages]
