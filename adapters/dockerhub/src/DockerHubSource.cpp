@@ -19,13 +19,11 @@ std::string bodyHint(const std::string& body) {
 
 }  // namespace
 
-DockerHubSource::DockerHubSource(registry::RegistryClient& client,
-                                 registry::RegistryClient& hubApi,
+DockerHubSource::DockerHubSource(registry::RegistryClient& hubApi,
                                  registry::VendorEndpoint hubEndpoint, std::string repository,
                                  DockerHubPullBudget& budget, registry::SourceAdapter& fallback,
                                  std::string hubUsername, std::string hubSecret)
-    : client_(client),
-      hubApi_(hubApi),
+    : hubApi_(hubApi),
       hubEndpoint_(std::move(hubEndpoint)),
       repository_(std::move(repository)),
       budget_(budget),

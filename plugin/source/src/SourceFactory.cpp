@@ -156,11 +156,11 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   session->apiClient = std::make_unique<registry::RegistryClient>(std::move(apiOptions));
   if (type == "dockerhub") {
     session->adapter = std::make_unique<dockerhub::DockerHubSource>(
-        *session->client, *session->apiClient, api, rule.source.repository, *session->budget,
+        *session->apiClient, api, rule.source.repository, *session->budget,
         *session->fallback, apiUsername, apiSecret);
   } else {
     session->adapter = std::make_unique<quay::QuaySource>(
-        *session->client, *session->apiClient, api, rule.source.repository, *session->fallback,
+        *session->apiClient, api, rule.source.repository, *session->fallback,
         apiToken);
   }
   return session;

@@ -32,7 +32,7 @@ class DockerHubSource final : public registry::SourceAdapter {
 
   /// Everything borrowed must outlive this object. `hubApi` talks to `hubEndpoint`'s host
   /// without registry auth; `hubUsername`/`hubSecret` (both or neither) log into the Hub API.
-  DockerHubSource(registry::RegistryClient& client, registry::RegistryClient& hubApi,
+  DockerHubSource(registry::RegistryClient& hubApi,
                   registry::VendorEndpoint hubEndpoint, std::string repository,
                   DockerHubPullBudget& budget, registry::SourceAdapter& fallback,
                   std::string hubUsername = "", std::string hubSecret = "");
@@ -59,7 +59,6 @@ class DockerHubSource final : public registry::SourceAdapter {
  private:
   Result<std::string> login();
 
-  registry::RegistryClient& client_;
   registry::RegistryClient& hubApi_;
   const registry::VendorEndpoint hubEndpoint_;
   const std::string repository_;

@@ -22,10 +22,10 @@ class QuaySource final : public registry::SourceAdapter {
   static constexpr int kPageSize = 100;  // Quay's maximum
   static constexpr int kMaxPages = 1000;
 
-  QuaySource(registry::RegistryClient& client, registry::RegistryClient& api,
-             registry::VendorEndpoint apiEndpoint, std::string repository,
-             registry::SourceAdapter& fallback, std::string oauthToken = "")
-      : client_(client), api_(api), apiEndpoint_(std::move(apiEndpoint)),
+  QuaySource(registry::RegistryClient& api, registry::VendorEndpoint apiEndpoint,
+             std::string repository, registry::SourceAdapter& fallback,
+             std::string oauthToken = "")
+      : api_(api), apiEndpoint_(std::move(apiEndpoint)),
         repository_(std::move(repository)), fallback_(fallback),
         oauthToken_(std::move(oauthToken)) {}
 
@@ -41,7 +41,6 @@ class QuaySource final : public registry::SourceAdapter {
   Result<std::vector<QuayTag>> listQuayTags();
 
  private:
-  registry::RegistryClient& client_;
   registry::RegistryClient& api_;
   const registry::VendorEndpoint apiEndpoint_;
   const std::string repository_;
