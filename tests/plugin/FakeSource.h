@@ -25,7 +25,8 @@ class FakeSource final : public registry::SourceAdapter {
   void addNote(std::string note) { notes_.push_back(std::move(note)); }
 
   registry::TimestampKind timestampKind() const override { return registry::TimestampKind::kPushed; }
-  std::optional<registry::FetchDeferral> deferFetch(const registry::TagInfo& tag) override {
+  std::optional<registry::FetchDeferral> deferFetch(const registry::TagInfo& tag,
+                                                    const registry::FetchAsk&) override {
     auto it = deferred_.find(tag.tag);
     if (it == deferred_.end()) return std::nullopt;
     return it->second;

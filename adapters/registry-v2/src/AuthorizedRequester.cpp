@@ -48,6 +48,7 @@ Result<std::unique_ptr<HttpExchange>> AuthorizedRequester::open(HttpRequest requ
     auto ex = std::move(sent).value();
     if (hops > 0) ex->setRedirectedTo(request.url.origin());
     const int status = ex->status();
+    if (toRegistry && observer_) observer_(request.method, status, ex->head().headers);
     if ((status == 401 || status == 403) &&
         TokenAuthenticator::isInsufficientScope(ex->head().wwwAuthenticate) &&
         (reauthenticated || !toRegistry || status == 403)) {

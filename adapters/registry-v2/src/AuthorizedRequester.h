@@ -6,6 +6,8 @@
 // Thread rules: open() may be called from several threads at once.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -29,6 +31,12 @@ class AuthorizedRequester {
   Result<std::unique_ptr<HttpExchange>> open(HttpRequest request, const std::string& scope,
                                              const std::string& context);
 
+  /// Sees every response from the registry's own origin (RegistryClientOptions::onRegistryResponse).
+  void setResponseObserver(std::function<void(const std::string&, int,
+                                              const std::map<std::string, std::string>&)> o) {
+    observer_ = std::move(o);
+  }
+
   const Url& registry() const { return registry_; }
   HttpTransport& transport() { return transport_; }
 
@@ -36,6 +44,7 @@ class AuthorizedRequester {
   HttpTransport& transport_;
   TokenAuthenticator& authenticator_;
   const Url registry_;
+  std::function<void(const std::string&, int, const std::map<std::string, std::string>&)> observer_;
 };
 
 }  // namespace tributary::registry

@@ -257,6 +257,7 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::send(const HttpRequest& req
       auto& ex = *r;
       if (!RetryPolicy::isRetryableHttpStatus(ex->status()) || attemptNo >= retry_.maxAttempts())
         return r;
+      if (ex->status() == 429 && attemptNo >= retry_.maxAttemptsOn429()) return r;
       retryAfter = RetryPolicy::parseRetryAfter(ex->head().header("retry-after"));
       ex->discard();
     }

@@ -73,13 +73,16 @@ class RegistryClient::Impl {
         base(registryBaseUrl(options)),
         pool(ConnectionPoolOptions{options.caFile, options.allowPrivateNetworks,
                                    static_cast<int>(socketTimeout(options).count()), 8}),
-        retry(options.maxAttempts, kRetryBaseDelay, options.isCancelled),
+        retry(options.maxAttempts, kRetryBaseDelay, options.isCancelled,
+              options.maxAttemptsOn429),
         transport(pool, retry, options.userAgent,
                   LowSpeedLimit{options.lowSpeedLimitBytes, options.lowSpeedTime},
                   headLimit(options)),
         authenticator(transport, options.credentials, base.isOk() ? *base : Url(),
                       options.insecureHosts),
-        requester(transport, authenticator, base.isOk() ? *base : Url()) {}
+        requester(transport, authenticator, base.isOk() ? *base : Url()) {
+    if (options.onRegistryResponse) requester.setResponseObserver(options.onRegistryResponse);
+  }
 
   Status ready() const { return base.status(); }
   std::string scopeFor(const std::string& repository) const {
@@ -354,6 +357,33 @@ Result<HttpReply> RegistryClient::get(const std::string& pathAndQuery,
   reply.status = ex->status();
   reply.headers = ex->head().headers;
   reply.body = std::move(*body);
+  return reply;
+}
+
+Result<HttpReply> RegistryClient::call(
+    const std::string& method, const std::string& pathAndQuery,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+    const std::string& contentType) {
+  const std::string context = method + " " + pathAndQuery.substr(0, pathAndQuery.find('?')) +
+                              " on " + impl_->hostName();
+  TRIB_RETURN_IF_ERROR(impl_->ready().withContext(context));
+  if (pathAndQuery.empty() || pathAndQuery.front() != '/' || pathAndQuery.rfind("//", 0) == 0)
+    return invalidArgumentError(context + ": path must start with a single `/`");
+  auto target = impl_->base->resolve(pathAndQuery);
+  if (!target.isOk()) return target.status().withContext(context);
+  HttpRequest req;
+  req.method = method;
+  req.url = *target;
+  req.headers = headers;
+  req.body = body;
+  req.contentType = contentType;
+  TRIB_ASSIGN_OR_RETURN(auto ex, impl_->transport.send(req, context));
+  auto text = ex->readAll(kMaxReplyBytes, "response");
+  if (!text.isOk()) return text.status().withContext(context);
+  HttpReply reply;
+  reply.status = ex->status();
+  reply.headers = ex->head().headers;
+  reply.body = std::move(*text);
   return reply;
 }
 

@@ -34,8 +34,10 @@ uint64_t nextJitterDraw() {
 }  // namespace
 
 RetryPolicy::RetryPolicy(int maxAttempts, std::chrono::milliseconds baseDelay,
-                         std::function<bool()> isCancelled)
+                         std::function<bool()> isCancelled, int maxAttemptsOn429)
     : maxAttempts_(std::max(1, maxAttempts)),
+      maxAttemptsOn429_(maxAttemptsOn429 > 0 ? std::min(maxAttemptsOn429, maxAttempts_)
+                                             : maxAttempts_),
       baseDelay_(baseDelay),
       isCancelled_(std::move(isCancelled)) {}
 

@@ -16,10 +16,12 @@ namespace tributary::registry {
 
 class RetryPolicy {
  public:
+  /// `maxAttemptsOn429`: attempts when the answer is 429 (0 = maxAttempts).
   RetryPolicy(int maxAttempts, std::chrono::milliseconds baseDelay,
-              std::function<bool()> isCancelled);
+              std::function<bool()> isCancelled, int maxAttemptsOn429 = 0);
 
   int maxAttempts() const { return maxAttempts_; }
+  int maxAttemptsOn429() const { return maxAttemptsOn429_; }
 
   /// True for HTTP statuses worth repeating as-is (429, 5xx other than 501/505).
   static bool isRetryableHttpStatus(int status);
@@ -39,6 +41,7 @@ class RetryPolicy {
 
  private:
   int maxAttempts_;
+  int maxAttemptsOn429_;
   std::chrono::milliseconds baseDelay_;
   std::function<bool()> isCancelled_;
 };

@@ -104,6 +104,15 @@ std::string TokenAuthenticator::basicHeader() const {
   return "Basic " + base64(credentials_.username + ":" + credentials_.password);
 }
 
+bool TokenAuthenticator::mayReceiveCredentials(const Url& realm) const {
+  if (credentials_.realmOrigins.empty()) return true;
+  for (const std::string& origin : credentials_.realmOrigins) {
+    auto allowed = Url::parse(origin);
+    if (allowed.isOk() && allowed->sameOrigin(realm)) return true;
+  }
+  return false;
+}
+
 int TokenAuthenticator::tokenRequests() const {
   std::lock_guard<std::mutex> lock(mu_);
   return tokenRequests_;
@@ -123,7 +132,8 @@ Result<std::string> TokenAuthenticator::authorization(const std::string& scope) 
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (scheme_ == Scheme::kUnknown) return std::string();
-    if (scheme_ == Scheme::kBasic) return hasPassword() ? basicHeader() : std::string();
+    if (scheme_ == Scheme::kBasic)
+      return hasPassword() && credentials_.realmOrigins.empty() ? basicHeader() : std::string();
     auto it = tokens_.find(scope);
     auto now = std::chrono::system_clock::now();
     if (it != tokens_.end() && now + kRefreshMargin < it->second.expiresAt)
@@ -162,7 +172,7 @@ Result<std::string> TokenAuthenticator::onUnauthorized(const std::vector<std::st
     if (c.scheme == "basic" && !basic) basic = &c;
   }
   if (!bearer && basic) {
-    if (!hasPassword())
+    if (!hasPassword() || !credentials_.realmOrigins.empty())  // pinned: token service only
       return unauthenticatedError(where +
                                   " requires HTTP Basic authentication; no credentials are configured");
     std::lock_guard<std::mutex> lock(mu_);
@@ -218,10 +228,13 @@ Result<TokenAuthenticator::CachedToken> TokenAuthenticator::fetchToken(
                                  " is not in insecure_registries; credentials are not sent "
                                  "there in clear text");
 
+  // A realm other than the pinned token service gets an anonymous request: the registry (or
+  // whoever answers in its name) must not be able to steer the credentials elsewhere.
+  const bool withCredentials = hasPassword() && mayReceiveCredentials(*realmUrl);
   bool tryPost = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    tryPost = hasPassword() && !postUnsupported_;
+    tryPost = withCredentials && !postUnsupported_;
   }
   if (tryPost) {
     HttpRequest req;
@@ -257,12 +270,12 @@ Result<TokenAuthenticator::CachedToken> TokenAuthenticator::fetchToken(
   std::string query;
   if (!service.empty()) query += "service=" + formEncode(service);
   for (const auto& s : scopes) query += (query.empty() ? "" : "&") + std::string("scope=") + formEncode(s);
-  if (hasPassword()) query += (query.empty() ? "" : "&") + std::string("account=") + formEncode(credentials_.username);
+  if (withCredentials) query += (query.empty() ? "" : "&") + std::string("account=") + formEncode(credentials_.username);
   if (!query.empty()) target += (target.find('?') == std::string::npos ? "?" : "&") + query;
   HttpRequest req;
   req.url = *realmUrl->resolve(target);
   req.headers.emplace_back("Accept", "application/json");
-  if (hasPassword()) req.headers.emplace_back("Authorization", basicHeader());
+  if (withCredentials) req.headers.emplace_back("Authorization", basicHeader());
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++tokenRequests_;
@@ -271,7 +284,7 @@ Result<TokenAuthenticator::CachedToken> TokenAuthenticator::fetchToken(
   TRIB_ASSIGN_OR_RETURN(std::string body, ex->readAll(1 << 20, "token response"));
   if (ex->status() == 200) return parseTokenResponse(body, context);
   if (ex->status() == 401) {
-    return unauthenticatedError(context + (hasPassword()
+    return unauthenticatedError(context + (withCredentials
                                                ? ": the token service rejected the configured credentials"
                                                : ": the token service requires credentials; none are configured"));
   }

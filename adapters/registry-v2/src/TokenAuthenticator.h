@@ -67,6 +67,8 @@ class TokenAuthenticator {
   std::string basicHeader() const;
   bool listedInsecure(const Url& url) const;
   bool hasPassword() const { return !credentials_.username.empty() || !credentials_.password.empty(); }
+  /// Whether the username/password may be sent to `realm` (Credentials::realmOrigins).
+  bool mayReceiveCredentials(const Url& realm) const;
 
   HttpTransport& transport_;
   const Credentials credentials_;

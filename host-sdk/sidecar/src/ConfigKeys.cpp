@@ -25,6 +25,8 @@ const std::vector<ConfigKey>& configKeys() {
        "password or token, inline"},
       {"replication.credentials.*.password_file", K::kValue, "tributary sync",
        "file holding the password or token, read at each use"},
+      {"replication.credentials.*.token_file", K::kValue, "tributary sync",
+       "a file holding an OAuth token for a vendor API (Quay's REST API)"},
       {"replication.state", K::kOpaque, "tributary serve", "rules and tasks database"},
       {"replication.edition", K::kValue, "tributary serve", "basic | standard | premium"},
       {"replication.rule_quota", K::kOpaque, "tributary serve", "rules allowed per instance"},

@@ -67,26 +67,33 @@ Result<std::string> HostServices::secretJson(std::string_view name) const {
   }
   const Credential& credential = found->second;
   TRIB_ASSIGN_OR_RETURN(std::string password, passwordOf(found->first, credential));
+  std::string token;
+  if (!credential.tokenFile.empty()) {
+    TRIB_ASSIGN_OR_RETURN(token, readSecretFile(found->first, "token_file", credential.tokenFile));
+  }
   return "{\"username\":" + jsonQuote(credential.username) +
-         ",\"password\":" + jsonQuote(password) + "}";
+         ",\"password\":" + jsonQuote(password) +
+         (token.empty() ? std::string() : ",\"token\":" + jsonQuote(token)) + "}";
 }
 
 Result<std::string> HostServices::passwordOf(std::string_view name, const Credential& credential) {
   if (credential.password) return *credential.password;
-  std::ifstream file(credential.passwordFile, std::ios::binary);
+  return readSecretFile(name, "password_file", credential.passwordFile);
+}
+
+Result<std::string> HostServices::readSecretFile(std::string_view name, std::string_view key,
+                                                 const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
   if (!file) {
-    return failedPreconditionError("credential `" + std::string(name) +
-                                   "`: cannot read password_file `" + credential.passwordFile +
-                                   "`: " + std::strerror(errno));
+    return failedPreconditionError("credential `" + std::string(name) + "`: cannot read " +
+                                   std::string(key) + " `" + path + "`: " + std::strerror(errno));
   }
   std::ostringstream text;
   text << file.rdbuf();
-  std::string password = text.str();
+  std::string secret = text.str();
   // Files written by `echo` or editors end with a newline that is not part of the secret.
-  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-    password.pop_back();
-  }
-  return password;
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return secret;
 }
 
 void HostServices::log(rp_log_level level, std::string_view message) {

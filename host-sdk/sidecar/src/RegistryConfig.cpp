@@ -62,6 +62,13 @@ Result<std::map<std::string, Credential, std::less<>>> parseCredentials(
         credential.passwordFile = baseDirectory + "/" + credential.passwordFile;
       }
     }
+    if (value["token_file"]) {
+      TRIB_ASSIGN_OR_RETURN(credential.tokenFile,
+                            scalar(value["token_file"], source, key + ".token_file"));
+      if (credential.tokenFile.empty()) return keyError(source, key + ".token_file", "is empty");
+      if (credential.tokenFile.front() != '/' && !baseDirectory.empty())
+        credential.tokenFile = baseDirectory + "/" + credential.tokenFile;
+    }
     credentials.emplace(name, std::move(credential));
   }
   return credentials;

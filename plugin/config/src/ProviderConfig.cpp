@@ -3,12 +3,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include <Poco/JSON/Parser.h>
 
 #include "tributary/plugin/config/HostPort.h"
 #include "tributary/plugin/config/JsonFieldReader.h"
+#include "tributary/registry/VendorEndpoint.h"
 
 namespace tributary::plugin {
 namespace {
@@ -22,10 +24,11 @@ class ConfigParser {
       : config_(config),
         fields_(std::move(root), "",
                 {"allow_private_networks", "ca_files", "cache_dir", "concurrency",
-                 "insecure_registries", "low_speed_limit_bytes", "low_speed_time_seconds",
-                 "max_tag_list_bytes", "max_tags", "mirrors", "range_parallelism",
-                 "range_part_bytes", "range_threshold_bytes", "report_excluded_tags",
-                 "task_timeout_seconds", "timeout_seconds"},
+                 "dockerhub_budget_reserve", "endpoints", "insecure_registries",
+                 "low_speed_limit_bytes", "low_speed_time_seconds", "max_tag_list_bytes",
+                 "max_tags", "mirrors", "range_parallelism", "range_part_bytes",
+                 "range_threshold_bytes", "report_excluded_tags", "task_timeout_seconds",
+                 "timeout_seconds"},
                 problems_, "provider config key", /*nullIsAbsent=*/false) {}
 
   std::vector<std::string> parse() {
@@ -36,6 +39,7 @@ class ConfigParser {
     readCaFiles();
     readCacheDir();
     readMirrors();
+    readEndpoints();
     return problems_;
   }
 
@@ -61,6 +65,57 @@ class ConfigParser {
     number("max_tag_list_bytes", int64_t{1} << 20, int64_t{4} << 30, config_.maxTagListBytes);
     number("task_timeout_seconds", 0, ProviderConfig::kMaxTaskTimeoutSeconds,
            config_.taskTimeoutSeconds);
+    number("dockerhub_budget_reserve", 0, ProviderConfig::kMaxBudgetReserve,
+           config_.dockerhubBudgetReserve);
+  }
+
+  // "endpoints":{"dockerhub":{"registry","auth","hub_api"},"gcr":{"registry"},
+  // "quay":{"registry","api"}}: each a scheme://host[:port] URL (auth may carry a path).
+  void readEndpoints() {
+    auto obj = fields_.object("endpoints",
+                              "an object {\"dockerhub\": {\"registry\": \"https://...\"}, ...}");
+    if (!obj) return;
+    ProviderConfig::Endpoints& e = config_.endpoints;
+    struct Slot {
+      const char* key;
+      std::string* into;
+      bool pathAllowed;  // the token realm: only its origin must be well formed
+    };
+    struct Vendor {
+      const char* name;
+      std::vector<Slot> slots;
+    };
+    const Vendor vendors[] = {
+        {"dockerhub", {{"auth", &e.dockerhubAuth, true},
+                       {"hub_api", &e.dockerhubHubApi, false},
+                       {"registry", &e.dockerhubRegistry, false}}},
+        {"gcr", {{"registry", &e.gcrRegistry, false}}},
+        {"quay", {{"api", &e.quayApi, false}, {"registry", &e.quayRegistry, false}}},
+    };
+    JsonFieldReader byVendor(obj, "endpoints.", {"dockerhub", "gcr", "quay"}, problems_,
+                             "provider config key", /*nullIsAbsent=*/false);
+    for (const Vendor& vendor : vendors) {
+      auto inner = byVendor.object(vendor.name);
+      if (!inner) continue;
+      std::set<std::string> known;
+      for (const Slot& slot : vendor.slots) known.insert(slot.key);
+      const std::string path = std::string("endpoints.") + vendor.name + ".";
+      JsonFieldReader fields(inner, path, known, problems_, "provider config key",
+                             /*nullIsAbsent=*/false);
+      for (const Slot& slot : vendor.slots) {
+        std::string url;
+        if (!fields.string(slot.key, url)) continue;
+        std::string origin = url;
+        if (slot.pathAllowed) {
+          size_t hostStart = url.find("://");
+          if (hostStart != std::string::npos)
+            origin = url.substr(0, url.find('/', hostStart + 3));
+        }
+        auto parsed = registry::VendorEndpoint::parse(origin, path + slot.key);
+        if (!parsed) problems_.push_back(parsed.status().message());
+        else *slot.into = url;
+      }
+    }
   }
 
   // The host[:port] strings of an array, each with its label ("what[i]") for messages.

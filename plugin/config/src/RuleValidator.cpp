@@ -84,6 +84,20 @@ void validateSource(const Object::Ptr& src, Rule& rule, Problems& problems) {
     std::string& repo = rule.source.repository;
     if (rule.source.type == "dockerhub" && !repo.empty() && repo.find('/') == std::string::npos)
       repo = "library/" + repo;  // official images, as docker pull names them
+    // gcr: the Google host may lead the repository, as docker pull names it
+    // ("us-docker.pkg.dev/proj/repo/img"); it then becomes the domain.
+    size_t slash = repo.find('/');
+    if (rule.source.type == "gcr" && slash != std::string::npos &&
+        isGcrHost(repo.substr(0, slash))) {
+      const std::string named = repo.substr(0, slash);
+      if (hasDomain && rule.source.domain != named) {
+        problems.push_back("source.repository names host " + named + " but source.domain is " +
+                           rule.source.domain + "; give the host in one place");
+      } else {
+        rule.source.domain = named;
+        repo = repo.substr(slash + 1);
+      }
+    }
     Status s = validateRepositoryName(repo);
     if (!s.isOk()) {
       problems.push_back("source." + s.message());

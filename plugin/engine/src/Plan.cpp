@@ -17,6 +17,7 @@ RunReport Plan::startReport(bool dryRun) const {
     row.timestampMs = t.info.pushedAtMs;
     row.timestampKind = kind;
     row.foreignLayers = t.foreignLayers;
+    if (budget) row.pulls = t.pullsNeeded;
     report.add(std::move(row));
   }
   for (const registry::TagInfo& info : beyondLatestN) {

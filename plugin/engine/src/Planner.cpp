@@ -7,22 +7,30 @@
 
 namespace tributary::plugin {
 
-Result<Plan> Planner::plan() {
+Result<Plan> Planner::plan() { return plan(/*countOnly=*/false); }
+
+Result<Plan> Planner::plan(bool countOnly) {
   Plan plan;
   plan.rule = rule_.name;
   plan.source = sourceInfo_.value_or(
       RunReport::Source{rule_.source.type, rule_.source.domain, source_.repository()});
   plan.destinationRepository = rule_.destination.repository;
-  plan.timestampKind = source_.timestampKind();
 
   TRIB_ASSIGN_OR_RETURN(
       TagListing::Selection selection,
       TagListing::select(rule_, source_, listExcluded_ ? kMaxExcludedRows : 0));
   if (task_.isCancelled()) return cancelledError("task cancelled");
+  // After the listing: a vendor adapter whose API failed orders by `created` instead.
+  plan.timestampKind = source_.timestampKind();
 
   TagResolver resolver(rule_, source_.repository(), reader_, storage_, choiceCache_);
+  // A pull budget: tags are admitted one at a time, newest first; a dry run only counts.
+  const bool budgeted = source_.budget().has_value();
   resolver.setFetchGate(
-      [this](const registry::TagInfo& info) { return source_.deferFetch(info); });
+      [this](const registry::TagInfo& info, const registry::FetchAsk& ask) {
+        return source_.deferFetch(info, ask);
+      },
+      /*serialAdmission=*/budgeted, /*countOnly=*/budgeted && countOnly);
   TRIB_ASSIGN_OR_RETURN(plan.tags, resolver.resolveAll(selection.chosen, concurrency_, task_));
   Status saved = choiceCache_.flush();
   if (!saved.isOk())  // the next run re-reads the index instead: slower, not wrong
@@ -45,7 +53,7 @@ Result<Plan> Planner::plan() {
 }
 
 Result<RunReport> Planner::dryRun() {
-  TRIB_ASSIGN_OR_RETURN(Plan p, plan());
+  TRIB_ASSIGN_OR_RETURN(Plan p, plan(/*countOnly=*/true));  // spends no pulls of a budget
   RunReport report = p.startReport(/*dryRun=*/true);
   TRIB_RETURN_IF_ERROR(estimateFetches(p, report));
   return report;

@@ -54,6 +54,13 @@ Result<RunReport> SyncEngine::execute() {
 Result<RunReport> SyncEngine::apply(const Plan& plan) {
   const auto started = std::chrono::steady_clock::now();
   RunReport report = plan.startReport(/*dryRun=*/false);
+  for (const std::string& note : plan.notes)
+    if (logger_.enabled(LogLevel::kWarn)) logger_.log(LogLevel::kWarn, "rule " + rule_.name + ": " + note);
+  if (plan.budget && plan.budget->known && logger_.enabled(LogLevel::kInfo))
+    logger_.log(LogLevel::kInfo, "rule " + rule_.name + ": source pulls spent " +
+                                     std::to_string(plan.budget->pullsSpent) + " of " +
+                                     std::to_string(plan.budget->remaining) + " remaining (limit " +
+                                     std::to_string(plan.budget->limit) + ")");
   ProgressReporter progress(task_);
   uint64_t bytesTotal = 0;
   for (const BlobRef& b : plan.blobs) bytesTotal += b.size;

@@ -83,12 +83,16 @@ std::string RunReport::toJson() const {
   w.endObject();
   if (budget_) {
     w.key("budget").beginObject();
-    w.key("limit").value(budget_->limit);
-    w.key("remaining").value(budget_->remaining);
+    w.key("limit");
+    if (budget_->known) w.value(budget_->limit); else w.null();
+    w.key("remaining");
+    if (budget_->known) w.value(budget_->remaining); else w.null();
     w.key("window_seconds").value(budget_->windowSeconds);
     w.key("reset_at");
     if (budget_->resetAtMs) w.value(registry::Rfc3339::formatMs(*budget_->resetAtMs)); else w.null();
     w.key("pulls_needed").value(budget_->pullsNeeded);
+    w.key("pulls_spent").value(budget_->pullsSpent);
+    w.key("reserve").value(budget_->reserve);
     w.endObject();
   }
   w.key("notes").beginArray();
@@ -112,6 +116,10 @@ std::string RunReport::toJson() const {
       w.key("foreign_layers").beginArray();
       for (const std::string& f : r.foreignLayers) w.value(f);
       w.endArray();
+    }
+    if (budget_) {
+      w.key("pulls");
+      if (r.pulls) w.value(*r.pulls); else w.null();
     }
     w.endObject();
   }

@@ -39,13 +39,29 @@ TagResolver::TagResolver(const Rule& rule, const std::string& sourceRepository,
       matcher_(rule.policy.platforms),
       overwrite_(rule.destination.overwrite) {}
 
-bool TagResolver::deferred(ResolvedTag& out) const {
-  if (!fetchGate_) return false;
-  std::optional<registry::FetchDeferral> d = fetchGate_(out.info);
-  if (!d) return false;
-  out.action = TagAction::kDeferred;
-  out.reasonCode = d->code;
-  out.reason = d->reason;
+bool TagResolver::deferred(ResolvedTag& out, int64_t pulls, bool more) const {
+  if (!fetchGate_ || pulls <= 0) return false;
+  registry::FetchAsk ask;
+  ask.pulls = pulls;
+  ask.more = more;
+  ask.countOnly = countOnly_;
+  std::optional<registry::FetchDeferral> d = fetchGate_(out.info, ask);
+  if (d) {
+    out.action = TagAction::kDeferred;
+    out.reasonCode = d->code;
+    out.reason = d->reason;
+    out.manifests.clear();
+    out.blobs.clear();
+    return true;
+  }
+  out.pullsNeeded += pulls;
+  if (!countOnly_) return false;
+  out.pullsOnlyCounted = true;  // nothing fetched: the plan spends no pulls
+  if (out.action != TagAction::kSynced) {  // single platform, choice not cached yet
+    out.action = TagAction::kSynced;
+    out.reasonCode = "";
+    out.reason = "the platform's manifest decides (not read: a plan spends no pulls)";
+  }
   return true;
 }
 
@@ -56,6 +72,13 @@ std::string TagResolver::choiceKey(const std::string& sourceDigest) const {
 ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
   ResolvedTag out;
   out.info = info;
+  if (!info.error.isOk() && serialAdmission_ &&
+      info.error.code() == StatusCode::kResourceExhausted) {
+    out.action = TagAction::kDeferred;  // its time lookup hit the pull budget
+    out.reasonCode = "budget_exhausted";
+    out.reason = info.error.message();
+    return out;
+  }
   if (!info.error.isOk()) {  // the adapter could not read it: nothing to resolve
     out.action = TagAction::kFailed;
     out.error = info.error;
@@ -65,6 +88,27 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
     return out;
   }
   Status s = resolveInto(out);
+  if (out.action == TagAction::kDeferred) {
+    out.manifests.clear();
+    out.blobs.clear();
+    return out;
+  }
+  if (!s.isOk() && fetchGate_ && s.code() == StatusCode::kResourceExhausted) {
+    // A GET the source refused (its budget, or a 429 anyway): when the source now defers any
+    // further pull, wait for the window instead of failing.
+    registry::FetchAsk again;
+    again.more = true;
+    if (std::optional<registry::FetchDeferral> d = fetchGate_(out.info, again)) {
+      out.action = TagAction::kDeferred;
+      out.reasonCode = d->code;
+      out.reason = s.message().find(d->reason) != std::string::npos
+                       ? s.message()
+                       : s.message() + "; " + d->reason;
+      out.manifests.clear();
+      out.blobs.clear();
+      return out;
+    }
+  }
   if (!s.isOk()) {
     out.action = TagAction::kFailed;
     out.error = s;
@@ -81,6 +125,9 @@ Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<regis
                                                          int concurrency,
                                                          const TaskContext& task) {
   std::vector<ResolvedTag> resolved(tags.size());
+  // Serial admission (a pull budget): tags ask for pulls one after the other, newest first
+  // (the order given): an older tag must not take the pulls a newer one needed.
+  if (serialAdmission_) concurrency = 1;
   BoundedParallel::run(tags.size(), concurrency, [&](size_t i) {
     if (task.isCancelled()) return false;
     resolved[i] = resolve(tags[i]);
@@ -119,13 +166,26 @@ bool TagResolver::decide(ResolvedTag& out, const std::optional<std::string>& des
 Status TagResolver::resolveInto(ResolvedTag& out) {
   const std::string& tag = out.info.tag;
   std::optional<registry::Manifest> top;
+  std::string topMediaType;  // from the HEAD, when one was made
+  bool askedGate = false;
   out.sourceDigest = out.info.digest;
   if (out.sourceDigest.empty()) {
-    TRIB_ASSIGN_OR_RETURN(registry::ManifestDescriptor head,
-                          reader_.headManifest(sourceRepository_, tag));
+    auto headed = reader_.headManifest(sourceRepository_, tag);
+    if (!headed.isOk() && headed.status().code() == StatusCode::kNotFound) {
+      // A vendor tag API (Hub, Quay) can list a tag its registry has just deleted: nothing to
+      // copy, and nothing wrong with the run.
+      out.action = TagAction::kSkipped;
+      out.reasonCode = "source_tag_missing";
+      out.reason = "listed by the source's tag API but absent from its registry (deleted "
+                   "since listing?)";
+      return Status();
+    }
+    TRIB_ASSIGN_OR_RETURN(registry::ManifestDescriptor head, std::move(headed));
     out.sourceDigest = head.digest;
+    topMediaType = head.mediaType;
     if (out.sourceDigest.empty()) {  // no Docker-Content-Digest: the GET tells us
-      if (deferred(out)) return Status();
+      if (deferred(out, 1, false)) return Status();
+      askedGate = true;
       TRIB_ASSIGN_OR_RETURN(registry::Manifest m, reader_.getManifest(sourceRepository_, tag));
       out.sourceDigest = m.digest;
       top = std::move(m);
@@ -148,7 +208,22 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
   }
 
   if (!top) {
-    if (deferred(out)) return Status();
+    if (!askedGate) {
+      // Count the GETs before the first: the index (or image) itself, plus the children to
+      // copy when the listing named the platforms (else asked for once the index is read).
+      int64_t pulls = 1;
+      const bool isIndex = topMediaType.find("index") != std::string::npos ||
+                           topMediaType.find("manifest.list") != std::string::npos;
+      if (serialAdmission_ && isIndex && out.info.platforms) {
+        int64_t children = 0;
+        for (const registry::DescriptorPlatform& p : *out.info.platforms)
+          if (!matcher_.filtered() || matcher_.matches(p.os, p.architecture, p.variant)) ++children;
+        if (matcher_.singlePlatform()) children = std::min<int64_t>(children, 1);
+        pulls += children;
+      }
+      if (deferred(out, pulls, false)) return Status();
+      askedGate = true;
+    }
     TRIB_ASSIGN_OR_RETURN(registry::Manifest m,
                           reader_.getManifest(sourceRepository_, out.sourceDigest));
     top = std::move(m);
@@ -200,6 +275,12 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
     if (decide(out, destination)) return Status();
   } else {
     out.targetDigest = out.sourceDigest;
+  }
+  if (serialAdmission_) {
+    // The listing may have undercounted (attestation children, no platforms listed): ask for
+    // the rest before the first child GET rather than be refused halfway.
+    int64_t more = static_cast<int64_t>(selected.size()) + 1 - out.pullsNeeded;
+    if (more > 0 && deferred(out, more, true)) return Status();
   }
   for (size_t i : selected) {
     const registry::Descriptor& child = parsed.children[i];

@@ -2,13 +2,27 @@
 
 #include <chrono>
 
+#include "tributary/custom/CustomSource.h"
+#include "tributary/dockerhub/BudgetedRegistryReader.h"
+#include "tributary/dockerhub/DockerHubSource.h"
+#include "tributary/gcr/GcrSource.h"
+#include "tributary/plugin/source/MirroredRegistryReader.h"
+#include "tributary/quay/QuaySource.h"
 #include "tributary/registry/CachingRegistryReader.h"
 #include "tributary/registry/ClientRegistryReader.h"
-#include "tributary/custom/CustomSource.h"
-#include "tributary/plugin/source/MirroredRegistryReader.h"
-#include "tributary/plugin/config/SourceType.h"
+#include "tributary/registry/VendorEndpoint.h"
 
 namespace tributary::plugin {
+namespace {
+
+// The origin (scheme://host[:port]) of a URL that may carry a path (the Hub token realm).
+std::string originOf(const std::string& url) {
+  size_t hostStart = url.find("://");
+  if (hostStart == std::string::npos) return url;
+  return url.substr(0, url.find('/', hostStart + 3));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                            const ProviderConfig& config,
@@ -16,10 +30,9 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                            std::function<bool()> isCancelled,
                                                            JsonFileCache& createdCache,
                                                            Logger& logger) {
-  if (rule.source.type != "custom")
-    return unimplementedError("source type " + rule.source.type +
-                              " is not available in this build yet (only custom)");
-  const SourceType* type = SourceType::find(rule.source.type);
+  const std::string& type = rule.source.type;
+  if (type != "custom" && type != "dockerhub" && type != "gcr" && type != "quay")
+    return unimplementedError("source type " + type + " is not available in this build");
   // Connection settings of any host from the provider config.
   auto optionsFor = [&](const std::string& host) {
     registry::RegistryClientOptions o;
@@ -37,13 +50,74 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
     o.isCancelled = isCancelled;
     return o;
   };
-  const std::string host =
-      rule.source.domain.empty() && type ? type->defaultHost : rule.source.domain;
-  registry::RegistryClientOptions options = optionsFor(host);
-  options.credentials = std::move(credentials);
+  // A configured endpoint: plain http only with the host's consent in insecure_registries.
+  auto endpoint = [&](const std::string& url, const std::string& what)
+      -> Result<registry::VendorEndpoint> {
+    TRIB_ASSIGN_OR_RETURN(registry::VendorEndpoint e, registry::VendorEndpoint::parse(url, what));
+    if (e.plainHttp && config.insecureRegistries.count(e.host) == 0)
+      return invalidArgumentError(what + " `" + url + "` is plain http; list " + e.host +
+                                  " in insecure_registries to allow that");
+    return e;
+  };
+
   auto session = std::make_unique<SourceSession>();
+  std::string host = rule.source.domain;
+  std::string registryOrigin;
+  std::string apiUrl;  // vendor REST API (dockerhub, quay)
+  if (type == "dockerhub") {
+    TRIB_ASSIGN_OR_RETURN(auto e, endpoint(config.endpoints.dockerhubRegistry,
+                                           "endpoints.dockerhub.registry"));
+    host = e.host;
+    registryOrigin = e.origin;
+    apiUrl = config.endpoints.dockerhubHubApi;
+  } else if (type == "quay") {
+    TRIB_ASSIGN_OR_RETURN(auto e, endpoint(config.endpoints.quayRegistry, "endpoints.quay.registry"));
+    host = e.host;
+    registryOrigin = e.origin;
+    apiUrl = config.endpoints.quayApi;
+  } else if (type == "gcr") {
+    if (host.empty() || host == "gcr.io") {
+      TRIB_ASSIGN_OR_RETURN(auto e, endpoint(config.endpoints.gcrRegistry, "endpoints.gcr.registry"));
+      host = e.host;
+      registryOrigin = e.origin;
+    } else {
+      registryOrigin = "https://" + host;
+    }
+  }
+  registry::RegistryClientOptions options = optionsFor(host);
+  std::string apiUsername, apiSecret, apiToken;
+  if (type == "dockerhub") {
+    // The Hub API login takes the same username + password/PAT; the registry's token service
+    // is the only realm that may see them.
+    apiUsername = credentials.username;
+    apiSecret = credentials.password;
+    credentials.realmOrigins = {originOf(config.endpoints.dockerhubAuth)};
+    credentials.token.clear();
+    session->budget =
+        std::make_unique<dockerhub::DockerHubPullBudget>(config.dockerhubBudgetReserve);
+    dockerhub::DockerHubPullBudget* budget = session->budget.get();
+    options.onRegistryResponse = [budget](const std::string& method, int status,
+                                          const std::map<std::string, std::string>& headers) {
+      budget->observe(method, status, headers);
+    };
+    options.maxAttemptsOn429 = 1;  // a 429 means the quota is spent: defer, never hammer
+  } else if (type == "quay") {
+    apiToken = credentials.token;  // OAuth token: REST API only
+    credentials.token.clear();
+    credentials.realmOrigins = {registryOrigin};
+  } else if (type == "gcr") {
+    credentials.realmOrigins = {registryOrigin};  // gcr.io/v2/token, <loc>-docker.pkg.dev/v2/token
+  }
+  // A vendor endpoint's scheme decides (endpoint() checked insecure_registries for http).
+  if (type != "custom") options.plainHttp = registryOrigin.rfind("http://", 0) == 0;
+  options.credentials = std::move(credentials);
   session->client = std::make_unique<registry::RegistryClient>(std::move(options));
-  session->originReader = std::make_unique<registry::ClientRegistryReader>(*session->client);
+  session->rawOriginReader = std::make_unique<registry::ClientRegistryReader>(*session->client);
+  if (session->budget)
+    session->originReader = std::make_unique<dockerhub::BudgetedRegistryReader>(
+        *session->rawOriginReader, *session->budget);
+  else
+    session->originReader = std::make_unique<registry::ClientRegistryReader>(*session->client);
   session->endpoints = std::make_unique<SourceEndpoints>(*session->originReader, host, logger);
   auto mirrors = config.mirrors.find(host);
   if (rule.acceleration && mirrors != config.mirrors.end()) {
@@ -58,14 +132,42 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   }
   if (session->endpoints->hasMirrors())
     session->directReader = std::make_unique<MirroredRegistryReader>(*session->endpoints);
+  else if (session->budget)
+    session->directReader = std::make_unique<dockerhub::BudgetedRegistryReader>(
+        *session->rawOriginReader, *session->budget);
   else
     session->directReader = std::make_unique<registry::ClientRegistryReader>(*session->client);
   session->contents = std::make_unique<registry::ContentStore>();
   session->reader = std::make_unique<registry::CachingRegistryReader>(*session->directReader,
                                                                       *session->contents);
-  session->adapter = std::make_unique<custom::CustomSource>(
-      *session->reader, rule.source.repository, createdCache,
-      config.concurrency);
+  auto custom = std::make_unique<custom::CustomSource>(*session->reader, rule.source.repository,
+                                                       createdCache, config.concurrency);
+  if (type == "custom") {
+    session->adapter = std::move(custom);
+    return session;
+  }
+  session->fallback = std::move(custom);
+  if (type == "gcr") {
+    session->adapter = std::make_unique<gcr::GcrSource>(*session->client, rule.source.repository,
+                                                        *session->fallback);
+    return session;
+  }
+  TRIB_ASSIGN_OR_RETURN(registry::VendorEndpoint api,
+                        endpoint(apiUrl, type == "quay" ? "endpoints.quay.api"
+                                                        : "endpoints.dockerhub.hub_api"));
+  registry::RegistryClientOptions apiOptions = optionsFor(api.host);
+  apiOptions.plainHttp = api.plainHttp;
+  apiOptions.maxAttemptsOn429 = 2;  // one wait for Retry-After, then the created-order fallback
+  session->apiClient = std::make_unique<registry::RegistryClient>(std::move(apiOptions));
+  if (type == "dockerhub") {
+    session->adapter = std::make_unique<dockerhub::DockerHubSource>(
+        *session->apiClient, api, rule.source.repository, *session->budget,
+        *session->fallback, apiUsername, apiSecret);
+  } else {
+    session->adapter = std::make_unique<quay::QuaySource>(
+        *session->apiClient, api, rule.source.repository, *session->fallback,
+        apiToken);
+  }
   return session;
 }
 

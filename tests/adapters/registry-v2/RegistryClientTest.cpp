@@ -479,6 +479,55 @@ BOOST_AUTO_TEST_CASE(rate_limited_429_honours_retry_after) {
   BOOST_TEST(c2.getManifest("foo/bar", "v1").status().code() == StatusCode::kResourceExhausted);
 }
 
+// Docker Hub: a 429 means the quota is spent for hours; it is never repeated, and the
+// response observer sees it (and the rate-limit headers of every answer).
+BOOST_AUTO_TEST_CASE(a_429_is_not_repeated_when_max_attempts_on_429_is_one) {
+  std::atomic<int> calls{0};
+  FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    ++calls;
+    rs.set("ratelimit-remaining", "0;w=60");
+    if (rq.getMethod() == "HEAD") return reply(rs, 200, "", "application/vnd.oci.image.manifest.v1+json");
+    rs.set("Retry-After", "1");
+    reply(rs, 429, "");
+  });
+  auto o = localOptions(s);
+  o.maxAttemptsOn429 = 1;
+  std::vector<std::pair<int, std::string>> seen;
+  std::mutex mu;
+  o.onRegistryResponse = [&](const std::string& method, int status,
+                             const std::map<std::string, std::string>& headers) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = headers.find("ratelimit-remaining");
+    seen.emplace_back(status, method + " " + (it == headers.end() ? "" : it->second));
+  };
+  RegistryClient c(o);
+  (void)c.headManifest("foo/bar", "v1");
+  auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(c.getManifest("foo/bar", "v1").status().code() == StatusCode::kResourceExhausted);
+  const bool quick = std::chrono::steady_clock::now() - start < std::chrono::milliseconds(900);
+  BOOST_TEST(quick);  // Retry-After: 1 was not waited for: nothing is retried
+  BOOST_TEST(calls.load() == 2);
+  BOOST_REQUIRE(seen.size() == 2u);
+  BOOST_TEST(seen[0].second == "HEAD 0;w=60");
+  BOOST_TEST(seen[1].first == 429);
+}
+
+// Vendor API calls carry their own headers (tokens) and never follow a redirect with them.
+BOOST_AUTO_TEST_CASE(vendor_api_calls_do_not_follow_redirects) {
+  std::atomic<int> calls{0};
+  FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    ++calls;
+    BOOST_TEST(rq.get("Authorization", "") == "Bearer api-token");
+    rs.set("Location", "https://elsewhere.example/steal");
+    reply(rs, 302, "");
+  });
+  RegistryClient c(localOptions(s));
+  auto r = c.call("GET", "/api/v1/repository/a/b/tag/", {{"Authorization", "Bearer api-token"}});
+  BOOST_TEST_REQUIRE(r.isOk(), r.status().toString());
+  BOOST_TEST(r->status == 302);
+  BOOST_TEST(calls.load() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(connection_refused_is_unavailable) {
   uint16_t port;
   { FakeServer gone([](HTTPServerRequest&, HTTPServerResponse& rs) { reply(rs, 200, ""); }); port = gone.port(); }

@@ -311,4 +311,24 @@ BOOST_AUTO_TEST_CASE(credentials_never_go_to_a_plain_http_realm_that_is_not_list
   BOOST_TEST(a.getManifest("foo/bar", "latest").isOk());
 }
 
+// Vendors with a fixed token service (Docker Hub) pin it: a registry naming another realm
+// gets an anonymous token request, never the password.
+BOOST_AUTO_TEST_CASE(pinned_credentials_go_only_to_the_pinned_realm) {
+  for (bool pinnedHere : {true, false}) {
+    AuthWorld w;
+    Credentials c{"user", "pass", ""};
+    c.realmOrigins = {pinnedHere ? w.tokens.url() : std::string("https://auth.docker.io")};
+    RegistryClient client(w.options(c));
+    auto m = client.getManifest("foo/bar", "latest");
+    BOOST_TEST_REQUIRE(m.isOk(), m.status().toString());
+    BOOST_TEST_REQUIRE(w.tokenRequests.size() >= 1u);
+    for (const Recorded& t : w.tokenRequests) {
+      const bool leaked = t.authorization.find("Basic") != std::string::npos ||
+                          t.body.find("pass") != std::string::npos ||
+                          t.uri.find("account=user") != std::string::npos;
+      BOOST_TEST(leaked == pinnedHere, t.method << " " << t.uri);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

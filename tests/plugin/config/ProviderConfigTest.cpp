@@ -166,9 +166,9 @@ BOOST_AUTO_TEST_CASE(unknown_keys_are_errors_that_name_the_known_ones_and_the_cl
   BOOST_REQUIRE(!c.isOk());
   const std::string m = c.status().message();
   BOOST_TEST(m.find("unknown provider config key `concurency` (known: allow_private_networks, "
-                    "ca_files, cache_dir, concurrency, insecure_registries, "
-                    "low_speed_limit_bytes, low_speed_time_seconds, max_tag_list_bytes, "
-                    "max_tags, mirrors, range_parallelism, range_part_bytes, "
+                    "ca_files, cache_dir, concurrency, dockerhub_budget_reserve, endpoints, "
+                    "insecure_registries, low_speed_limit_bytes, low_speed_time_seconds, "
+                    "max_tag_list_bytes, max_tags, mirrors, range_parallelism, range_part_bytes, "
                     "range_threshold_bytes, report_excluded_tags, task_timeout_seconds, "
                     "timeout_seconds); did you mean `concurrency`?") !=
                  std::string::npos,
@@ -214,6 +214,39 @@ BOOST_AUTO_TEST_CASE(hostile_source_bounds_default_and_parse) {
   for (const char* key : {"low_speed_limit_bytes must", "low_speed_time_seconds must", "max_tags must",
                           "max_tag_list_bytes must"})
     BOOST_TEST(m.find(key) != std::string::npos, m);
+}
+
+BOOST_AUTO_TEST_CASE(vendor_endpoints_default_to_the_real_hosts_and_can_be_overridden) {
+  auto d = ProviderConfig::parse("{}");
+  BOOST_REQUIRE(d.isOk());
+  BOOST_TEST(d->endpoints.dockerhubRegistry == "https://registry-1.docker.io");
+  BOOST_TEST(d->endpoints.dockerhubAuth == "https://auth.docker.io/token");
+  BOOST_TEST(d->endpoints.dockerhubHubApi == "https://hub.docker.com");
+  BOOST_TEST(d->endpoints.gcrRegistry == "https://gcr.io");
+  BOOST_TEST(d->endpoints.quayApi == "https://quay.io");
+  BOOST_TEST(d->dockerhubBudgetReserve == 0);
+  auto c = ProviderConfig::parse(
+      R"({"endpoints":{"dockerhub":{"registry":"https://127.0.0.1:5443","auth":"https://127.0.0.1:5444/token"},)"
+      R"("quay":{"api":"https://quay.mirror.internal"}},"dockerhub_budget_reserve":10})");
+  BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().toString());
+  BOOST_TEST(c->endpoints.dockerhubRegistry == "https://127.0.0.1:5443");
+  BOOST_TEST(c->endpoints.dockerhubAuth == "https://127.0.0.1:5444/token");
+  BOOST_TEST(c->endpoints.dockerhubHubApi == "https://hub.docker.com");
+  BOOST_TEST(c->endpoints.quayApi == "https://quay.mirror.internal");
+  BOOST_TEST(c->dockerhubBudgetReserve == 10);
+}
+
+BOOST_AUTO_TEST_CASE(bad_vendor_endpoints_are_named) {
+  auto c = ProviderConfig::parse(
+      R"({"endpoints":{"dockerhub":{"registry":"ftp://x","hub":"https://h"},"ecr":{},)"
+      R"("gcr":{"registry":"https://gcr.io/v2/path"}},"dockerhub_budget_reserve":-1})");
+  BOOST_REQUIRE(!c.isOk());
+  const std::string m = c.status().message();
+  BOOST_TEST(m.find("endpoints.dockerhub.registry `ftp://x` must start with https://") != std::string::npos, m);
+  BOOST_TEST(m.find("`endpoints.dockerhub.hub`") != std::string::npos, m);
+  BOOST_TEST(m.find("`endpoints.ecr`") != std::string::npos, m);
+  BOOST_TEST(m.find("must not carry a path") != std::string::npos, m);
+  BOOST_TEST(m.find("dockerhub_budget_reserve must be a whole number 0..") != std::string::npos, m);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -77,6 +77,20 @@ BOOST_AUTO_TEST_CASE(gcr_domain_defaults_and_is_checked) {
   BOOST_TEST(contains(e, "source.domain `evil.example` is not a Google registry"));
 }
 
+BOOST_AUTO_TEST_CASE(gcr_host_may_lead_the_repository_as_docker_pull_names_it) {
+  auto ar = RuleValidator::validate(
+      rule(R"({"type":"gcr","repository":"us-docker.pkg.dev/proj/repo/img"})"));
+  BOOST_REQUIRE_MESSAGE(ar.isOk(), ar.status().toString());
+  BOOST_TEST(ar->source.domain == "us-docker.pkg.dev");
+  BOOST_TEST(ar->source.repository == "proj/repo/img");
+  auto eu = RuleValidator::validate(rule(R"({"type":"gcr","repository":"eu.gcr.io/proj/app"})"));
+  BOOST_REQUIRE(eu.isOk());
+  BOOST_TEST(eu->source.domain == "eu.gcr.io");
+  std::string e = errorOf(
+      rule(R"({"type":"gcr","domain":"gcr.io","repository":"asia.gcr.io/proj/app"})"));
+  BOOST_TEST(contains(e, "give the host in one place"));
+}
+
 BOOST_AUTO_TEST_CASE(invalid_regex_reports_pcre2_message_and_offset) {
   std::string e = errorOf(rule(kCustom, R"("policy":{"tag_regex":"("})"));
   BOOST_TEST(e == "tag regex `(` is invalid: missing closing parenthesis at offset 1");

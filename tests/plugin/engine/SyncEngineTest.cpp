@@ -602,7 +602,7 @@ BOOST_AUTO_TEST_CASE(a_tag_the_source_defers_is_deferred_with_the_budget_reporte
   BOOST_TEST(env.storage.tags.count("mirror/app:old") == 0u);
   const std::string json = r.toJson();
   BOOST_TEST(json.find("\"budget\":{\"limit\":100,\"remaining\":1,\"window_seconds\":21600,"
-                       "\"reset_at\":null,\"pulls_needed\":2}") != std::string::npos, json);
+                       "\"reset_at\":null,\"pulls_needed\":2,\"pulls_spent\":0,\"reserve\":0}") != std::string::npos, json);
   BOOST_TEST(json.find("\"notes\":[\"ordered by image created time\"]") != std::string::npos, json);
 }
 

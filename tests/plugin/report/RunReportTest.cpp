@@ -106,8 +106,53 @@ BOOST_AUTO_TEST_CASE(failed_run_json_has_error_and_budget) {
                        "401\"},\"counts\":") != std::string::npos,
              json);
   BOOST_TEST(json.find("\"budget\":{\"limit\":100,\"remaining\":0,\"window_seconds\":21600,"
-                       "\"reset_at\":\"1970-01-01T00:00:00Z\",\"pulls_needed\":3},\"notes\":[],"
+                       "\"reset_at\":\"1970-01-01T00:00:00Z\",\"pulls_needed\":3,\"pulls_spent\":0,"
+                       "\"reserve\":0},\"notes\":[],"
                        "\"tags\":[]}") != std::string::npos,
+             json);
+}
+
+BOOST_AUTO_TEST_CASE(deferred_is_partial_not_failed_and_the_budget_and_notes_are_reported) {
+  RunReport r = report();
+  r.add(row("a", TagAction::kSynced));
+  RunReport::TagRow d = row("b", TagAction::kDeferred);
+  d.reasonCode = "budget_exhausted";
+  d.reason = "the window resets by 2023-11-14T22:13:30Z";
+  d.pulls = 0;
+  r.add(d);
+  BOOST_TEST(r.status() == "partial");
+  RunReport all = report();
+  all.add(row("b", TagAction::kDeferred));
+  BOOST_TEST(all.status() == "partial");  // deferred only: still not failed
+  tributary::registry::PullBudget b;
+  b.limit = 100;
+  b.remaining = 4;
+  b.windowSeconds = 21600;
+  b.resetAtMs = 1700000010000LL;
+  b.pullsNeeded = 6;
+  b.pullsSpent = 4;
+  r.setBudget(b);
+  r.addNote("fell back");
+  const std::string json = r.toJson();
+  BOOST_TEST(json.find("\"action\":\"deferred\",\"reason_code\":\"budget_exhausted\","
+                       "\"reason\":\"the window resets by 2023-11-14T22:13:30Z\"") !=
+                 std::string::npos, json);
+  BOOST_TEST(json.find("\"budget\":{\"limit\":100,\"remaining\":4,\"window_seconds\":21600,"
+                       "\"reset_at\":\"2023-11-14T22:13:30Z\",\"pulls_needed\":6,"
+                       "\"pulls_spent\":4,\"reserve\":0},\"notes\":[\"fell back\"]") !=
+                 std::string::npos, json);
+  // With a budget every row says how many pulls it was admitted for (null: never resolved).
+  BOOST_TEST(json.find("\"bytes\":0,\"pulls\":null}") != std::string::npos, json);
+  BOOST_TEST(json.find("\"bytes\":0,\"pulls\":0}") != std::string::npos, json);
+}
+
+BOOST_AUTO_TEST_CASE(an_unannounced_limit_is_null) {
+  RunReport r = report();
+  tributary::registry::PullBudget b;
+  b.known = false;
+  r.setBudget(b);
+  const std::string json = r.toJson();
+  BOOST_TEST(json.find("\"budget\":{\"limit\":null,\"remaining\":null,") != std::string::npos,
              json);
 }
 

@@ -10,6 +10,8 @@
 #include "StatusPrinting.h"
 #include "tributary/plugin/config/RuleValidator.h"
 #include "tributary/plugin/selection/TagResolver.h"
+#include "tributary/dockerhub/BudgetedRegistryReader.h"
+#include "tributary/dockerhub/DockerHubPullBudget.h"
 #include "tributary/registry/CachingRegistryReader.h"
 #include "tributary/registry/ContentStore.h"
 
@@ -162,6 +164,72 @@ BOOST_AUTO_TEST_CASE(cancelled_task_stops_resolution) {
   auto resolved = resolver.resolveAll(env.tags, 4, task);
   BOOST_TEST(resolved.status().code() == StatusCode::kCancelled);
   BOOST_TEST(env.reg.getCalls + env.reg.headCalls == 0);
+}
+
+// Docker Hub: each tag asks the pull budget for its manifest GETs before the first one (index
+// + children from the listing's platforms); a tag the budget cannot cover is deferred with the
+// reset time and costs no GET; a dry run counts without fetching.
+BOOST_AUTO_TEST_CASE(tags_the_pull_budget_cannot_cover_are_deferred_before_any_get) {
+  const Rule rule = ruleWith("");
+  for (bool dryRun : {false, true}) {
+    FakeRegistry reg;
+    FakeStorage storage;
+    JsonFileCache choices{""};
+    std::vector<registry::TagInfo> tags;
+    auto indexTag = [&](const std::string& name) {
+      std::string amd = reg.addSimpleImage("linux", "amd64", "", "", name + "-amd");
+      std::string arm = reg.addSimpleImage("linux", "arm64", "v8", "", name + "-arm");
+      reg.tag("up/app", name, reg.addIndex({{amd, "linux", "amd64", ""}, {arm, "linux", "arm64", "v8"}}));
+      registry::TagInfo info;
+      info.tag = name;
+      info.platforms = std::vector<registry::DescriptorPlatform>{{"linux", "amd64", ""},
+                                                                 {"linux", "arm64", "v8"}};
+      tags.push_back(info);
+    };
+    indexTag("a");
+    reg.tag("up/app", "b", reg.addSimpleImage("linux", "amd64", "", "", "single"));
+    tags.push_back(registry::TagInfo{});
+    tags.back().tag = "b";
+    indexTag("c");
+    dockerhub::DockerHubPullBudget budget(0, [] { return int64_t{1700000000000}; });
+    budget.observe("HEAD", 200, {{"ratelimit-limit", "4;w=60"}, {"ratelimit-remaining", "4;w=60"}});
+    dockerhub::BudgetedRegistryReader gated(reg, budget);  // counts the GETs, as in a session
+    TagResolver resolver(rule, "up/app", gated, storage, choices);
+    // As the planner wires a Docker Hub source: its deferFetch asks the budget.
+    resolver.setFetchGate(
+        [&budget](const registry::TagInfo&, const registry::FetchAsk& ask) {
+          return budget.ask(ask);
+        },
+        /*serialAdmission=*/true, /*countOnly=*/dryRun);
+    DetachedTask task;
+    auto resolved = resolver.resolveAll(tags, 4, task);
+    BOOST_TEST_REQUIRE(resolved.isOk());
+    BOOST_TEST(static_cast<int>((*resolved)[0].action) == static_cast<int>(TagAction::kSynced));
+    BOOST_TEST((*resolved)[0].pullsNeeded == 3);
+    BOOST_TEST(static_cast<int>((*resolved)[1].action) == static_cast<int>(TagAction::kSynced));
+    BOOST_TEST((*resolved)[1].pullsNeeded == 1);
+    BOOST_TEST(static_cast<int>((*resolved)[2].action) == static_cast<int>(TagAction::kDeferred));
+    BOOST_TEST((*resolved)[2].reasonCode == "budget_exhausted");
+    BOOST_TEST((*resolved)[2].reason.find("resets by") != std::string::npos, (*resolved)[2].reason);
+    BOOST_TEST(reg.getCalls == (dryRun ? 0 : 4));
+    BOOST_TEST(budget.state().pullsNeeded == 4);
+    BOOST_TEST(budget.state().pullsSpent == (dryRun ? 0 : 4));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_listed_tag_the_registry_no_longer_has_is_skipped_not_failed) {
+  const Rule rule = ruleWith("");
+  FakeRegistry reg;
+  FakeStorage storage;
+  JsonFileCache choices{""};
+  registry::TagInfo info;
+  info.tag = "deleted-since-listing";  // no digest: the HEAD decides
+  TagResolver resolver(rule, "up/app", reg, storage, choices);
+  ResolvedTag r = resolver.resolve(info);
+  BOOST_TEST(static_cast<int>(r.action) == static_cast<int>(TagAction::kSkipped));
+  BOOST_TEST(r.reasonCode == "source_tag_missing");
+  BOOST_TEST(r.reason.find("absent from its registry") != std::string::npos, r.reason);
+  BOOST_TEST(reg.getCalls == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,6 +29,11 @@ struct Credentials {
   std::string username;  // with password: Basic on token requests / Basic-only registries
   std::string password;
   std::string token;     // a ready bearer/OAuth token (e.g. GCR `_token`), used as-is
+  /// When not empty, username/password go only to token realms at these origins
+  /// ("https://auth.docker.io"); a challenge naming another realm gets an anonymous token
+  /// request. Vendors with a fixed token service (Docker Hub) pin it here, so a registry (or
+  /// a redirect) can never steer the credentials to another host.
+  std::vector<std::string> realmOrigins;
   bool empty() const { return username.empty() && password.empty() && token.empty(); }
 };
 
@@ -58,6 +63,15 @@ struct RegistryClientOptions {
   std::function<bool()> isCancelled;
   /// Called with bytes as they stream (for progress). May be empty. Any thread.
   std::function<void(uint64_t)> onBytes;
+  /// Attempts for a request answered 429 (Retry-After honoured between them); 0 = maxAttempts.
+  /// 1 = never repeat a 429: for sources whose 429 means "quota spent for hours" (Docker Hub).
+  int maxAttemptsOn429 = 0;
+  /// Sees the method, status and lower-cased headers of every response from the registry's own
+  /// origin (not redirect targets, not token realms), e.g. to read rate-limit headers. Any
+  /// thread; must not block.
+  std::function<void(const std::string& method, int status,
+                      const std::map<std::string, std::string>& headers)>
+      onRegistryResponse;
 };
 
 /// What HEAD /v2/<name>/manifests/<ref> says.
@@ -130,6 +144,14 @@ class RegistryClient {
 
   /// Authenticated GET of `pathAndQuery` on this host (scope: pull on `repository`).
   Result<HttpReply> get(const std::string& pathAndQuery, const std::string& repository);
+
+  /// A vendor-API request to this host (Hub or Quay REST API): no registry authentication,
+  /// only `headers`; redirects are NOT followed (a 3xx comes back as the reply), so headers
+  /// carrying credentials never reach another host. Retries as any request. `body` is sent
+  /// for POST with `contentType`.
+  Result<HttpReply> call(const std::string& method, const std::string& pathAndQuery,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         const std::string& body = "", const std::string& contentType = "");
 
  private:
   class Impl;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tributary/Status.h"
+#include "tributary/registry/ParsedManifest.h"
 #include "tributary/registry/PullBudget.h"
 
 namespace tributary::registry {
@@ -25,6 +26,9 @@ struct TagInfo {
   std::string timestampSource;
   /// The manifest digest the tag points at, when the listing already told us; else "".
   std::string digest;
+  /// The platforms of the tag's images as the vendor API lists them (Docker Hub `images`),
+  /// when it does: lets the resolver count the manifest GETs a tag costs before starting it.
+  std::optional<std::vector<DescriptorPlatform>> platforms;
   /// Why this tag's digest or time could not be determined (not OK only for such tags; then
   /// pushedAtMs is empty). Lets an adapter list the other tags when one tag is broken at the
   /// source; selection reports such a tag as failed instead of choosing it.
@@ -51,6 +55,13 @@ struct FetchDeferral {
   std::string reason;  // human text
 };
 
+/// What a tag asks the source for right before manifest GETs (see SourceAdapter::deferFetch).
+struct FetchAsk {
+  int64_t pulls = 1;       // manifest GETs needed, as far as known now
+  bool more = false;       // more GETs for the tag asked last, not a new tag
+  bool countOnly = false;  // a plan: count the pulls, spend none
+};
+
 class SourceAdapter {
  public:
   virtual ~SourceAdapter() = default;
@@ -67,14 +78,21 @@ class SourceAdapter {
   virtual TimestampKind timestampKind() const { return TimestampKind::kCreated; }
 
   /// Asked once per selected tag right before its first manifest GET (tags the destination
-  /// already holds never get here): a deferral when the source cannot serve it this run (a
-  /// pull budget), else nullopt. Thread: may be called from several threads at once.
-  virtual std::optional<FetchDeferral> deferFetch(const TagInfo& tag) {
+  /// already holds never get here), with the GETs it needs as far as known (`ask`); asked
+  /// again with ask.more before the child GETs of an index that needs more than first asked,
+  /// and with ask.more after a GET the source refused (kResourceExhausted: a 429). A deferral
+  /// when the source cannot serve them this run (a pull budget), else nullopt (then the pulls
+  /// are the tag's). ask.countOnly: a plan, which counts the pulls and makes none.
+  /// Thread: when budget() has a value, tags are asked one at a time, newest first (the
+  /// resolver's serial admission), else this may be called from several threads at once.
+  virtual std::optional<FetchDeferral> deferFetch(const TagInfo& tag, const FetchAsk& ask) {
     (void)tag;
+    (void)ask;
     return std::nullopt;
   }
 
-  /// The source's pull budget as known after this run's requests, for the report.
+  /// The source's pull budget as known after this run's requests, for the report; a value
+  /// (even before any request) makes resolution admit tags one at a time, newest first.
   virtual std::optional<PullBudget> budget() const { return std::nullopt; }
 
   /// Run-level remarks for the report ("the Hub API failed; ordered by image created time").

@@ -41,6 +41,10 @@ class HostServices {
   /// The password of `credential` (named `name` in errors): inline, or its password_file read
   /// now with trailing newlines dropped (kFailedPrecondition when unreadable).
   static Result<std::string> passwordOf(std::string_view name, const Credential& credential);
+  /// A secret file of credential `name` (its `key`, e.g. token_file) read now, trailing
+  /// newlines dropped; kFailedPrecondition naming the key and path when unreadable.
+  static Result<std::string> readSecretFile(std::string_view name, std::string_view key,
+                                            const std::string& path);
 
   /// Writes one log line if `level` is enabled. Thread: any.
   void log(rp_log_level level, std::string_view message);

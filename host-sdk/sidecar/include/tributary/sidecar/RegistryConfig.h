@@ -18,6 +18,9 @@ struct Credential {
   std::string username;
   std::optional<std::string> password;
   std::string passwordFile;  // absolute (relative paths are resolved against the config's dir)
+  /// Optional `token_file`: an API token kept beside the password (Quay's OAuth token for its
+  /// REST API); absolute like passwordFile. "" = none.
+  std::string tokenFile;
 };
 
 /// Reads a Distribution config.yml with Tributary's `replication:` section (Distribution

@@ -6,6 +6,11 @@
 //  "timeout_seconds":30,"low_speed_limit_bytes":1024,"low_speed_time_seconds":60,
 //  "max_tags":100000,"max_tag_list_bytes":67108864,"task_timeout_seconds":0,
 //  "report_excluded_tags":false}
+// Vendor sources: "endpoints":{"dockerhub":{"registry","auth","hub_api"},"gcr":{"registry"},
+//  "quay":{"registry","api"}} (scheme://host[:port] URLs; auth may carry a path) override the
+// real hosts (regional mirrors, air-gapped copies, tests); gcr.registry replaces gcr.io only.
+// An endpoint on loopback still needs allow_private_networks; ca_files / insecure_registries
+// apply to it by host:port. "dockerhub_budget_reserve": Docker Hub pulls a run leaves unspent.
 // Every key is optional; empty text or {} = defaults. Unknown keys are errors.
 // mirrors and range_* only matter for rules with `acceleration: true`. A mirror host is a
 // registry like any other: list it in insecure_registries / ca_files when it needs that.
@@ -62,6 +67,18 @@ struct ProviderConfig {
   uint64_t rangeThresholdBytes = 32ull << 20;  // blobs this large are fetched as byte ranges
   uint64_t rangePartBytes = 8ull << 20;        // bytes per range request
   int rangeParallelism = 4;                    // range requests in flight per blob, 1..16
+
+  struct Endpoints {
+    std::string dockerhubRegistry = "https://registry-1.docker.io";
+    std::string dockerhubAuth = "https://auth.docker.io/token";
+    std::string dockerhubHubApi = "https://hub.docker.com";
+    std::string gcrRegistry = "https://gcr.io";
+    std::string quayRegistry = "https://quay.io";
+    std::string quayApi = "https://quay.io";
+  };
+  Endpoints endpoints;
+  static constexpr int64_t kMaxBudgetReserve = 1000000;
+  int64_t dockerhubBudgetReserve = 0;          // pulls never spent, 0..1000000
 
   /// kInvalidArgument listing every problem, one per line.
   static Result<ProviderConfig> parse(const std::string& json);

@@ -44,6 +44,8 @@ class Planner {
   Result<RunReport> dryRun();
 
  private:
+  /// `countOnly` (dryRun): a budgeted source's admitted manifest GETs are counted, not made.
+  Result<Plan> plan(bool countOnly);
   /// Totals and per-tag bytes of what a sync would fetch: blob_stat per unique blob.
   Status estimateFetches(const Plan& plan, RunReport& report);
 

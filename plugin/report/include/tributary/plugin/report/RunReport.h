@@ -4,7 +4,7 @@
 //  "destination":{"repository"},"dry_run","status","error"?,"counts":{...},"totals":{...},
 //  "budget"?,"notes":[...],"tags":[{"tag","action","reason_code","reason","source_digest",
 //  "destination_digest","chosen_digest","timestamp","timestamp_kind","bytes",
-//  "foreign_layers"?}]}
+//  "foreign_layers"?,"pulls"?}]}
 //
 // status: succeeded = nothing failed; failed = every selected tag failed, or the run could
 // not happen (error set); partial = otherwise (also when something is deferred).
@@ -46,6 +46,8 @@ class RunReport {
     /// Foreign / non-distributable layers left to their urls, "<digest> (<mediaType>)";
     /// the key is written only when non-empty.
     std::vector<std::string> foreignLayers;
+    /// Manifest pulls the tag was admitted for; written only when the report has a budget.
+    std::optional<int64_t> pulls;
   };
 
   struct Counts {

@@ -36,6 +36,10 @@ struct ResolvedTag {
   std::string reasonCode;  // the report's reason_code
   std::string reason;
   Status error;  // kFailed: why
+  /// Manifest GETs the tag was admitted for by the source's fetch gate (its pull budget).
+  int64_t pullsNeeded = 0;
+  /// A plan with a fetch gate that counts: the GETs were counted, not made, so blobs are unknown.
+  bool pullsOnlyCounted = false;
   /// Publish order: child manifests first, the tagged manifest last.
   std::vector<ManifestToStore> manifests;
   /// Config and layer blobs of every stored image manifest, without duplicates and without

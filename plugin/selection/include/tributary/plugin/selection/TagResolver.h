@@ -30,10 +30,21 @@ class TagResolver {
   TagResolver(const Rule& rule, const std::string& sourceRepository,
               registry::RegistryReader& reader, Storage& storage, JsonFileCache& choiceCache);
 
-  /// Asked right before a tag's first manifest GET; a deferral makes the tag kDeferred (see
-  /// registry::SourceAdapter::deferFetch). Set before resolving; called from resolving threads.
-  using FetchGate = std::function<std::optional<registry::FetchDeferral>(const registry::TagInfo&)>;
-  void setFetchGate(FetchGate gate) { fetchGate_ = std::move(gate); }
+  /// Asked right before a tag's first manifest GET, with the GETs it needs; a deferral makes
+  /// the tag kDeferred (see registry::SourceAdapter::deferFetch). Set before resolving.
+  using FetchGate = std::function<std::optional<registry::FetchDeferral>(
+      const registry::TagInfo&, const registry::FetchAsk&)>;
+  /// `serialAdmission` (the source has a pull budget): tags are resolved one at a time in the
+  /// order given (newest first), so an older tag never takes the pulls a newer one needed.
+  /// Each tag then asks for all its GETs before the first (1 for an image, 1 + the children to
+  /// copy for an index, counted from the listing's platforms when it has them, else asked for
+  /// once the index is read). `countOnly` (a plan): admitted GETs are counted, never made, so
+  /// such a tag's blobs (and byte counts) are unknown.
+  void setFetchGate(FetchGate gate, bool serialAdmission = false, bool countOnly = false) {
+    fetchGate_ = std::move(gate);
+    serialAdmission_ = serialAdmission;
+    countOnly_ = countOnly;
+  }
 
   /// Never fails as a whole: problems become kSkipped (the tag can't be synced as the rule
   /// asks) or kFailed (an error that may go away) in the result.
@@ -50,8 +61,9 @@ class TagResolver {
   Status addImage(ResolvedTag& out, const std::string& digest, const std::string& bytes,
                   const registry::ParsedManifest& parsed, bool checkPlatform, bool& platformOk);
   std::string choiceKey(const std::string& sourceDigest) const;
-  /// True (and `out` marked deferred) when the fetch gate defers the tag.
-  bool deferred(ResolvedTag& out) const;
+  /// Asks the fetch gate for `pulls` GETs (`more`: for the tag asked last). true when `out`
+  /// is done without them: deferred, or (countOnly) counted and marked to be synced.
+  bool deferred(ResolvedTag& out, int64_t pulls, bool more) const;
   /// Applies the overwrite policy; true when the tag needs no manifest work.
   bool decide(ResolvedTag& out, const std::optional<std::string>& destination);
 
@@ -63,6 +75,8 @@ class TagResolver {
   PlatformMatcher matcher_;
   OverwritePolicy overwrite_;
   FetchGate fetchGate_;
+  bool serialAdmission_ = false;
+  bool countOnly_ = false;
 };
 
 }  // namespace tributary::plugin

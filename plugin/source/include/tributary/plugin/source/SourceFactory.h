@@ -8,14 +8,19 @@
 // Every session has a ContentStore: the reader given to the adapter, planner and engine is a
 // CachingRegistryReader over it, so each manifest and config is fetched once per run, and the
 // blob transfer writes configs it already holds from memory.
-// Only `custom` is implemented here; the other types answer kUnimplemented until their
-// adapters land.
+// Vendor types: the registry host comes from the provider config's `endpoints` (defaults: the
+// real hosts; gcr: the rule's Google host, gcr.io replaceable); the credentials are pinned to
+// the vendor's token service (Credentials::realmOrigins). dockerhub adds a pull budget read
+// from every registry response, a reader that spends it on manifest GETs, no repeat of a 429,
+// and a Hub API client; quay a REST API client (the secret's `token` goes only there). Every
+// vendor source gets a custom adapter over the same reader as its created-order fallback.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <vector>
 
+#include "tributary/dockerhub/DockerHubPullBudget.h"
 #include "tributary/registry/ContentStore.h"
 #include "tributary/JsonFileCache.h"
 #include "tributary/registry/RegistryReader.h"
@@ -30,7 +35,11 @@ namespace tributary::plugin {
 
 /// Members are destroyed bottom-up: the adapter and readers before the clients they borrow.
 struct SourceSession {
+  /// Docker Hub only: outlives the client whose response observer feeds it.
+  std::unique_ptr<dockerhub::DockerHubPullBudget> budget;
   std::unique_ptr<registry::RegistryClient> client;  // the origin
+  std::unique_ptr<registry::RegistryClient> apiClient;  // vendor REST API (Hub, Quay)
+  std::unique_ptr<registry::RegistryReader> rawOriginReader;  // under the budget gate
   std::vector<std::unique_ptr<registry::RegistryClient>> mirrorClients;
   std::unique_ptr<registry::RegistryReader> originReader;
   std::vector<std::unique_ptr<registry::RegistryReader>> mirrorReaders;
@@ -41,6 +50,7 @@ struct SourceSession {
   std::unique_ptr<registry::RegistryReader> directReader;
   /// For tags, manifests and configs: `directReader` through `contents`.
   std::unique_ptr<registry::RegistryReader> reader;
+  std::unique_ptr<registry::SourceAdapter> fallback;  // vendor types: created order
   std::unique_ptr<registry::SourceAdapter> adapter;
 };
 
