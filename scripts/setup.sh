@@ -11,6 +11,7 @@ build_type=${BUILD_TYPE:-RelWithDebInfo}
 packages=(
   g++ cmake make pkg-config            # toolchain
   clang                                # clang 14 on Debian 12: the -Wthread-safety check (test.sh)
+  libclang-rt-14-dev                   # clang's libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
   libpoco-dev libssl-dev libpcre2-dev  # Poco Net/NetSSL/JSON/Util/Data, OpenSSL, PCRE2
   libboost-test-dev libyaml-cpp-dev    # Boost.Test, the registry's config.yml
   libhowardhinnant-date-dev tzdata     # cron in IANA time zones (libdate-tz reads zoneinfo)

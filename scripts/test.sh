@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Set-up (if needed), build, then every test: Boost.Test unit tests and the integration tests
-# that run real docker-registry and skopeo on 127.0.0.1. Then the same suite again on an
-# AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/), so memory errors fail CI
-# rather than production; TRIB_SANITIZERS=0 skips that second pass.
+# that run real docker-registry, skopeo and chromium on 127.0.0.1. Then clang's thread-safety
+# check, a bounded fuzzing run (TRIB_FUZZ=0 skips it; TRIB_FUZZ_SECONDS per target, default
+# 15), and the same suite again on an AddressSanitizer + UndefinedBehaviorSanitizer build
+# (build-asan/), so memory errors fail CI rather than production; TRIB_SANITIZERS=0 skips that
+# second pass.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$repo/build}
@@ -25,6 +27,11 @@ for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
   make -s -C "$clang_dir/${object%%:*}" "${object#*:}"
 done
 # --------------------------------------------------------------------------------------------
+
+# ---- Fuzzing, bounded (scripts/fuzz.sh; TRIB_FUZZ_SECONDS per target, TRIB_FUZZ=0 skips) ----
+if [ "${TRIB_FUZZ:-1}" != 0 ]; then
+  TRIB_FUZZ_SECONDS=${TRIB_FUZZ_SECONDS:-15} "$repo/scripts/fuzz.sh"
+fi
 
 if [ "${TRIB_SANITIZERS:-1}" != 0 ]; then
   asan_dir=${ASAN_BUILD_DIR:-$repo/build-asan}
