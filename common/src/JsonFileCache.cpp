@@ -52,8 +52,8 @@ Status writeAtomically(const std::string& path, const std::string& content) {
 
 }  // namespace
 
-JsonFileCache::JsonFileCache(std::string path, size_t maxEntries)
-    : path_(std::move(path)), maxEntries_(maxEntries) {
+JsonFileCache::JsonFileCache(std::string path, size_t maxEntries, bool readOnly)
+    : path_(std::move(path)), maxEntries_(maxEntries), readOnly_(readOnly) {
   if (path_.empty()) return;
   MutexLock lock(mutex_);  // nobody else can see the object yet; the analysis cannot know
   load();
@@ -101,7 +101,7 @@ size_t JsonFileCache::size() const {
 
 Status JsonFileCache::flush() {
   MutexLock lock(mutex_);
-  if (path_.empty() || !dirty_) return Status();
+  if (path_.empty() || !dirty_ || readOnly_) return Status();
   std::string content;
   try {
     Poco::JSON::Object::Ptr entries = new Poco::JSON::Object();

@@ -4,7 +4,7 @@
   the closest key; a provider-config typo names replication.provider.config.<key>; a misspelt
   `replication:` is warned about;
 - one exit code per cause: 1 the source could not be read (missing repository), 2 a source the
-  configuration refuses (an unimplemented source type), 3 a storage root this user cannot
+  configuration refuses (a private address without allow_private_networks), 3 a storage root this user cannot
   write — found before any request reaches the source;
 - a dry run writes nothing (no directory, no cache file) and works as an unprivileged user on a
   root it cannot write;
@@ -150,12 +150,6 @@ def exit_codes(work, src, good, reports):
         res = run_sync(target, missing, dry_run=dry).expect(1)
         report = reports.check(res, "missing repository")
         assert report["status"] == "failed" and report["error"]["code"], res.describe()
-    # A source type this build cannot sync: the configuration refuses it.
-    hub = {"name": "hub", "source": {"type": "dockerhub", "repository": "library/nginx"},
-           "policy": {"latest_n": 1}, "destination": {"repository": "mirror/nginx"}}
-    res = run_sync(target, hub).expect(2)
-    assert reports.check(res, "dockerhub")["error"]["code"] == "RP_ERR_UNIMPLEMENTED", \
-        res.describe()
     # An undefined credential: input, listing the defined names.
     target.credentials = {"upstream-ro": {"username": "u", "password": "p"}}
     target.write_config()

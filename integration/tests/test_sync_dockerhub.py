@@ -133,8 +133,8 @@ def main():
             assert third.report["budget"]["pulls_spent"] == 0, third.describe()
             print("run 3: no-op, 0 counted pulls")
             human = dest.sync(rule, dry_run=True, as_json=False).expect(0)
-            assert "Docker Hub pulls: 0 needed, " in human.stdout and "remaining" in \
-                human.stdout, human.describe()
+            assert "Docker Hub pull budget: " in human.stdout and " left" in human.stdout \
+                and "this run needs 0" in human.stdout, human.describe()
             assert hub.manifest_gets == gets
 
             # --- the credential went only to the token service and the Hub API login -------

@@ -100,7 +100,7 @@ def main():
                                             extra={"allow_private_networks": False}))
             closed.add_password_credential("gcr", "_json_key", SA_KEY)
             refused = closed.sync(rule)
-            assert refused.code == 1, refused.describe()
+            assert refused.code == 2, refused.describe()  # a source the config refuses
             assert "loopback" in refused.stdout + refused.stderr, refused.describe()
             assert not any("_manifests/tags" in p for p in syncrun.tree_snapshot(closed.root))
             print("loopback endpoint refused without allow_private_networks")

@@ -95,9 +95,13 @@ bool TokenAuthenticator::listedInsecure(const Url& url) const {
   std::string authority = url.authority(), withPort = authority;
   if (authority.find(':') == std::string::npos || authority.back() == ']')
     withPort += ":" + std::to_string(url.port());
-  for (std::string* s : {&authority, &withPort})
+  // "host:*" lists every port of one host (the registry_api publisher's http:// registry and
+  // its token service beside it).
+  std::string anyPort = withPort.substr(0, withPort.rfind(':')) + ":*";
+  for (std::string* s : {&authority, &withPort, &anyPort})
     for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return insecureHosts_.count(authority) > 0 || insecureHosts_.count(withPort) > 0;
+  return insecureHosts_.count(authority) > 0 || insecureHosts_.count(withPort) > 0 ||
+         insecureHosts_.count(anyPort) > 0;
 }
 
 std::string TokenAuthenticator::basicHeader() const {

@@ -21,7 +21,8 @@ class JsonFileCache {
  public:
   /// `path` empty = memory only. The file is read here; a missing or unreadable file is an
   /// empty cache (the cache is an optimisation, never a reason to fail).
-  explicit JsonFileCache(std::string path, size_t maxEntries = 100000);
+  /// `readOnly`: the file is read but flush() never writes it (a dry run's caches).
+  explicit JsonFileCache(std::string path, size_t maxEntries = 100000, bool readOnly = false);
 
   std::optional<std::string> get(const std::string& key) const;
   void put(const std::string& key, const std::string& value);
@@ -38,6 +39,7 @@ class JsonFileCache {
 
   const std::string path_;
   const size_t maxEntries_;
+  const bool readOnly_;
   mutable Mutex mutex_;
   std::map<std::string, std::string> entries_ GUARDED_BY(mutex_);
   bool dirty_ GUARDED_BY(mutex_) = false;

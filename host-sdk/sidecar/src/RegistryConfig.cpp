@@ -297,6 +297,13 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
       config.providerConfigKeys_.push_back(entry.first.Scalar());
     }
     config.providerConfigJson_ = yamlToJson(providerConfig);
+    {
+      YAML::Node readOnly = YAML::Clone(providerConfig);
+      readOnly["cache_read_only"] = true;
+      config.providerConfigJsonForDryRunWithCache_ = yamlToJson(readOnly);
+      if (providerConfig["cache_dir"].IsScalar())
+        config.cacheDirectory_ = providerConfig["cache_dir"].Scalar();
+    }
     return config;
   } catch (const YAML::Exception& e) {
     // e.g. indexing into a scalar where a mapping was expected

@@ -148,7 +148,6 @@ Status ReportPrinter::print(std::ostream& out, std::string_view json, Options op
     out << "rule " << (rule.empty() ? "(unnamed)" : rule) << ": "
         << (status.empty() ? "finished" : status) << '\n';
   }
-  if (!options.publishing.empty()) out << "publish: " << options.publishing << '\n';
   if (Object::Ptr error = report->getObject("error")) {
     out << "error: " << text(error, "code") << ": " << text(error, "message") << '\n';
   }
@@ -192,7 +191,12 @@ Status ReportPrinter::print(std::ostream& out, std::string_view json, Options op
           row.reason += std::string(row.reason.empty() ? "" : "; ") + "destination has " +
                         shortDigest(destination);
         }
-        row.reason += " (set destination.overwrite: true to replace it)";
+        const std::string hint = " (set destination.overwrite: true to replace it)";
+        // The provider's reason may carry the hint already; say it once, at the end.
+        if (const auto at = row.reason.find(hint); at != std::string::npos) {
+          row.reason.erase(at, hint.size());
+        }
+        row.reason += hint;
       }
       rows.push_back(std::move(row));
     }
@@ -281,7 +285,9 @@ Status ReportPrinter::print(std::ostream& out, std::string_view json, Options op
       line += " " + std::to_string(*remaining) + " of " + std::to_string(*limit) + " left";
     }
     if (auto window = number(budget, "window_seconds")) {
-      line += " per " + std::to_string(*window / 3600) + " h";
+      line += " per " + (*window >= 3600 && *window % 3600 == 0
+                             ? std::to_string(*window / 3600) + " h"
+                             : std::to_string(*window) + " s");
     }
     const std::string reset = text(budget, "reset_at");
     if (!reset.empty()) line += ", resets " + reset;
@@ -290,6 +296,7 @@ Status ReportPrinter::print(std::ostream& out, std::string_view json, Options op
     }
     out << line << '\n';
   }
+  if (!options.publishing.empty()) out << "publish: " << options.publishing << '\n';
   return Status();
 }
 

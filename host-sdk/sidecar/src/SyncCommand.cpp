@@ -252,7 +252,12 @@ int SyncCommand::run() {
 
   std::string providerConfig = config->providerConfigJson();
   if (options_.dryRun) {
-    providerConfig = config->providerConfigJsonForDryRun();  // no cache file written or created
+    // No cache file is written or created; an existing cache is read (cache_read_only).
+    std::error_code ec;
+    providerConfig = !config->cacheDirectory().empty() &&
+                             std::filesystem::is_directory(config->cacheDirectory(), ec)
+                         ? config->providerConfigJsonForDryRunWithCache()
+                         : config->providerConfigJsonForDryRun();
   } else if (!config->defaultedCacheDirectory().empty()) {
     // The provider wants an existing cache_dir; ours is state, not registry content.
     std::error_code ec;

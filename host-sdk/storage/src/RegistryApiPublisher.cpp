@@ -4,6 +4,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "tributary/DigestHasher.h"
+#include "tributary/Version.h"
 #include "tributary/Names.h"
 #include "tributary/registry/RegistryClient.h"
 
@@ -65,6 +66,13 @@ Result<std::unique_ptr<RegistryApiPublisher>> RegistryApiPublisher::open(
   registry::RegistryClientOptions client;
   client.host = parsed.hostPort;
   client.plainHttp = !parsed.https;
+  // An http:// url is the operator's explicit choice of clear text for this registry's host,
+  // so a token service on that same host (any port) may receive the push credential too; a
+  // plain-http realm on any other host still may not.
+  if (!parsed.https) {
+    client.insecureHosts = {parsed.hostPort,
+                            parsed.hostPort.substr(0, parsed.hostPort.rfind(':')) + ":*"};
+  }
   client.caFile = options.caFile;
   client.credentials.username = options.username;
   client.credentials.password = options.password;
@@ -72,7 +80,7 @@ Result<std::unique_ptr<RegistryApiPublisher>> RegistryApiPublisher::open(
   // which the source-side address policy is there to refuse.
   client.allowPrivateNetworks = true;
   client.timeout = options.timeout;
-  client.userAgent = "tributary-sidecar/0.1 (registry_api publisher)";
+  client.userAgent = "tributary-sidecar/" TRIBUTARY_VERSION " (registry_api publisher)";
   return std::unique_ptr<RegistryApiPublisher>(new RegistryApiPublisher(
       options.url, std::make_unique<registry::RegistryClient>(std::move(client))));
 }

@@ -23,7 +23,7 @@ class ConfigParser {
   ConfigParser(Object::Ptr root, ProviderConfig& config)
       : config_(config),
         fields_(std::move(root), "",
-                {"allow_private_networks", "ca_files", "cache_dir", "concurrency",
+                {"allow_private_networks", "ca_files", "cache_dir", "cache_read_only", "concurrency",
                  "dockerhub_budget_reserve", "endpoints", "insecure_registries",
                  "low_speed_limit_bytes", "low_speed_time_seconds", "max_tag_list_bytes",
                  "max_tags", "mirrors", "range_parallelism", "range_part_bytes",
@@ -35,6 +35,7 @@ class ConfigParser {
     readNumbers();
     fields_.boolean("allow_private_networks", config_.allowPrivateNetworks);
     fields_.boolean("report_excluded_tags", config_.reportExcludedTags);
+    fields_.boolean("cache_read_only", config_.cacheReadOnly);
     readInsecureRegistries();
     readCaFiles();
     readCacheDir();

@@ -63,8 +63,10 @@ Provider::Provider(ProviderConfig config, Storage& storage, Logger& logger, Secr
       storage_(storage),
       logger_(logger),
       secrets_(secrets),
-      createdCache_(cachePath(config_.cacheDir, "custom-created.json")),
-      choiceCache_(cachePath(config_.cacheDir, "platform-choices.json")) {}
+      createdCache_(cachePath(config_.cacheDir, "custom-created.json"), 100000,
+                    config_.cacheReadOnly),
+      choiceCache_(cachePath(config_.cacheDir, "platform-choices.json"), 100000,
+                   config_.cacheReadOnly) {}
 
 std::string Provider::info() {
   JsonWriter w;

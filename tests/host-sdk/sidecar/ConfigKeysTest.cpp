@@ -27,7 +27,7 @@ BOOST_AUTO_TEST_CASE(table_lists_parents_before_children_and_each_path_once) {
 BOOST_AUTO_TEST_CASE(children_of_a_path) {
   BOOST_TEST((childKeyNames("replication.provider") == std::vector<std::string>{"library", "config"}));
   BOOST_TEST((childKeyNames("replication.credentials.*") ==
-              std::vector<std::string>{"username", "password", "password_file"}));
+              std::vector<std::string>{"username", "password", "password_file", "token_file"}));
   BOOST_TEST(childKeyNames("replication.state_dir").empty());
 }
 

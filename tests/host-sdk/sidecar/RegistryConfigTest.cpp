@@ -195,8 +195,8 @@ BOOST_AUTO_TEST_CASE(unknown_keys_under_replication_name_the_file_path_line_and_
   BOOST_TEST(parseError(base + "  providr:\n    library: /x.so\n") ==
              "config.yml: replication.providr is not a known key (line 26); did you mean "
              "`replication.provider`? Known under replication: state_dir, provider, credentials, "
-             "state, edition, rule_quota, workers, timezone, task_retention, admin, publish, "
-             "registry_api");
+             "state, edition, rule_quota, workers, timezone, queue_limit, task_retention, admin, "
+             "test_hooks, publish, registry_api");
   BOOST_TEST(parseError(base + "  provider:\n    confg: {concurrency: 2}\n").find(
                  "config.yml: replication.provider.confg is not a known key (line 27); did you "
                  "mean `replication.provider.config`? Known under replication.provider: library, "
@@ -233,8 +233,13 @@ BOOST_AUTO_TEST_CASE(serve_and_publishing_keys_are_accepted) {
                                   "  rule_quota: 50\n"
                                   "  workers: 2\n"
                                   "  timezone: UTC\n"
-                                  "  task_retention: 30d\n"
-                                  "  admin: {addr: '127.0.0.1:8787', token_file: t, tls: {cert: c}}\n"
+                                  "  queue_limit: 100\n"
+                                  "  task_retention: {days: 30, per_rule: 1000}\n"
+                                  "  admin: {addr: '127.0.0.1:8787', token_file: t,"
+                                  " tls: {cert_file: c, key_file: k}, max_body_bytes: 1048576,"
+                                  " threads: 8, request_timeout_seconds: 30}\n"
+                                  "  test_hooks: {interval_divisor: 1}\n"
+                                  "  credentials: {hub: {username: u, password: p}}\n"
                                   "  publish: registry_api\n"
                                   "  registry_api: {url: 'http://127.0.0.1:5000', credential: hub,"
                                   " ca_file: /ca.crt}\n");

@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(unknown_keys_are_errors_that_name_the_known_ones_and_the_cl
   BOOST_REQUIRE(!c.isOk());
   const std::string m = c.status().message();
   BOOST_TEST(m.find("unknown provider config key `concurency` (known: allow_private_networks, "
-                    "ca_files, cache_dir, concurrency, dockerhub_budget_reserve, endpoints, "
+                    "ca_files, cache_dir, cache_read_only, concurrency, dockerhub_budget_reserve, endpoints, "
                     "insecure_registries, low_speed_limit_bytes, low_speed_time_seconds, "
                     "max_tag_list_bytes, max_tags, mirrors, range_parallelism, range_part_bytes, "
                     "range_threshold_bytes, report_excluded_tags, task_timeout_seconds, "

@@ -61,10 +61,16 @@ class RegistryConfig {
   const std::string& defaultedCacheDirectory() const { return defaultedCacheDirectory_; }
   /// replication.provider.config converted to JSON, with cache_dir defaulted.
   const std::string& providerConfigJson() const { return providerConfigJson_; }
-  /// replication.provider.config without any cache_dir: what a dry run hands the provider, so
-  /// that its caches are memory-only and nothing is written (the price: a custom source's
-  /// created times are fetched again).
+  /// replication.provider.config without any cache_dir: what a dry run hands the provider when
+  /// no cache directory exists yet, so that its caches are memory-only and nothing is created.
   const std::string& providerConfigJsonForDryRun() const { return providerConfigJsonForDryRun_; }
+  /// For a dry run when the cache directory already exists: the provider reads its caches
+  /// (cache_read_only: true), so a plan knows what the last run learnt, and writes nothing.
+  const std::string& providerConfigJsonForDryRunWithCache() const {
+    return providerConfigJsonForDryRunWithCache_;
+  }
+  /// The provider's cache_dir (configured or defaulted), "" when it is not a plain path.
+  const std::string& cacheDirectory() const { return cacheDirectory_; }
   const std::map<std::string, Credential, std::less<>>& credentials() const {
     return credentials_;
   }
@@ -103,6 +109,8 @@ class RegistryConfig {
   std::string providerLibrary_;
   std::string providerConfigJson_;
   std::string providerConfigJsonForDryRun_;
+  std::string providerConfigJsonForDryRunWithCache_;
+  std::string cacheDirectory_;
   std::string stateDirectory_;
   std::string defaultedCacheDirectory_;
   std::map<std::string, Credential, std::less<>> credentials_;

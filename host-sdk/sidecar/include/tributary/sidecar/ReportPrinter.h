@@ -29,8 +29,8 @@ class ReportPrinter {
     // The rule's platform when it names exactly one: the child a platform filter chose is
     // then shown as `linux/arm64 → sha256:…` (a tag may also carry its own "platform").
     std::string platform;
-    // The host's publishing mode (HostStorage::describe()), shown as "publish: …" under the
-    // first line when not empty.
+    // The host's publishing mode (HostStorage::describe()), shown as the last line,
+    // "publish: …", when not empty.
     std::string publishing;
   };
   static Status print(std::ostream& out, std::string_view json, Options options);

@@ -46,6 +46,7 @@ struct ProviderConfig {
   std::string cacheDir;                         // "" = memory-only caches
   /// List tags tag_regex excludes in plans and reports (excluded_by_regex rows, <= 1000).
   bool reportExcludedTags = false;
+  bool cacheReadOnly = false;  // cache_read_only: caches are read, never written (dry runs)
 
   static constexpr int kMaxTimeoutSeconds = 3600;
   int timeoutSeconds = 30;                      // per socket operation, 1..3600
