@@ -233,7 +233,15 @@ def human_output(work, src, sc, reports):
         # Schema 1 says which digest the destination holds and what kind the time is.
         assert "destination has " + first.digest[:19] in kept[0], res.describe()
         assert "CREATED" in res.stdout.splitlines()[1], res.describe()
-    print("human output: kept shows both digests and the overwrite hint; no INFO lines")
+    # Tags tag_regex leaves out: listed only with --verbose.
+    narrow = dict(rule, policy=dict(rule["policy"], tag_regex="v2"))
+    quiet = run_sync(target, narrow, dry_run=True, as_json=False).expect(0)
+    assert "excluded_by_regex" not in quiet.stdout, quiet.describe()
+    loud = run_sync(target, narrow, dry_run=True, as_json=False, extra=("--verbose",)).expect(0)
+    assert any(line.startswith("v1 ") and "excluded_by_regex" in line
+               for line in loud.stdout.splitlines()), loud.describe()
+    print("human output: kept shows both digests and the overwrite hint; no INFO lines; "
+          "--verbose lists the tags tag_regex excludes")
 
 
 def main():

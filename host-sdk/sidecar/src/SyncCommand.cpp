@@ -270,6 +270,21 @@ int SyncCommand::run() {
                                      "user)");
     }
   }
+  if (options_.logLevel <= RP_LOG_DEBUG) {
+    // --verbose lists the tags tag_regex leaves out, so the provider must report them.
+    try {
+      Poco::JSON::Parser parser;
+      auto object = parser.parse(providerConfig).extract<Poco::JSON::Object::Ptr>();
+      if (object && !object->has("report_excluded_tags")) {
+        object->set("report_excluded_tags", true);
+        std::ostringstream text;
+        object->stringify(text);
+        providerConfig = text.str();
+      }
+    } catch (const std::exception&) {
+      // Left as it is: the provider reports what is wrong with it.
+    }
+  }
   auto created = (*library)->createInstance(providerConfig);
   if (!created.isOk()) {
     const rp_status code = rp::toRpStatus(created.status());

@@ -369,7 +369,21 @@ ApiResponse AdminApi::schedulePreview(const std::string& query) {
 ApiResponse AdminApi::listRules() {
   Array::Ptr list = new Array;
   for (const RuleRecord& rule : store_.rules()) {
-    list->add(ruleObject(rule, tasks_.nextRunAt(rule.id)));
+    Object::Ptr entry = ruleObject(rule, tasks_.nextRunAt(rule.id));
+    // The rules list shows each rule's last task (status and time) without a second request.
+    const std::vector<TaskRecord> last = store_.tasks(rule.id, "", 0, 1);
+    if (last.empty()) {
+      entry->set("last_task", Poco::Dynamic::Var());
+    } else {
+      auto brief = newObject();
+      brief->set("id", last.front().id);
+      brief->set("status", last.front().status);
+      brief->set("queued_at", timeOrNull(last.front().queuedAt));
+      brief->set("started_at", timeOrNull(last.front().startedAt));
+      brief->set("ended_at", timeOrNull(last.front().endedAt));
+      entry->set("last_task", brief);
+    }
+    list->add(entry);
   }
   auto obj = newObject();
   obj->set("rules", list);
