@@ -60,8 +60,15 @@ def main():
     open(os.path.join(src, "CMakeLists.txt"), "w").write(CONSUMER_CMAKE)
     open(os.path.join(src, "main.cpp"), "w").write(CONSUMER_MAIN)
     cbuild = os.path.join(work, "consumer-build")
-    res = subprocess.run(["cmake", "-S", src, "-B", cbuild, "-DCMAKE_PREFIX_PATH=" + prefix],
-                         capture_output=True, text=True)
+    configure = ["cmake", "-S", src, "-B", cbuild, "-DCMAKE_PREFIX_PATH=" + prefix]
+    # In the sanitizer pass the installed provider is built with ASan, whose runtime must be
+    # the first library of the process that loads it: the consumer is built the same way.
+    provider = os.path.join(prefix, "lib/tributary/libtributary.so")
+    linked = subprocess.run(["ldd", provider], capture_output=True, text=True).stdout
+    if "libasan" in linked:
+        flags = "-fsanitize=address,undefined"
+        configure += ["-DCMAKE_CXX_FLAGS=" + flags, "-DCMAKE_EXE_LINKER_FLAGS=" + flags]
+    res = subprocess.run(configure, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     res = subprocess.run(["cmake", "--build", cbuild], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
