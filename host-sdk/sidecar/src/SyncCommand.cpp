@@ -206,7 +206,7 @@ int SyncCommand::run() {
   // A dry run opens the storage read-only: it creates nothing and needs no write access.
   auto storage = openHostStorage(*config, options_.dryRun);
   if (!storage.isOk()) {
-    const std::string& message = storage.status().message();
+    const std::string message = storage.status().message();
     if (message.rfind("replication.", 0) == 0) {  // the publishing block, not the root
       return fail(kExitBadInput, options_.configPath + ": " + message);
     }

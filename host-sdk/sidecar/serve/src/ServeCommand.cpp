@@ -97,7 +97,7 @@ int ServeCommand::run() {
   // The publishing mode (replication.publish) decides the table, as for `tributary sync`.
   auto storage = sidecar::openHostStorage(*registry);
   if (!storage.isOk()) {
-    const std::string& message = storage.status().message();
+    const std::string message = storage.status().message();
     return fail(message.rfind("replication.", 0) == 0 ? kExitBadInput : kExitStorageUnusable,
                 configPath + ": " + message);
   }
