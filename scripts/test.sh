@@ -4,12 +4,14 @@
 # check, a bounded fuzzing run (TRIB_FUZZ=0 skips it; TRIB_FUZZ_SECONDS per target, default
 # 15), and the same suite again on an AddressSanitizer + UndefinedBehaviorSanitizer build
 # (build-asan/), so memory errors fail CI rather than production; TRIB_SANITIZERS=0 skips that
-# second pass.
+# second pass. TRIB_TEST_JOBS: tests run at once (default 4 — most of an integration test's
+# time is spent waiting on its servers, not on a core).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$repo/build}
+jobs=${TRIB_TEST_JOBS:-4}
 "$repo/scripts/setup.sh"
-ctest --test-dir "$build_dir" --output-on-failure -j2 "$@"
+ctest --test-dir "$build_dir" --output-on-failure -j"$jobs" "$@"
 
 # ---- Thread-safety check (clang -Wthread-safety) -------------------------------------------
 # Shared state is annotated (common/include/tributary/Mutex.h: GUARDED_BY, REQUIRES); gcc
@@ -49,8 +51,12 @@ if [ "${TRIB_SANITIZERS:-1}" != 0 ]; then
   # allocator for the block's bounds instead. The provider therefore carries no thread-local
   # storage at all (test plugin_has_no_thread_local_storage), rather than turning off
   # use_tls / intercept_tls_get_addr and with them the scan of every thread's TLS.
-  # The crash test SIGKILLs writers on purpose at every step; it proves nothing more under ASan
-  # and is the slowest entry, so the sanitizer pass leaves it to the first pass.
+  # The crash, kill and soak entries SIGKILL processes on purpose or measure resource use over
+  # time: what they check (the storage after each kill, flat fds/threads/RSS) does not depend on
+  # the sanitizer, a killed process reports nothing, and ASan's shadow and quarantine make the
+  # resource figures meaningless. They are the slowest entries, so the sanitizer pass leaves
+  # them to the first pass; every other entry runs again here.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir "$asan_dir" --output-on-failure -j2 -E '^integ_storage_crash$' "$@"
+    ctest --test-dir "$asan_dir" --output-on-failure -j"$jobs" \
+      -E '^(integ_storage_crash|integ_sync_kill|integ_crash_trials|integ_soak)$' "$@"
 fi
