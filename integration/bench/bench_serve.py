@@ -158,7 +158,7 @@ def main():
             svc.ok("POST", "/api/v1/rules", rule_for(src.host, "bench/small", "small-%03d" % i,
                                                      "fleet/r%03d" % i), expect=(201,))
         names = ["small-%03d" % i for i in range(args.rules - len(repos))] + \
-            ["bench-a", "bench-b"]
+            ["bench-" + key.lower() for key in repos]
 
         def cycle():
             t0 = time.time()
