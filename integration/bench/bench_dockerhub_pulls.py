@@ -4,9 +4,9 @@
 Not a test: run by hand (see README.md, RESULTS.md "Docker Hub pull budget"). Everything is on
 127.0.0.1: a real docker-registry holds the images, vendoremu.DockerHub serves Docker Hub's
 registry, token service, Hub tags API and blob CDN in front of it over HTTPS with a test CA.
-The emulator counts pulls the way Docker Hub does for its rate limit (registry-facts §D.1): one
-pull per manifest GET (a multi-arch tag costs the index plus one per platform child fetched);
-HEAD is not counted. The rate-limit headers are sent on every answer.
+The emulator counts pulls the way Docker Hub does for its rate limit (Docker's pull usage
+documentation): one pull per manifest GET (a multi-arch tag costs the index plus one per
+platform child fetched); HEAD is not counted. The rate-limit headers are sent on every answer.
 
 Source: library/app, 7 tags with Hub push times unlike both name and config-`created` order;
 the 5 newest by push time are 3 multi-arch tags (3 platforms each) and 2 single-arch ones.
