@@ -62,7 +62,7 @@ def scheduled_noops(svc, rule_name, count=3, timeout=120):
     svc.ok("PUT", "/api/v1/rules/" + rule_name, rule)
     deadline = time.time() + timeout
     while time.time() < deadline:
-        tasks = svc.ok("GET", "/api/v1/tasks?rule=%s&limit=5" % rule_name)["tasks"]
+        tasks = svc.ok("GET", "/api/v1/tasks?rule=%s&limit=%d" % (rule_name, count + 5))["tasks"]
         done = [t for t in tasks if t["trigger"] == "scheduled" and t["ended_at"]]
         if len(done) >= count:
             rule["update_period"] = "manual"
@@ -77,6 +77,9 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(run_bench.REPO_ROOT, "build"))
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rules", type=int, default=200)
+    ap.add_argument("--noops", type=int, default=5,
+                    help="scheduled no-op tasks (and skopeo re-syncs) timed per scenario")
+    ap.add_argument("--scenarios", default="A,B,C", help="comma list of A, B, C")
     ap.add_argument("--out", default="bench-serve.json")
     args = ap.parse_args()
     tools = run_bench.find_tools(os.path.abspath(args.build_dir), False)
@@ -88,10 +91,13 @@ def main():
     with harness.Registry(os.path.join(work, "src-root"),
                           workdir=os.path.join(work, "src-reg")) as src:
         client = RegistryClient.for_registry(src)
-        repos = {
-            "A": run_bench.seed_large(client, "A", "bench/large", args.scale, 1, "serveA"),
-            "B": run_bench.seed_multiarch(client, "B", "bench/multi", args.scale, "serveB"),
-        }
+        wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        repos = {}
+        if "A" in wanted:
+            repos["A"] = run_bench.seed_large(client, "A", "bench/large", args.scale, 1, "serveA")
+        if "B" in wanted:
+            repos["B"] = run_bench.seed_multiarch(client, "B", "bench/multi", args.scale,
+                                                  "serveB")
         small = images.make_layer("serveC/base", 256 * 1024)
         for i in range(3):
             images.push_artifact(client, "bench/small", images.make_image(
@@ -111,7 +117,8 @@ def main():
             cold = svc.wait_task(svc.ok("POST", "/api/v1/rules/%s/execute" % name)["id"],
                                  timeout=1800)
             assert cold["status"] == "succeeded", cold
-            noops = scheduled_noops(svc, name)
+            load_before = os.getloadavg()
+            noops = scheduled_noops(svc, name, count=args.noops)
             for noop in noops:
                 assert noop["status"] == "succeeded", noop
                 actions = {t["action"] for t in noop["report"]["tags"]}
@@ -120,7 +127,7 @@ def main():
             env = dict(os.environ, TMPDIR=sk.tmpdir)
             sk_noops = [sk_noop["wall_s"]] + [
                 run_bench.measure(argv, work, "%s-skopeo-noop%d" % (key, i), env=env)["wall_s"]
-                for i in (2, 3)]
+                for i in range(2, args.noops + 1)]
             reg.stop()
             service_noops = [task_seconds(t) for t in noops]
             median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
@@ -131,15 +138,27 @@ def main():
                 "skopeo_cold_s": sk_cold["wall_s"],
                 "skopeo_noop_s": sk_noops,
                 "noop_ratio_of_medians": median(sk_noops) / max(median(service_noops), 1e-3),
+                "noop_ratio_of_minima": min(sk_noops) / max(min(service_noops), 1e-3),
+                "service_noop_median_min_max": [median(service_noops), min(service_noops),
+                                                max(service_noops)],
+                "skopeo_noop_median_min_max": [median(sk_noops), min(sk_noops), max(sk_noops)],
+                "loadavg_before_noops": load_before,
+                "loadavg_after_skopeo": os.getloadavg(),
             }
             print(json.dumps({key: results[key]}, indent=1), flush=True)
 
         # -- C: many rules sharing blobs -------------------------------------------------
+        if "C" not in wanted:
+            code, took = svc.stop()
+            results["service_stop"] = {"code": code, "seconds": took}
+            with open(args.out, "w") as f:
+                json.dump(results, f, indent=1)
+            return 0
         for i in range(args.rules - len(repos)):
             svc.ok("POST", "/api/v1/rules", rule_for(src.host, "bench/small", "small-%03d" % i,
                                                      "fleet/r%03d" % i), expect=(201,))
         names = ["small-%03d" % i for i in range(args.rules - len(repos))] + \
-            ["bench-a", "bench-b"]
+            ["bench-" + key.lower() for key in repos]
 
         def cycle():
             t0 = time.time()

@@ -617,7 +617,7 @@ def tributary_once(tools, src, source, client, workdir, label, tool, args, resul
         for m, phase in ((cold, "cold"), (noop, "noop")):
             rep = m.get("report") or {}
             m["note"] = "status=%s fetched=%s" % (rep.get("status"),
-                                                  rep.get("totals", {}).get("bytes_fetched"))
+                                                  rep.get("totals", {}).get("bytes"))
             if rep.get("status") != "succeeded":
                 failures.append("%s %s: report status %r" % (label, phase, rep.get("status")))
         m_puts = cold.get("dest_manifest_puts")

@@ -187,7 +187,12 @@ class _Emulator:
     def forward(self, h, path=None, extra_headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.upstream.port, timeout=60)
         headers = {k: v for k, v in h.headers.items()
-                   if k.lower() in ("accept", "range", "content-type")}
+                   if k.lower() in ("range", "content-type")}
+        # A client may send one Accept header per media type (skopeo does): forward them all,
+        # or the registry sees only the last one and down-converts a list to schema 1.
+        accept = h.headers.get_all("Accept")
+        if accept:
+            headers["Accept"] = ", ".join(accept)
         conn.request(h.command, path or h.path, body=h.body or None, headers=headers)
         res = conn.getresponse()
         body = res.read()
