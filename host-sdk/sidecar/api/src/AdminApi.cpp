@@ -100,6 +100,46 @@ std::string nameOf(const std::string& ruleJson) {
   }
 }
 
+// `text` with every byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF) replaced by U+FFFD.
+std::string validUtf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    }
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) {
+      const unsigned char b = p[i + k];
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xbf);
+    }
+    if (ok) {
+      out.append(text, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 // One path segment, percent-decoded once. Refused: malformed escapes, and segments that would
 // mean something else to a file system or a registry path (`.`, `..`, `/`, `\`, controls).
 Result<std::string> decodeSegment(const std::string& raw) {
@@ -180,10 +220,12 @@ ApiResponse AdminApi::unauthenticated() {
 
 ApiResponse AdminApi::error(int status, const std::string& code, const std::string& message,
                             const std::string& field) {
+  // Messages quote what the client sent (a path segment, a query key), which may be any
+  // bytes: the answer must stay valid UTF-8 JSON.
   auto obj = newObject();
   obj->set("code", code);
-  obj->set("message", message);
-  if (!field.empty()) obj->set("field", field);
+  obj->set("message", validUtf8(message));
+  if (!field.empty()) obj->set("field", validUtf8(field));
   return json(status, obj);
 }
 

@@ -1,6 +1,8 @@
 // AdminApi routes without a socket: auth, validation errors naming the field, quota, 404/405.
 #include <boost/test/unit_test.hpp>
 
+#include <Poco/JSON/Parser.h>
+
 #include "TempDirectory.h"
 #include "tributary/api/AdminApi.h"
 #include "tributary/scheduler/TaskService.h"
@@ -132,6 +134,24 @@ BOOST_FIXTURE_TEST_CASE(path_tricks_in_names_are_refused, ApiFixture) {
   BOOST_TEST(contains(list.body, "\"name\":\"good\""));
   BOOST_TEST(!contains(list.body, "evil"));
   BOOST_TEST(call("GET", "/api/v1/rules/good").status == 200);
+}
+
+// Found by fuzz_admin_api: an error quoting a path with a byte that is not UTF-8 (0xC1 here)
+// was not valid JSON. Such bytes are now answered as U+FFFD.
+BOOST_FIXTURE_TEST_CASE(errors_quoting_the_request_stay_valid_utf8_json, ApiFixture) {
+  for (const std::string& path : {std::string("/pi/v1/rules/\xc1nginx/plan"),
+                                 std::string("/api/v1/rules/a%C1b"),
+                                 std::string("/api/v1/rules/%ED%A0%80"),  // a surrogate
+                                 std::string("/api/v1/rules/%F4%90%80%80"),  // > U+10FFFF
+                                 std::string("/api/v1/tasks?%FF=1")}) {
+    BOOST_TEST_INFO(path);
+    auto r = call("GET", path);
+    BOOST_TEST(r.status >= 400);
+    BOOST_CHECK_NO_THROW(Poco::JSON::Parser().parse(r.body));
+    BOOST_TEST(contains(r.body, "\xEF\xBF\xBD"), r.body);
+  }
+  auto ok = call("GET", "/api/v1/rules/caf%C3%A9");  // well-formed: quoted as is
+  BOOST_TEST(contains(ok.body, "caf\xC3\xA9"), ok.body);
 }
 
 BOOST_FIXTURE_TEST_CASE(tokens_in_the_query_are_refused, ApiFixture) {
