@@ -35,8 +35,9 @@ struct Waiting {
 
 // Best effort: a short answer on a socket about to be closed (never blocks).
 void refuse(int fd, int status, const char* reason, const std::string& message) {
-  const std::string body = "{\"code\":\"" + std::string(status == 503 ? "unavailable" : "bad_request") +
-                           "\",\"message\":\"" + message + "\"}\n";
+  const char* code = status == 503 ? "unavailable" : status == 408 ? "request_timeout" : "too_large";
+  const std::string body =
+      "{\"code\":\"" + std::string(code) + "\",\"message\":\"" + message + "\"}\n";
   const std::string response = "HTTP/1.1 " + std::to_string(status) + " " + reason +
                                "\r\nContent-Type: application/json\r\nContent-Length: " +
                                std::to_string(body.size()) +
@@ -59,6 +60,8 @@ HeadGate::HeadGate(Poco::Net::ServerSocket socket, Poco::Net::TCPServerDispatche
 HeadGate::~HeadGate() { stop(); }
 
 void HeadGate::start() {
+  // Non-blocking: a connection poll announced may be gone by the time accept runs.
+  socket_.setBlocking(false);
   wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this] { run(); });
 }
@@ -174,9 +177,7 @@ void HeadGate::run() {
         }
         const auto t = Clock::now();
         waiting.push_back({socket, fd, t + limits_.headTimeout, t, 0});
-        // The listening socket is blocking: accept more only while poll says there are some.
-        pollfd more{listenFd, POLLIN, 0};
-        if (::poll(&more, 1, 0) <= 0) break;
+
       }
     }
   }
