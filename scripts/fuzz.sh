@@ -12,7 +12,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
 seconds=${TRIB_FUZZ_SECONDS:-20}
 artifacts=${TRIB_FUZZ_ARTIFACTS:-$build_dir/artifacts}
-all_targets="fuzz_rule fuzz_manifest fuzz_www_authenticate fuzz_link_header fuzz_rfc3339 fuzz_registry_config"
+all_targets="fuzz_rule fuzz_manifest fuzz_www_authenticate fuzz_link_header fuzz_rfc3339 fuzz_registry_config fuzz_admin_api"
 targets=${TRIB_FUZZ_TARGETS:-$all_targets}
 
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"

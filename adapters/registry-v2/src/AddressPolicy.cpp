@@ -1,5 +1,6 @@
 #include "AddressPolicy.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -79,18 +80,41 @@ std::string AddressPolicy::restrictedKind(const Poco::Net::IPAddress& address) {
   return "";
 }
 
+AddressPolicy::AddressPolicy(bool allowPrivateNetworks, Resolver resolver)
+    : allowPrivate_(allowPrivateNetworks), resolver_(std::move(resolver)) {
+  if (!resolver_) {
+    resolver_ = [](const std::string& name) { return Poco::Net::DNS::hostByName(name).addresses(); };
+  }
+}
+
 Status AddressPolicy::checkHost(const std::string& host, const std::string& purpose) const {
+  return vet(host, purpose).status();
+}
+
+Result<Poco::Net::IPAddress> AddressPolicy::vet(const std::string& host,
+                                                const std::string& purpose) const {
   // Resolved even when private networks are allowed: cloud metadata is never allowed.
   std::vector<Poco::Net::IPAddress> addresses;
   Poco::Net::IPAddress literal;
-  if (Poco::Net::IPAddress::tryParse(host, literal)) {
-    addresses.push_back(literal);
+  // Literals as the system resolver reads them: inet_aton's forms ("2130706433",
+  // "0177.0.0.1", "0x7f.1", "0") and IPv6. (Poco's tryParse takes an all-zero result for a
+  // failure, so "0" and "::" would reach the resolver.)
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_aton(host.c_str(), &v4) != 0) {
+    addresses.emplace_back(&v4, sizeof(v4));
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    addresses.emplace_back(&v6, sizeof(v6));
+  } else if (Poco::Net::IPAddress::tryParse(host, literal)) {
+    addresses.push_back(literal);  // e.g. a scoped IPv6 address
   } else {
     try {
-      addresses = Poco::Net::DNS::hostByName(host).addresses();
+      addresses = resolver_(host);
     } catch (const Poco::Exception& e) {
       return unavailableError("cannot resolve " + purpose + " host " + host + ": " +
                               e.displayText());
+    } catch (const std::exception& e) {
+      return unavailableError("cannot resolve " + purpose + " host " + host + ": " + e.what());
     }
   }
   if (addresses.empty()) return unavailableError("host " + host + " has no addresses");
@@ -109,7 +133,11 @@ Status AddressPolicy::checkHost(const std::string& host, const std::string& purp
                                    " address; allow private networks for this source to permit it");
     }
   }
-  return Status();
+  // Every address passed; the connection goes to the first IPv4 one if any (as Poco's
+  // SocketAddress would have chosen), else the first.
+  for (const auto& a : addresses)
+    if (a.family() == Poco::Net::IPAddress::IPv4) return a;
+  return addresses.front();
 }
 
 }  // namespace tributary::registry

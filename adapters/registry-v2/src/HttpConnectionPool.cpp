@@ -7,7 +7,7 @@
 namespace tributary::registry {
 
 HttpConnectionPool::HttpConnectionPool(ConnectionPoolOptions options)
-    : options_(std::move(options)), policy_(options_.allowPrivateNetworks) {}
+    : options_(std::move(options)), policy_(options_.allowPrivateNetworks, options_.resolver) {}
 
 Result<Poco::Net::Context::Ptr> HttpConnectionPool::tlsContext() {
   std::lock_guard<std::mutex> lock(tlsMu_);
@@ -65,14 +65,15 @@ Result<std::unique_ptr<PooledSession>> HttpConnectionPool::checkout(const Url& u
       return s;
     }
   }
-  // A new connection: this is where a host (registry, realm or redirect target) is vetted.
-  TRIB_RETURN_IF_ERROR(policy_.checkHost(url.host(), "host"));
+  // A new connection: this is where a host (registry, realm or redirect target) is vetted,
+  // and the session connects to exactly the address that passed (no second lookup).
+  TRIB_ASSIGN_OR_RETURN(Poco::Net::IPAddress address, policy_.vet(url.host(), "host"));
   std::unique_ptr<PooledSession> s;
   if (url.isHttps()) {
     TRIB_ASSIGN_OR_RETURN(Poco::Net::Context::Ptr context, tlsContext());
-    s = PooledSession::createTls(key, url.host(), url.port(), std::move(context));
+    s = PooledSession::createTls(key, url.host(), address, url.port(), std::move(context));
   } else {
-    s = PooledSession::createPlain(key, url.host(), url.port());
+    s = PooledSession::createPlain(key, url.host(), address, url.port());
   }
   Poco::Timespan t(static_cast<long>(options_.timeoutMs / 1000),
                    static_cast<long>((options_.timeoutMs % 1000) * 1000));

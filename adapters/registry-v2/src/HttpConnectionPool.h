@@ -28,6 +28,8 @@ struct ConnectionPoolOptions {
   bool allowPrivateNetworks = false;
   int timeoutMs = 30000;
   size_t maxIdlePerOrigin = 8;
+  /// Empty = the system resolver. Each new connection resolves its host once, through this.
+  AddressPolicy::Resolver resolver;
 };
 
 class HttpConnectionPool {

@@ -60,6 +60,16 @@ std::chrono::milliseconds headLimit(const RegistryClientOptions& o) {
   return std::chrono::milliseconds(0);
 }
 
+AddressPolicy::Resolver poolResolver(
+    const std::function<std::vector<std::string>(const std::string&)>& resolveHost) {
+  if (!resolveHost) return {};
+  return [resolveHost](const std::string& host) {
+    std::vector<Poco::Net::IPAddress> addresses;
+    for (const std::string& text : resolveHost(host)) addresses.push_back(Poco::Net::IPAddress(text));
+    return addresses;
+  };
+}
+
 bool isDigestReference(const std::string& reference) {
   return reference.find(':') != std::string::npos;
 }
@@ -72,7 +82,8 @@ class RegistryClient::Impl {
       : options(std::move(o)),
         base(registryBaseUrl(options)),
         pool(ConnectionPoolOptions{options.caFile, options.allowPrivateNetworks,
-                                   static_cast<int>(socketTimeout(options).count()), 8}),
+                                   static_cast<int>(socketTimeout(options).count()), 8,
+                                   poolResolver(options.resolveHost)}),
         retry(options.maxAttempts, kRetryBaseDelay, options.isCancelled,
               options.maxAttemptsOn429),
         transport(pool, retry, options.userAgent,

@@ -47,6 +47,8 @@ const std::vector<ConfigKey>& configKeys() {
       {"replication.admin.threads", K::kValue, "tributary serve", "API server threads"},
       {"replication.admin.request_timeout_seconds", K::kValue, "tributary serve",
        "per-request time limit"},
+      {"replication.admin.header_timeout_seconds", K::kValue, "tributary serve",
+       "time limit of a request head (plain HTTP)"},
       {"replication.test_hooks", K::kMapping, "tests only", "hooks for the test suite"},
       {"replication.test_hooks.interval_divisor", K::kValue, "tests only",
        "divides interval periods (fast schedules in tests)"},

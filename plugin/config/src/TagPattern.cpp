@@ -51,7 +51,20 @@ Result<TagPattern> TagPattern::compile(const std::string& pattern) {
 bool TagPattern::matches(const std::string& tag) const {
   int rc = pcre2_match(handles_->code, reinterpret_cast<PCRE2_SPTR>(tag.data()), tag.size(), 0,
                        PCRE2_ANCHORED | PCRE2_ENDANCHORED, handles_->data, handles_->context);
-  return rc >= 0;
+  if (rc >= 0) return true;
+  if ((rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+       rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) &&
+      limitError_.isOk()) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(rc, message, sizeof message);
+    const std::string shown = tag.size() > 80 ? tag.substr(0, 80) + "…" : tag;
+    limitError_ = resourceExhaustedError(
+        "tag regex `" + pattern_ + "` hit PCRE2's limit on tag `" + shown + "` (" +
+        reinterpret_cast<const char*>(message) + "; match limit " +
+        std::to_string(kMatchLimit) + ", depth limit " + std::to_string(kDepthLimit) +
+        "): the pattern backtracks catastrophically; simplify it (e.g. `(a+)+` -> `a+`)");
+  }
+  return false;
 }
 
 }  // namespace tributary::plugin

@@ -21,6 +21,9 @@ Result<TagListing::Selection> TagListing::select(const Rule& rule,
                           return false;
                         }));
   TagSelector::Split split = selector.split(std::move(tags));
+  // A pattern that hit PCRE2's limits (while listing or filtering) fails the rule's run
+  // rather than silently choosing fewer tags.
+  TRIB_RETURN_IF_ERROR(pattern.limitError());
   out.chosen = std::move(split.chosen);
   out.beyondLatestN = std::move(split.beyondLatestN);
   return out;

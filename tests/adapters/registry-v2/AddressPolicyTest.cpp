@@ -2,6 +2,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <Poco/Net/IPAddress.h>
+#include <Poco/Net/NetException.h>
+
+#include <utility>
+#include <vector>
 
 #include "AddressPolicy.h"
 #include "tributary/Status.h"
@@ -75,6 +79,90 @@ BOOST_AUTO_TEST_CASE(cloud_metadata_is_refused_even_when_private_networks_are_al
   BOOST_TEST(open.checkHost("127.0.0.1", "host").isOk());
   BOOST_TEST(open.checkHost("::1", "host").isOk());
   BOOST_TEST(kind("64:ff9b::a0a:a0a") == "private");
+}
+
+// DNS rebinding: a resolver that answers a public address first and a private one after. The
+// policy resolves once and hands back the address it checked — the one the pool connects to
+// (HttpConnectionPoolTest shows the connection really goes there). Nothing connects here.
+BOOST_AUTO_TEST_CASE(vet_returns_the_checked_address_and_resolves_once) {
+  int calls = 0;
+  AddressPolicy strict(false, [&calls](const std::string& host) {
+    BOOST_TEST(host == "rebind.example");
+    ++calls;
+    return std::vector<Poco::Net::IPAddress>{
+        Poco::Net::IPAddress(calls == 1 ? "93.184.216.34" : "10.0.0.1")};
+  });
+  auto first = strict.vet("rebind.example", "registry");
+  BOOST_TEST_REQUIRE(first.isOk(), first.status().toString());
+  BOOST_TEST(first->toString() == "93.184.216.34");
+  BOOST_TEST(calls == 1);
+  // A later, separate check (a new connection) sees the rebound answer and refuses it.
+  auto second = strict.vet("rebind.example", "registry");
+  BOOST_TEST(second.status().code() == StatusCode::kPermissionDenied);
+  BOOST_TEST(second.status().message().find("rebind.example (10.0.0.1): private") !=
+                 std::string::npos,
+             second.status().message());
+}
+
+BOOST_AUTO_TEST_CASE(any_restricted_address_of_a_name_refuses_it) {
+  AddressPolicy strict(false, [](const std::string&) {
+    return std::vector<Poco::Net::IPAddress>{Poco::Net::IPAddress("93.184.216.34"),
+                                             Poco::Net::IPAddress("127.0.0.1")};
+  });
+  BOOST_TEST(strict.vet("mixed.example", "registry").status().code() ==
+             StatusCode::kPermissionDenied);
+  AddressPolicy throwing(false, [](const std::string&) -> std::vector<Poco::Net::IPAddress> {
+    throw Poco::Net::HostNotFoundException("no such host");
+  });
+  BOOST_TEST(throwing.vet("gone.example", "registry").status().code() ==
+             StatusCode::kUnavailable);
+  AddressPolicy empty(false, [](const std::string&) { return std::vector<Poco::Net::IPAddress>{}; });
+  BOOST_TEST(empty.vet("none.example", "registry").status().code() == StatusCode::kUnavailable);
+}
+
+BOOST_AUTO_TEST_CASE(prefers_ipv4_like_poco_did) {
+  AddressPolicy open(true, [](const std::string&) {
+    return std::vector<Poco::Net::IPAddress>{Poco::Net::IPAddress("::1"),
+                                             Poco::Net::IPAddress("127.0.0.1")};
+  });
+  auto a = open.vet("localhost.example", "registry");
+  BOOST_TEST_REQUIRE(a.isOk(), a.status().toString());
+  BOOST_TEST(a->toString() == "127.0.0.1");
+}
+
+// Numeric spellings of loopback, unspecified and metadata addresses are literals (inet_aton
+// forms), never names sent to a resolver; each is refused unless private networks are
+// allowed, metadata always. The resolver fails the test if it is asked.
+BOOST_AUTO_TEST_CASE(numeric_spellings_are_literals_and_refused) {
+  auto noLookup = [](const std::string& host) -> std::vector<Poco::Net::IPAddress> {
+    BOOST_ERROR("resolver asked for literal " + host);
+    return {};
+  };
+  AddressPolicy strict(false, noLookup), open(true, noLookup);
+  const std::pair<const char*, const char*> kRestricted[] = {
+      {"2130706433", "127.0.0.1"},      {"0177.0.0.1", "127.0.0.1"},
+      {"0x7f.0.0.1", "127.0.0.1"},      {"127.1", "127.0.0.1"},
+      {"0.0.0.0", "0.0.0.0"},           {"0", "0.0.0.0"},
+      {"::ffff:127.0.0.1", "loopback"}, {"::", "unspecified"},
+      {"0x0a000001", "10.0.0.1"},       {"::ffff:7f00:1", "loopback"},
+  };
+  for (const auto& [host, shown] : kRestricted) {
+    BOOST_TEST_INFO(host);
+    auto s = strict.vet(host, "registry");
+    BOOST_TEST(s.status().code() == StatusCode::kPermissionDenied);
+    BOOST_TEST(s.status().message().find(shown) != std::string::npos, s.status().message());
+    BOOST_TEST(open.vet(host, "registry").isOk());
+  }
+  for (const char* host : {"169.254.169.254", "2852039166", "0251.0376.0251.0376",
+                           "fd00:ec2::254", "::ffff:169.254.169.254", "::ffff:a9fe:a9fe"}) {
+    BOOST_TEST_INFO(host);
+    for (const AddressPolicy* p : {&strict, &open}) {
+      auto s = p->vet(host, "registry");
+      BOOST_TEST(s.status().code() == StatusCode::kPermissionDenied);
+      BOOST_TEST(s.status().message().find("cloud metadata") != std::string::npos,
+                 s.status().message());
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -413,6 +413,34 @@ BOOST_AUTO_TEST_CASE(redirect_to_other_host_drops_authorization) {
   BOOST_TEST(registryAuth[0] == "Bearer ready");
 }
 
+// A blob redirect to another host goes through the same check-then-connect: the CDN's name
+// answers 127.0.0.1 (where it listens) on the first lookup and 127.0.0.2 (nothing) after.
+BOOST_AUTO_TEST_CASE(redirect_target_is_connected_at_its_checked_address) {
+  const std::string blob = randomBytes(5000, 8);
+  std::atomic<int> cdnLookups{0};
+  std::string cdnHost;
+  FakeServer cdn([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    cdnHost = rq.getHost();
+    reply(rs, 200, blob, "application/octet-stream");
+  });
+  FakeServer registry([&](HTTPServerRequest&, HTTPServerResponse& rs) {
+    rs.set("Location", "http://cdn.rebind.test:" + std::to_string(cdn.port()) + "/blob");
+    reply(rs, 307, "");
+  });
+  auto o = localOptions(registry);
+  o.resolveHost = [&](const std::string& host) {
+    BOOST_TEST(host == "cdn.rebind.test");
+    return std::vector<std::string>{++cdnLookups == 1 ? "127.0.0.1" : "127.0.0.2"};
+  };
+  RegistryClient c(o);
+  MemorySink sink;
+  Status s = c.fetchBlob("foo/bar", kDigest, blob.size(), sink);
+  BOOST_TEST_REQUIRE(s.isOk(), s.toString());
+  BOOST_TEST((sink.bytes == blob));
+  BOOST_TEST(cdnLookups.load() == 1);
+  BOOST_TEST(cdnHost == "cdn.rebind.test:" + std::to_string(cdn.port()));
+}
+
 BOOST_AUTO_TEST_CASE(too_many_redirects_fail) {
   FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
     rs.set("Location", rq.getURI() + "x");

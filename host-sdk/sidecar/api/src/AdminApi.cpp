@@ -100,6 +100,84 @@ std::string nameOf(const std::string& ruleJson) {
   }
 }
 
+// `text` with every byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF) replaced by U+FFFD.
+std::string validUtf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    }
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) {
+      const unsigned char b = p[i + k];
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xbf);
+    }
+    if (ok) {
+      out.append(text, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+// One path segment, percent-decoded once. Refused: malformed escapes, and segments that would
+// mean something else to a file system or a registry path (`.`, `..`, `/`, `\`, controls).
+Result<std::string> decodeSegment(const std::string& raw) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') continue;
+    if (i + 2 >= raw.size() || !std::isxdigit(static_cast<unsigned char>(raw[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+      return invalidArgumentError("malformed percent-encoding in path segment `" + raw + "`");
+    }
+  }
+  std::string part;
+  try {
+    Poco::URI::decode(raw, part);
+  } catch (const Poco::Exception& e) {
+    return invalidArgumentError("malformed path segment `" + raw + "`: " + e.displayText());
+  }
+  if (part == "." || part == "..") {
+    return invalidArgumentError("path segment `" + raw + "` is a relative reference");
+  }
+  for (char c : part) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '/' || c == '\\' || u < 0x20 || u == 0x7f) {
+      return invalidArgumentError("path segment `" + raw +
+                                  "` holds an encoded slash, backslash or control character");
+    }
+  }
+  return part;
+}
+
+// The query's parameters, decoded; malformed escapes are an error (400), not an exception.
+Result<Poco::URI::QueryParameters> queryParameters(const std::string& query) {
+  try {
+    return Poco::URI("/?" + query).getQueryParameters();
+  } catch (const Poco::Exception& e) {
+    return invalidArgumentError("malformed query string: " + e.displayText());
+  }
+}
+
 int httpStatusFor(rp_status status) {
   switch (rp_status_classify(status)) {
     case RP_CLASS_INPUT: return status == RP_ERR_NOT_FOUND ? 404 : 400;
@@ -127,12 +205,27 @@ bool AdminApi::authorized(const std::string& authorization, const std::string& t
   return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
+bool AdminApi::needsToken(const std::string& method, const std::string& path) {
+  static const std::string kPageDir = "/page/";
+  if (path == "/healthz") return false;
+  return !(method == "GET" && (path == "/" || path == "/index.html" ||
+                               path.compare(0, kPageDir.size(), kPageDir) == 0));
+}
+
+ApiResponse AdminApi::unauthenticated() {
+  return error(401, "unauthenticated",
+               "missing or wrong bearer token (Authorization: Bearer <token from "
+               "replication.admin.token_file>)");
+}
+
 ApiResponse AdminApi::error(int status, const std::string& code, const std::string& message,
                             const std::string& field) {
+  // Messages quote what the client sent (a path segment, a query key), which may be any
+  // bytes: the answer must stay valid UTF-8 JSON.
   auto obj = newObject();
   obj->set("code", code);
-  obj->set("message", message);
-  if (!field.empty()) obj->set("field", field);
+  obj->set("message", validUtf8(message));
+  if (!field.empty()) obj->set("field", validUtf8(field));
   return json(status, obj);
 }
 
@@ -204,20 +297,42 @@ ApiResponse AdminApi::handle(const ApiRequest& request) {
       obj->set("status", "ok");
       return json(200, obj);
     }
-    if (!authorized(request.authorization, settings_.token)) {
-      return error(401, "unauthenticated",
-                   "missing or wrong bearer token (Authorization: Bearer <token from "
-                   "replication.admin.token_file>)");
-    }
+    if (!authorized(request.authorization, settings_.token)) return unauthenticated();
     return route(request);
   } catch (const std::exception& e) {
     return error(500, "internal", std::string("internal error: ") + e.what());
   }
 }
 
+namespace {
+
+// A query parameter that looks like the token: refused whatever its value, so a token never
+// works from a URL (URLs end up in proxies' and browsers' histories and logs).
+std::optional<ApiResponse> tokenInQuery(const std::string& query) {
+  if (query.empty()) return std::nullopt;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    std::string key = query.substr(start, std::min(query.find('=', start), amp) - start);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (key == "token" || key == "access_token" || key == "bearer" || key == "authorization") {
+      return AdminApi::error(400, "invalid_argument",
+                             "the admin token is accepted only in the Authorization header, "
+                             "never in the URL",
+                             key);
+    }
+    start = amp + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 ApiResponse AdminApi::route(const ApiRequest& req) {
   const std::string& m = req.method;
   const std::string& p = req.path;
+  if (auto refused = tokenInQuery(req.query)) return *refused;
   if (p == "/metrics") {
     if (m != "GET") return error(405, "method_not_allowed", "use GET /metrics");
     ApiResponse r;
@@ -229,6 +344,10 @@ ApiResponse AdminApi::route(const ApiRequest& req) {
   if (p.compare(0, kPrefix.size(), kPrefix) != 0) {
     return error(404, "not_found", "no such endpoint `" + p + "`");
   }
+  if (p.back() == '/') {
+    // One spelling per resource: `/rules/x/` is not `/rules/x` (nor a directory of it).
+    return error(404, "not_found", "no such endpoint `" + p + "` (no trailing slash)");
+  }
   std::vector<std::string> parts;
   {
     std::string rest = p.substr(kPrefix.size());
@@ -236,9 +355,9 @@ ApiResponse AdminApi::route(const ApiRequest& req) {
     while (start <= rest.size()) {
       size_t slash = rest.find('/', start);
       if (slash == std::string::npos) slash = rest.size();
-      std::string part;
-      Poco::URI::decode(rest.substr(start, slash - start), part);
-      parts.push_back(part);
+      auto part = decodeSegment(rest.substr(start, slash - start));
+      if (!part.isOk()) return error(400, "invalid_argument", part.status().message(), "path");
+      parts.push_back(*part);
       start = slash + 1;
     }
     while (!parts.empty() && parts.back().empty()) parts.pop_back();
@@ -328,10 +447,11 @@ ApiResponse AdminApi::sources() {
 }
 
 ApiResponse AdminApi::schedulePreview(const std::string& query) {
-  Poco::URI uri("/?" + query);
+  auto parameters = queryParameters(query);
+  if (!parameters.isOk()) return error(400, "invalid_argument", parameters.status().message());
   std::string period;
   int count = 3;
-  for (const auto& [key, value] : uri.getQueryParameters()) {
+  for (const auto& [key, value] : *parameters) {
     if (key == "update_period") {
       period = value;
     } else if (key == "count") {
@@ -500,12 +620,13 @@ ApiResponse AdminApi::planRule(const RuleRecord& rule) {
 }
 
 ApiResponse AdminApi::listTasks(const std::string& query) {
-  Poco::URI uri("/?" + query);
+  auto parameters = queryParameters(query);
+  if (!parameters.isOk()) return error(400, "invalid_argument", parameters.status().message());
   int64_t ruleId = 0;
   std::string status;
   int limit = 50;
   int64_t cursor = 0;
-  for (const auto& [key, value] : uri.getQueryParameters()) {
+  for (const auto& [key, value] : *parameters) {
     if (key == "rule") {
       if (value.empty()) continue;
       auto rule = findRule(value);

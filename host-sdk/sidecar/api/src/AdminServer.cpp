@@ -4,6 +4,8 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnectionFactory.h>
+#include <Poco/Net/TCPServerDispatcher.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -13,6 +15,8 @@
 #include <Poco/ThreadPool.h>
 
 #include <istream>
+
+#include "HeadGate.h"
 
 namespace tributary::api {
 namespace {
@@ -41,6 +45,14 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
     req.path = uri.substr(0, q);
     if (q != std::string::npos) req.query = uri.substr(q + 1);
     req.authorization = request.get("Authorization", "");
+    if (AdminApi::needsToken(req.method, req.path) &&
+        !AdminApi::authorized(req.authorization, api_.token())) {
+      // Before the body: a client without the token cannot make a worker read (or wait for)
+      // a single body byte.
+      response.setKeepAlive(false);
+      send(response, AdminApi::unauthenticated());
+      return;
+    }
     const std::string tooLarge = "the request body is larger than " + std::to_string(maxBody_) +
                                  " bytes (replication.admin.max_body_bytes)";
     if (request.hasContentLength() && request.getContentLength64() > maxBody_) {
@@ -105,30 +117,54 @@ Status AdminServer::start() {
                                     settings_.tlsCertFile + "` / key_file `" +
                                     settings_.tlsKeyFile + "`: " + e.displayText());
       }
-      socket = Poco::Net::SecureServerSocket(where, 64, context);
+      socket = Poco::Net::SecureServerSocket(where, 1024, context);
     } else {
-      socket = Poco::Net::ServerSocket(where, 64);
+      socket = Poco::Net::ServerSocket(where, 1024);
     }
   } catch (const Poco::Exception& e) {
     return unavailableError("cannot listen on " + address + " (replication.admin.addr): " +
                             e.displayText());
   }
   port_ = socket.address().port();
-  auto* params = new Poco::Net::HTTPServerParams;
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(settings_.threads);
   params->setMaxQueued(settings_.maxQueued);
   params->setTimeout(Poco::Timespan(settings_.requestTimeoutSeconds, 0));
-  params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(100);
-  params->setKeepAliveTimeout(Poco::Timespan(5, 0));
   pool_ = std::make_unique<Poco::ThreadPool>(1, settings_.threads + 1);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(
-      new Factory(api_, settings_.maxBodyBytes), *pool_, socket, params);
-  server_->start();
+  if (!settings_.tlsCertFile.empty()) {
+    params->setKeepAlive(true);
+    params->setMaxKeepAliveRequests(100);
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+    server_ = std::make_unique<Poco::Net::HTTPServer>(
+        new Factory(api_, settings_.maxBodyBytes), *pool_, socket, params);
+    server_->start();
+    return Status();
+  }
+  params->setKeepAlive(false);
+  Poco::Net::TCPServerConnectionFactory::Ptr connections =
+      new Poco::Net::HTTPServerConnectionFactory(params,
+                                                 new Factory(api_, settings_.maxBodyBytes));
+  dispatcher_ = new Poco::Net::TCPServerDispatcher(connections, *pool_, params);
+  HeadGateLimits limits;
+  limits.headTimeout = std::chrono::seconds(settings_.headerTimeoutSeconds);
+  limits.maxPending = settings_.maxWaitingConnections;
+  limits.maxQueued = settings_.maxQueued;
+  gate_ = std::make_unique<HeadGate>(socket, *dispatcher_, limits);
+  gate_->start();
   return Status();
 }
 
 void AdminServer::stop() {
+  if (gate_) {
+    gate_->stop();  // no new connections; those still waiting for their head are closed
+    gate_.reset();
+  }
+  if (dispatcher_) {
+    dispatcher_->stop();  // queued connections are dropped; running requests finish
+    pool_->joinAll();
+    dispatcher_->release();
+    dispatcher_ = nullptr;
+  }
   if (server_) {
     server_->stopAll(true);
     server_.reset();

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -162,6 +163,15 @@ int ServeCommand::run() {
   serverSettings.maxBodyBytes = config->maxBodyBytes;
   serverSettings.threads = config->threads;
   serverSettings.requestTimeoutSeconds = config->requestTimeoutSeconds;
+  serverSettings.headerTimeoutSeconds = config->headerTimeoutSeconds;
+  // Every admin connection waiting for its request head holds a descriptor (up to
+  // maxWaitingConnections); the usual soft limit of 1024 would be reached first.
+  struct rlimit files {};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max &&
+      files.rlim_cur < 8192) {
+    files.rlim_cur = files.rlim_max < 8192 ? files.rlim_max : 8192;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   api::AdminServer server(api, serverSettings);
   Status listening = server.start();
   if (!listening.isOk()) {

@@ -63,6 +63,7 @@ std::vector<std::string> ServeConfig::knownKeys() {
           "admin",          "admin.addr",       "admin.token_file",
           "admin.tls",      "admin.tls.cert_file", "admin.tls.key_file",
           "admin.max_body_bytes", "admin.threads", "admin.request_timeout_seconds",
+          "admin.header_timeout_seconds",
           "test_hooks",     "test_hooks.interval_divisor"};
 }
 
@@ -166,6 +167,10 @@ Result<ServeConfig> ServeConfig::parse(const std::string& yamlText, const std::s
       if (present(a, "request_timeout_seconds")) {
         TRIB_ASSIGN_OR_RETURN(int64_t n, integer(a["request_timeout_seconds"], source, "admin.request_timeout_seconds", 1, 3600));
         c.requestTimeoutSeconds = static_cast<int>(n);
+      }
+      if (present(a, "header_timeout_seconds")) {
+        TRIB_ASSIGN_OR_RETURN(int64_t n, integer(a["header_timeout_seconds"], source, "admin.header_timeout_seconds", 1, 600));
+        c.headerTimeoutSeconds = static_cast<int>(n);
       }
     }
     if (present(r, "test_hooks")) {

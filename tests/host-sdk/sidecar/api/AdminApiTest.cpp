@@ -1,6 +1,8 @@
 // AdminApi routes without a socket: auth, validation errors naming the field, quota, 404/405.
 #include <boost/test/unit_test.hpp>
 
+#include <Poco/JSON/Parser.h>
+
 #include "TempDirectory.h"
 #include "tributary/api/AdminApi.h"
 #include "tributary/scheduler/TaskService.h"
@@ -101,6 +103,71 @@ BOOST_FIXTURE_TEST_CASE(rule_errors_name_the_field_and_the_quota, ApiFixture) {
   BOOST_TEST(call("GET", "/api/v1/rules/a2").status == 200);
   BOOST_TEST(call("DELETE", "/api/v1/rules/a2").status == 200);
   BOOST_TEST(call("GET", "/api/v1/rules/a2").status == 404);
+}
+
+// `{name}` segments are decoded once and refused when they could mean a path elsewhere; none
+// of these requests creates, changes or deletes anything.
+BOOST_FIXTURE_TEST_CASE(path_tricks_in_names_are_refused, ApiFixture) {
+  BOOST_TEST_REQUIRE(call("POST", "/api/v1/rules", rule("good")).status == 201);
+  for (const char* path :
+       {"/api/v1/rules/..", "/api/v1/rules/.", "/api/v1/rules/%2e%2e", "/api/v1/rules/%2E%2e",
+        "/api/v1/rules/a%2fb", "/api/v1/rules/a%2Fb", "/api/v1/rules/good%00",
+        "/api/v1/rules/a%5cb", "/api/v1/rules/a%0ab", "/api/v1/rules/%zz", "/api/v1/rules/%4",
+        "/api/v1/rules/..%2f..%2fetc/execute", "/api/v1/repositories/..%2f..%2fetc/tags",
+        "/api/v1/repositories/%2e%2e/%2e%2e/tags", "/api/v1/tasks/%00"}) {
+    BOOST_TEST_INFO(path);
+    for (const char* method : {"GET", "PUT", "DELETE", "POST"}) {
+      auto r = call(method, path, rule("evil"));
+      BOOST_TEST(r.status == 400);
+      BOOST_TEST(contains(r.body, "\"field\":\"path\""), r.body);
+    }
+  }
+  // Decoded once: a double-encoded dot-dot is a (missing) rule name, not a relative path.
+  BOOST_TEST(call("PUT", "/api/v1/rules/%252e%252e", rule("evil")).status == 404);
+  BOOST_TEST(call("GET", "/api/v1/rules/GOOD").status == 404);
+  BOOST_TEST(call("DELETE", "/api/v1/rules/" + std::string(5000, 'a')).status == 404);
+  BOOST_TEST(call("GET", "/api/v1/rules/good/").status == 404);
+  BOOST_TEST(call("PUT", "/api/v1/rules/good/", rule("evil")).status == 404);
+  BOOST_TEST(call("GET", "/api/v1/rules//execute").status == 404);
+  BOOST_TEST(call("GET", "/api/v1/repositories/Mirror/tags").status == 400);
+  auto list = call("GET", "/api/v1/rules");
+  BOOST_TEST(contains(list.body, "\"name\":\"good\""));
+  BOOST_TEST(!contains(list.body, "evil"));
+  BOOST_TEST(call("GET", "/api/v1/rules/good").status == 200);
+}
+
+// Found by fuzz_admin_api: an error quoting a path with a byte that is not UTF-8 (0xC1 here)
+// was not valid JSON. Such bytes are now answered as U+FFFD.
+BOOST_FIXTURE_TEST_CASE(errors_quoting_the_request_stay_valid_utf8_json, ApiFixture) {
+  for (const std::string& path : {std::string("/pi/v1/rules/\xc1nginx/plan"),
+                                 std::string("/api/v1/rules/a%C1b"),
+                                 std::string("/api/v1/rules/%ED%A0%80"),  // a surrogate
+                                 std::string("/api/v1/rules/%F4%90%80%80"),  // > U+10FFFF
+                                 std::string("/api/v1/tasks?%FF=1")}) {
+    BOOST_TEST_INFO(path);
+    auto r = call("GET", path);
+    BOOST_TEST(r.status >= 400);
+    BOOST_CHECK_NO_THROW(Poco::JSON::Parser().parse(r.body));
+    BOOST_TEST(contains(r.body, "\xEF\xBF\xBD"), r.body);
+  }
+  auto ok = call("GET", "/api/v1/rules/caf%C3%A9");  // well-formed: quoted as is
+  BOOST_TEST(contains(ok.body, "caf\xC3\xA9"), ok.body);
+}
+
+BOOST_FIXTURE_TEST_CASE(tokens_in_the_query_are_refused, ApiFixture) {
+  BOOST_TEST(call("GET", std::string("/api/v1/rules?access_token=") + kToken, "", "").status ==
+             401);
+  BOOST_TEST(call("GET", std::string("/api/v1/rules?token=") + kToken, "", "").status == 401);
+  auto both = call("GET", "/api/v1/rules?Access_Token=x");
+  BOOST_TEST(both.status == 400);
+  BOOST_TEST(contains(both.body, "only in the Authorization header"), both.body);
+  BOOST_TEST(call("GET", "/metrics?token=x").status == 400);
+  BOOST_TEST(call("GET", "/api/v1/tasks?limit=%zz").status == 400);
+  BOOST_TEST(call("GET", "/api/v1/schedule?update_period=%").status == 400);
+  BOOST_TEST(!AdminApi::needsToken("GET", "/healthz"));
+  BOOST_TEST(!AdminApi::needsToken("GET", "/page/app.js"));
+  BOOST_TEST(AdminApi::needsToken("POST", "/"));
+  BOOST_TEST(AdminApi::needsToken("GET", "/metrics"));
 }
 
 BOOST_FIXTURE_TEST_CASE(unknown_routes_methods_and_queries, ApiFixture) {

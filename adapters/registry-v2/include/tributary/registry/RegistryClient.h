@@ -46,6 +46,10 @@ struct RegistryClientOptions {
   std::string caFile;                 // extra PEM CA bundle for this host; "" = system CAs only
   Credentials credentials;            // empty = anonymous
   bool allowPrivateNetworks = false;  // else refuse loopback/private/link-local/metadata IPs
+  /// A host name's addresses (IPv4/IPv6 literals); may throw. Empty = the system resolver.
+  /// Each new connection resolves its host once, is checked, and goes to that address.
+  /// Tests inject one to play a DNS server that rebinds between lookups.
+  std::function<std::vector<std::string>(const std::string& host)> resolveHost;
   std::chrono::milliseconds timeout{30000};  // per socket operation
   /// curl-style low-speed limit on every response body: below `lowSpeedLimitBytes` per second
   /// on average for `lowSpeedTime`, the transfer is abandoned (kDeadlineExceeded) and retried

@@ -65,6 +65,10 @@ struct ApiSettings {
 ///   POST /api/v1/tasks/{id}/cancel    202 (running: asked to stop) or 200 (ended: cancelled)
 ///   GET /api/v1/repositories/{name}/tags   what the destination storage holds now
 ///   GET /api/v1/schedule?update_period=&count=   the next fire times (replication.timezone)
+/// Path segments are percent-decoded once; a segment that is malformed, or decodes to `.`,
+/// `..`, or holds `/`, `\` or a control character (NUL included) is refused with 400
+/// invalid_argument (field "path"). A query parameter named like a token (`token`,
+/// `access_token`) is refused with 400: the token goes only in the Authorization header.
 /// Errors: {"code","message","field"?}: 400 invalid_argument (field = the rule field the
 /// provider names), 401 unauthenticated, 403 quota_exceeded, 404 not_found, 405
 /// method_not_allowed, 409 conflict (duplicate name, task already ended), 413 too_large (the
@@ -79,6 +83,12 @@ class AdminApi {
 
   /// True when `authorization` is "Bearer <token>" (constant time in the token's content).
   static bool authorized(const std::string& authorization, const std::string& token);
+  /// False only for the routes served without the token (GET of the page files, /healthz):
+  /// the server refuses every other request without a valid token before reading its body.
+  static bool needsToken(const std::string& method, const std::string& path);
+  /// The 401 answer.
+  static ApiResponse unauthenticated();
+  const std::string& token() const { return settings_.token; }
   /// {"code": code, "message": message[, "field": field]}.
   static ApiResponse error(int status, const std::string& code, const std::string& message,
                            const std::string& field = "");

@@ -12,10 +12,13 @@ namespace Poco {
 class ThreadPool;
 namespace Net {
 class HTTPServer;
+class TCPServerDispatcher;
 }
 }  // namespace Poco
 
 namespace tributary::api {
+
+class HeadGate;
 
 struct ServerSettings {
   std::string host = "127.0.0.1";
@@ -24,11 +27,21 @@ struct ServerSettings {
   std::string tlsKeyFile;
   int64_t maxBodyBytes = 1 << 20;  // larger bodies answer 413 before they are read
   int threads = 8;                  // bounded: at most this many requests at once
-  int maxQueued = 64;               // connections waiting beyond that are refused
+  int maxQueued = 64;               // connections with a complete head waiting for a thread
   int requestTimeoutSeconds = 30;   // socket receive/send timeout per request
+  /// Plain HTTP: the request head must be complete within this (else 408), and until it is
+  /// the connection holds no server thread (HeadGate). With TLS, each read is bounded by
+  /// requestTimeoutSeconds instead.
+  int headerTimeoutSeconds = 10;
+  size_t maxWaitingConnections = 1024;  // plain HTTP: beyond this, new connections get 503
 };
 
 /// Owns the listening socket and the server threads. Thread: start/stop from one thread.
+/// Plain HTTP: HeadGate accepts and waits for each request head off the worker threads, then
+/// Poco's HTTP connection code runs the request on a worker, one request per connection (no
+/// keep-alive: a second head on the same connection would be read by the worker). TLS: Poco's
+/// HTTPServer as is (keep-alive on).
+/// Requests to routes that need the token are refused (401) before their body is read.
 class AdminServer {
  public:
   AdminServer(AdminApi& api, ServerSettings settings);
@@ -46,7 +59,9 @@ class AdminServer {
   AdminApi& api_;
   ServerSettings settings_;
   std::unique_ptr<Poco::ThreadPool> pool_;  // ours, not Poco's default: joined by stop()
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;        // TLS
+  Poco::Net::TCPServerDispatcher* dispatcher_ = nullptr;  // plain HTTP (reference counted)
+  std::unique_ptr<HeadGate> gate_;                        // plain HTTP
   int port_ = 0;
 };
 

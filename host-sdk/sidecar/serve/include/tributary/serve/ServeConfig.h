@@ -25,6 +25,7 @@ namespace tributary::serve {
 ///     max_body_bytes: 1048576     larger request bodies answer 413
 ///     threads: 8                  HTTP worker threads
 ///     request_timeout_seconds: 30
+///     header_timeout_seconds: 10  plain HTTP: a request head must arrive within this (408)
 ///   test_hooks: {interval_divisor: <N>}   tests only: intervals run N times faster
 /// Relative paths are resolved against the config file's folder.
 struct ServeConfig {
@@ -45,6 +46,7 @@ struct ServeConfig {
   int64_t maxBodyBytes = 1 << 20;
   int threads = 8;
   int requestTimeoutSeconds = 30;
+  int headerTimeoutSeconds = 10;
   int64_t intervalDivisor = 1;
 
   /// `stateDirectory` is RegistryConfig's resolved replication.state_dir. Errors name the file

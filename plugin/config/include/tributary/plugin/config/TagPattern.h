@@ -24,8 +24,15 @@ class TagPattern {
   TagPattern& operator=(TagPattern&&) noexcept;
   ~TagPattern();
 
-  /// True when the whole tag matches. A match that hits a limit counts as no match.
+  /// True when the whole tag matches. A match that hits a limit (PCRE2's match, depth or JIT
+  /// stack limit: a catastrophically backtracking pattern) counts as no match, and is kept
+  /// for limitError().
   bool matches(const std::string& tag) const;
+
+  /// OK, or kResourceExhausted naming the pattern, the first tag on which a match hit a limit
+  /// and the limit: "tag regex `(a+)+$` hit PCRE2's match limit (1000000) on tag `aaa…b`;
+  /// simplify the pattern". A listing that saw one fails the rule's run with it.
+  Status limitError() const { return limitError_; }
 
   const std::string& pattern() const { return pattern_; }
 
@@ -35,6 +42,7 @@ class TagPattern {
 
   std::string pattern_;
   std::unique_ptr<Handles> handles_;
+  mutable Status limitError_;  // the first limit hit (same thread rules as matches)
 };
 
 }  // namespace tributary::plugin
