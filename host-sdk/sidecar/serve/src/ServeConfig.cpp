@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+
+#include "tributary/state/StateLocation.h"
 #include <sstream>
 
 namespace tributary::serve {
@@ -63,7 +65,9 @@ std::vector<std::string> ServeConfig::knownKeys() {
           "admin",          "admin.addr",       "admin.token_file",
           "admin.tls",      "admin.tls.cert_file", "admin.tls.key_file",
           "admin.max_body_bytes", "admin.threads", "admin.request_timeout_seconds",
-          "test_hooks",     "test_hooks.interval_divisor"};
+          "test_hooks",     "test_hooks.interval_divisor",
+          "state_password_file", "sidecar_id", "lease", "lease.ttl_seconds",
+          "lease.renew_seconds"};
 }
 
 Result<ServeConfig> ServeConfig::load(const std::string& path, const std::string& stateDirectory) {
@@ -94,7 +98,42 @@ Result<ServeConfig> ServeConfig::parse(const std::string& yamlText, const std::s
   try {
     if (present(r, "state")) {
       TRIB_ASSIGN_OR_RETURN(c.statePath, text(r["state"], source, "state"));
-      c.statePath = resolve(c.statePath, base);
+      auto location = state::StateLocation::parse(c.statePath);
+      if (!location.isOk()) return keyError(source, "state", location.status().message());
+      if (location->kind() == state::StateLocation::Kind::kSqlite) {
+        c.statePath = resolve(c.statePath, base);
+      }
+    }
+    if (present(r, "state_password_file")) {
+      if (!state::StateLocation::looksLikeUrl(c.statePath)) {
+        return keyError(source, "state_password_file",
+                        "is for a PostgreSQL replication.state (postgresql://...), and "
+                        "replication.state is a SQLite path");
+      }
+      TRIB_ASSIGN_OR_RETURN(c.statePasswordFile,
+                            text(r["state_password_file"], source, "state_password_file"));
+      c.statePasswordFile = resolve(c.statePasswordFile, base);
+    }
+    if (present(r, "sidecar_id")) {
+      TRIB_ASSIGN_OR_RETURN(c.sidecarId, text(r["sidecar_id"], source, "sidecar_id"));
+      if (c.sidecarId.size() > 128) return keyError(source, "sidecar_id", "must be at most 128 characters");
+    }
+    if (present(r, "lease")) {
+      const YAML::Node l = r["lease"];
+      if (!l.IsMap()) return keyError(source, "lease", "must be a mapping {ttl_seconds, renew_seconds}");
+      if (present(l, "ttl_seconds")) {
+        TRIB_ASSIGN_OR_RETURN(c.leaseTtlSeconds, integer(l["ttl_seconds"], source, "lease.ttl_seconds", 2, 3600));
+      }
+      if (present(l, "renew_seconds")) {
+        TRIB_ASSIGN_OR_RETURN(c.leaseRenewSeconds, integer(l["renew_seconds"], source, "lease.renew_seconds", 1, 3600));
+      }
+      if (c.leaseRenewSeconds * 2 > c.leaseTtlSeconds) {
+        return keyError(source, "lease.renew_seconds",
+                        "must be at most half of lease.ttl_seconds (" +
+                            std::to_string(c.leaseTtlSeconds) + "), got " +
+                            std::to_string(c.leaseRenewSeconds) +
+                            ": one late renewal must not lose a lease");
+      }
     }
     if (present(r, "edition")) {
       TRIB_ASSIGN_OR_RETURN(c.edition, text(r["edition"], source, "edition"));
@@ -179,6 +218,22 @@ Result<ServeConfig> ServeConfig::parse(const std::string& yamlText, const std::s
     return invalidArgumentError(source + ": unexpected structure under replication: " + e.what());
   }
   return c;
+}
+
+Result<std::string> ServeConfig::readStatePassword() const {
+  if (statePasswordFile.empty()) return std::string();
+  std::ifstream file(statePasswordFile);
+  std::string line;
+  if (!file || !std::getline(file, line)) {
+    return invalidArgumentError("replication.state_password_file `" + statePasswordFile +
+                                "` cannot be read");
+  }
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  if (line.empty()) {
+    return invalidArgumentError("replication.state_password_file `" + statePasswordFile +
+                                "` holds an empty first line");
+  }
+  return line;
 }
 
 Result<std::string> ServeConfig::readToken() const {
