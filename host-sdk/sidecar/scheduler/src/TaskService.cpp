@@ -390,29 +390,30 @@ void TaskService::finishLocked(const std::shared_ptr<Live>& live) {
   publishQueueDepthLocked();
 }
 
-void TaskService::workerLoop() {
+// The next queued task whose destination is free, marked running; null when stopping.
+std::shared_ptr<TaskService::Live> TaskService::takeNext() {
   MutexLock lock(mutex_);
-  while (true) {
-    std::shared_ptr<Live> next;
-    while (!stopping_ && !next) {
-      for (auto q = queue_.begin(); q != queue_.end(); ++q) {
-        auto& live = active_.at(*q);
-        if (busyDestinations_.count(live->destination) == 0) {
-          next = live;
-          queue_.erase(q);
-          break;
-        }
+  while (!stopping_) {
+    for (auto q = queue_.begin(); q != queue_.end(); ++q) {
+      std::shared_ptr<Live> live = active_.at(*q);
+      if (busyDestinations_.count(live->destination) == 0) {
+        queue_.erase(q);
+        live->running = true;
+        ++running_;
+        busyDestinations_.insert(live->destination);
+        publishQueueDepthLocked();
+        return live;
       }
-      if (!next) workAvailable_.wait(lock);
     }
-    if (stopping_) return;
-    next->running = true;
-    ++running_;
-    busyDestinations_.insert(next->destination);
-    publishQueueDepthLocked();
-    lock.unlock();
+    workAvailable_.wait(lock);
+  }
+  return nullptr;
+}
+
+void TaskService::workerLoop() {
+  while (std::shared_ptr<Live> next = takeNext()) {
     run(next);
-    lock.lock();
+    MutexLock lock(mutex_);
     busyDestinations_.erase(next->destination);
     --running_;
     finishLocked(next);

@@ -160,6 +160,7 @@ class TaskService {
                                          const std::string& reason) REQUIRES(mutex_);
   int64_t nextFire(const RuleSchedule& rs, int64_t now) const;
   RuleSchedule scheduleFor(const state::RuleRecord& rule) EXCLUDES(mutex_);
+  std::shared_ptr<Live> takeNext() EXCLUDES(mutex_);
   void workerLoop() EXCLUDES(mutex_);
   void schedulerLoop() EXCLUDES(mutex_);
   int64_t schedulePass() EXCLUDES(mutex_);
