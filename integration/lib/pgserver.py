@@ -4,7 +4,7 @@ dir too), password authentication (scram-sha-256) for the one user, stopped by i
 
     with pgserver.PostgresServer(workdir) as pg:
         url = pg.create_database("fleet")          # postgresql://tributary@127.0.0.1:<port>/fleet
-        pg.password_file                            # for replication.state_password_file
+        pg.passfile                                 # for replication.state_passfile
         pg.query("fleet", "SELECT count(*) FROM tasks")   # -> rows as lists of strings
 
 initdb and postgres refuse to run as root: as root (CI, these machines) both run as the
@@ -42,11 +42,12 @@ class PostgresServer:
         self.socket_dir = os.path.join(self.dir, "sock")
         os.makedirs(self.socket_dir)
         self.log_path = os.path.join(workdir, "postgres.log")
-        # The sidecars' password file (read by tributary, so owned by the test's user).
-        self.password_file = os.path.join(workdir, "pg.password")
-        with open(self.password_file, "w") as f:
-            f.write(PASSWORD + "\n")
-        os.chmod(self.password_file, 0o600)
+        # The sidecars' libpq password file (read by libpq in tributary, so owned by the test's
+        # user, mode 0600 as libpq requires).
+        self.passfile = os.path.join(workdir, "pgpass")
+        with open(self.passfile, "w") as f:
+            f.write("*:*:*:%s:%s\n" % (USER, PASSWORD))
+        os.chmod(self.passfile, 0o600)
         self._as_user = []
         if os.geteuid() == 0:
             pw = pwd.getpwnam("postgres")  # created by Debian's postgresql-common

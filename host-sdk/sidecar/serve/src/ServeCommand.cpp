@@ -115,9 +115,7 @@ int ServeCommand::run() {
   if (!registry->defaultedCacheDirectory().empty()) {
     std::filesystem::create_directories(registry->defaultedCacheDirectory(), ec);
   }
-  auto password = config->readStatePassword();
-  if (!password.isOk()) return fail(kExitBadInput, configPath + ": " + password.status().message());
-  auto store = state::StateStore::open(*location, *password);
+  auto store = state::StateStore::open(*location, config->statePassfile);
   if (!store.isOk()) {
     return fail(kExitBadInput, configPath + ": replication.state: " + store.status().message());
   }

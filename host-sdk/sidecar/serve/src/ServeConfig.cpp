@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "tributary/state/StateLocation.h"
@@ -66,7 +69,7 @@ std::vector<std::string> ServeConfig::knownKeys() {
           "admin.tls",      "admin.tls.cert_file", "admin.tls.key_file",
           "admin.max_body_bytes", "admin.threads", "admin.request_timeout_seconds",
           "test_hooks",     "test_hooks.interval_divisor",
-          "state_password_file", "sidecar_id", "lease", "lease.ttl_seconds",
+          "state_passfile", "sidecar_id", "lease", "lease.ttl_seconds",
           "lease.renew_seconds"};
 }
 
@@ -104,15 +107,28 @@ Result<ServeConfig> ServeConfig::parse(const std::string& yamlText, const std::s
         c.statePath = resolve(c.statePath, base);
       }
     }
-    if (present(r, "state_password_file")) {
+    if (present(r, "state_passfile")) {
       if (!state::StateLocation::looksLikeUrl(c.statePath)) {
-        return keyError(source, "state_password_file",
+        return keyError(source, "state_passfile",
                         "is for a PostgreSQL replication.state (postgresql://...), and "
                         "replication.state is a SQLite path");
       }
-      TRIB_ASSIGN_OR_RETURN(c.statePasswordFile,
-                            text(r["state_password_file"], source, "state_password_file"));
-      c.statePasswordFile = resolve(c.statePasswordFile, base);
+      TRIB_ASSIGN_OR_RETURN(c.statePassfile, text(r["state_passfile"], source, "state_passfile"));
+      c.statePassfile = resolve(c.statePassfile, base);
+      Status usable = state::StateLocation::checkConnectionValue(c.statePassfile, "its path");
+      if (!usable.isOk()) return keyError(source, "state_passfile", usable.message());
+      struct stat st {};
+      if (::stat(c.statePassfile.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+          ::access(c.statePassfile.c_str(), R_OK) != 0) {
+        return keyError(source, "state_passfile",
+                        "`" + c.statePassfile + "` is not a readable file");
+      }
+      if ((st.st_mode & 077) != 0) {
+        // libpq would skip it with a warning and fail later with a less useful message.
+        return keyError(source, "state_passfile",
+                        "`" + c.statePassfile + "` must not be readable by group or others "
+                        "(chmod 600): libpq ignores such a password file");
+      }
     }
     if (present(r, "sidecar_id")) {
       TRIB_ASSIGN_OR_RETURN(c.sidecarId, text(r["sidecar_id"], source, "sidecar_id"));
@@ -218,22 +234,6 @@ Result<ServeConfig> ServeConfig::parse(const std::string& yamlText, const std::s
     return invalidArgumentError(source + ": unexpected structure under replication: " + e.what());
   }
   return c;
-}
-
-Result<std::string> ServeConfig::readStatePassword() const {
-  if (statePasswordFile.empty()) return std::string();
-  std::ifstream file(statePasswordFile);
-  std::string line;
-  if (!file || !std::getline(file, line)) {
-    return invalidArgumentError("replication.state_password_file `" + statePasswordFile +
-                                "` cannot be read");
-  }
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  if (line.empty()) {
-    return invalidArgumentError("replication.state_password_file `" + statePasswordFile +
-                                "` holds an empty first line");
-  }
-  return line;
 }
 
 Result<std::string> ServeConfig::readToken() const {

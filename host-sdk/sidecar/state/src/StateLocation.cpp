@@ -65,7 +65,7 @@ Result<StateLocation> StateLocation::parse(const std::string& text) {
     // Cut the display at the user so the password never reaches a log or an error.
     loc.display_.clear();
     return invalidArgumentError("must not carry a password (it would show in logs and "
-                                "process listings): put it in replication.state_password_file");
+                                "process listings): put it in replication.state_passfile");
   }
   TRIB_ASSIGN_OR_RETURN(loc.user_, percentDecoded(userPart, "user"));
   rest = rest.substr(at + 1);
@@ -99,14 +99,27 @@ Result<StateLocation> StateLocation::parse(const std::string& text) {
     loc.port_ = std::stoi(port);
   }
   TRIB_ASSIGN_OR_RETURN(loc.host_, percentDecoded(loc.host_, "host"));
+  TRIB_RETURN_IF_ERROR(checkConnectionValue(loc.host_, "its host"));
+  TRIB_RETURN_IF_ERROR(checkConnectionValue(loc.user_, "its user"));
+  TRIB_RETURN_IF_ERROR(checkConnectionValue(loc.dbname_, "its database name"));
   return loc;
 }
 
-std::string StateLocation::postgresConnectionString(const std::string& password) const {
+Status StateLocation::checkConnectionValue(const std::string& value, const std::string& what) {
+  for (char c : value) {
+    if (isspace(static_cast<unsigned char>(c))) {
+      return invalidArgumentError(what + " must not contain whitespace (Poco's PostgreSQL "
+                                  "connector cannot pass it to libpq)");
+    }
+  }
+  return Status();
+}
+
+std::string StateLocation::postgresConnectionString(const std::string& passfile) const {
   std::string s = "host=" + quoted(host_) + " port=" + std::to_string(port_) +
                   " user=" + quoted(user_) + " dbname=" + quoted(dbname_) +
-                  " application_name='tributary serve' connect_timeout=10";
-  if (!password.empty()) s += " password=" + quoted(password);
+                  " application_name=tributary-serve connect_timeout=10";
+  if (!passfile.empty()) s += " passfile=" + quoted(passfile);
   return s;
 }
 

@@ -48,6 +48,15 @@ std::string str(RecordSet& rs, size_t col, size_t row) {
   return rs.isNull(col, row) ? std::string() : rs.value(col, row).convert<std::string>();
 }
 
+// meta.value is TEXT, which Poco's PostgreSQL connector reads as a CLOB (no number conversion).
+int versionValue(RecordSet& rs) {
+  try {
+    return std::stoi(str(rs, 0, 0));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 std::vector<RuleRecord> readRules(RecordSet& rs) {
   std::vector<RuleRecord> out;
   for (size_t row = 0; row < rs.rowCount(); ++row) {
@@ -125,14 +134,6 @@ class Transaction {
   bool done_ = false;
 };
 
-std::string scrubbed(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
-  for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-    text.replace(at, secret.size(), "***");
-  }
-  return text;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
@@ -142,14 +143,14 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
 }
 
 Result<std::unique_ptr<StateStore>> StateStore::open(const StateLocation& location,
-                                                     const std::string& password) {
+                                                     const std::string& passfile) {
   const bool postgres = location.kind() == StateLocation::Kind::kPostgres;
   try {
     std::unique_ptr<Poco::Data::Session> session;
     if (postgres) {
       Poco::Data::PostgreSQL::Connector::registerConnector();
       session = std::make_unique<Poco::Data::Session>(
-          "PostgreSQL", location.postgresConnectionString(password));
+          "PostgreSQL", location.postgresConnectionString(passfile));
     } else {
       Poco::Data::SQLite::Connector::registerConnector();
       session = std::make_unique<Poco::Data::Session>("SQLite", location.sqlitePath());
@@ -162,7 +163,7 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const StateLocation& locati
     return store;
   } catch (const Poco::Exception& e) {
     return ioError("opening the state database `" + location.display() +
-                   "`: " + scrubbed(e.displayText(), password));
+                   "`: " + e.displayText());
   }
 }
 
@@ -194,6 +195,10 @@ Status StateStore::migrate() {
     s << "PRAGMA busy_timeout=5000", now;
     s << "PRAGMA foreign_keys=ON", now;
   }
+  if (dialect_.postgres) {
+    // libpq prints NOTICEs to stderr ("relation meta already exists, skipping"): not news.
+    s << "SET client_min_messages TO WARNING", now;
+  }
   Transaction tx(s);
   if (dialect_.postgres) {
     // Sidecars starting at once queue here; each reads the version only once it holds the
@@ -209,7 +214,7 @@ Status StateStore::migrate() {
     Statement select(s);
     select << "SELECT value FROM meta WHERE key = 'schema_version'", now;
     RecordSet rs(select);
-    if (rs.rowCount() > 0) version = static_cast<int>(i64(rs, 0, 0));
+    if (rs.rowCount() > 0) version = versionValue(rs);
   }
   if (version > kSchemaVersion) {
     return failedPreconditionError("the state database has schema version " +
@@ -233,7 +238,7 @@ int StateStore::schemaVersion() {
   Statement select(session());
   select << "SELECT value FROM meta WHERE key = 'schema_version'", now;
   RecordSet rs(select);
-  return rs.rowCount() > 0 ? static_cast<int>(i64(rs, 0, 0)) : 0;
+  return rs.rowCount() > 0 ? versionValue(rs) : 0;
 }
 
 Result<RuleRecord> StateStore::insertRule(const std::string& name, const std::string& json,

@@ -152,15 +152,16 @@ BOOST_AUTO_TEST_CASE(a_state_location_is_a_path_or_a_postgresql_url_without_pass
   BOOST_REQUIRE(url.isOk());
   BOOST_TEST((url->kind() == StateLocation::Kind::kPostgres));
   BOOST_TEST(url->display() == "postgresql://trib@127.0.0.1:5433/fleet");
-  BOOST_TEST(url->postgresConnectionString("it's \\ secret").find(
-                 "password='it\\'s \\\\ secret'") != std::string::npos);
-  BOOST_TEST(url->postgresConnectionString("").find("password") == std::string::npos);
+  BOOST_TEST(url->postgresConnectionString("/etc/trib/it's").find(
+                 "passfile='/etc/trib/it\\'s'") != std::string::npos);
+  BOOST_TEST(url->postgresConnectionString("").find("passfile") == std::string::npos);
+  BOOST_TEST(!StateLocation::parse("postgresql://trib@db/my%20db").isOk());  // a space
   BOOST_TEST(url->postgresConnectionString("").find("port=5433") != std::string::npos);
 
   auto withPassword = StateLocation::parse("postgresql://trib:hunter2@db/fleet");
   BOOST_REQUIRE(!withPassword.isOk());
   BOOST_TEST(withPassword.status().message().find("hunter2") == std::string::npos);
-  BOOST_TEST(withPassword.status().message().find("state_password_file") != std::string::npos);
+  BOOST_TEST(withPassword.status().message().find("state_passfile") != std::string::npos);
   BOOST_TEST(!StateLocation::parse("postgresql://db/fleet").isOk());          // no user
   BOOST_TEST(!StateLocation::parse("postgresql://trib@db").isOk());           // no database
   BOOST_TEST(!StateLocation::parse("postgresql://trib@db:99999/x").isOk());   // bad port

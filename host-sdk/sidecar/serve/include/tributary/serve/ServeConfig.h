@@ -14,8 +14,8 @@ namespace tributary::serve {
 ///   state: <path> | postgresql://user@host[:port]/dbname
 ///                                 SQLite database (one sidecar), default <state_dir>/state.db,
 ///                                 or a PostgreSQL database shared by a fleet of sidecars
-///   state_password_file: <path>   PostgreSQL password (first line); absent = libpq's
-///                                 PGPASSFILE / ~/.pgpass. Never in the URL
+///   state_passfile: <path>        PostgreSQL: a libpq password file (host:port:db:user:password
+///                                 lines, mode 0600); absent = PGPASSFILE / ~/.pgpass
 ///   sidecar_id: <name>            this sidecar's name in run leases, default <hostname>:<admin port>
 ///   lease: {ttl_seconds: 30, renew_seconds: 10}   run leases: expiry unrenewed, renewal period
 ///   edition: basic|standard|premium   default standard; rule quotas 10 / 100 / 500
@@ -35,7 +35,7 @@ namespace tributary::serve {
 /// Relative paths are resolved against the config file's folder.
 struct ServeConfig {
   std::string statePath;           // a path or a postgresql:// URL (no password in it)
-  std::string statePasswordFile;
+  std::string statePassfile;
   std::string sidecarId;           // "" = <hostname>:<admin port>, filled by serve
   int64_t leaseTtlSeconds = 30;
   int64_t leaseRenewSeconds = 10;
@@ -72,8 +72,6 @@ struct ServeConfig {
 
   /// "127.0.0.1:5080"
   std::string adminAddress() const { return adminHost + ":" + std::to_string(adminPort); }
-  /// Reads replication.state_password_file's first line ("" when the key is absent).
-  Result<std::string> readStatePassword() const;
   /// Reads the token file's first line (trimmed). kInvalidArgument naming the key otherwise.
   Result<std::string> readToken() const;
 };

@@ -9,8 +9,9 @@ namespace tributary::state {
 
 /// `replication.state` read: a path (SQLite, one sidecar) or
 /// `postgresql://user@host[:port]/dbname` (PostgreSQL, a fleet of sidecars). The URL carries no
-/// password: it comes from `replication.state_password_file` (or libpq's own PGPASSFILE /
-/// ~/.pgpass when that key is absent), so the URL can be logged and shown in errors as is.
+/// password: libpq reads it from a password file (`replication.state_passfile`, else libpq's own
+/// PGPASSFILE / ~/.pgpass), so the URL can be logged and shown in errors as is, and the password
+/// never passes through tributary's memory, logs or arguments.
 class StateLocation {
  public:
   enum class Kind { kSqlite, kPostgres };
@@ -24,8 +25,11 @@ class StateLocation {
   const std::string& sqlitePath() const { return sqlitePath_; }
   /// The path or the URL as given (no password in either): for logs and errors.
   const std::string& display() const { return display_; }
-  /// libpq's key=value connection string, the password quoted in it. Never log this.
-  std::string postgresConnectionString(const std::string& password) const;
+  /// libpq's key=value connection string; `passfile` "" = libpq's default password file.
+  std::string postgresConnectionString(const std::string& passfile) const;
+  /// Poco's PostgreSQL connector splits the connection string at spaces, so no value may hold
+  /// whitespace: kInvalidArgument naming `what` otherwise.
+  static Status checkConnectionValue(const std::string& value, const std::string& what);
 
  private:
   Kind kind_ = Kind::kSqlite;

@@ -41,10 +41,11 @@ class StateStore {
   static constexpr int kSchemaVersion = 2;
   static constexpr int64_t kMigrationLock = 0x7472696275746172;  // "tributar"
 
-  /// `password`: PostgreSQL only, from replication.state_password_file ("" = libpq's own
-  /// PGPASSFILE / ~/.pgpass). Errors name the location's display form, never the password.
+  /// `passfile`: PostgreSQL only, replication.state_passfile ("" = libpq's own PGPASSFILE /
+  /// ~/.pgpass); libpq reads it at every (re)connection. Errors name the location's display
+  /// form.
   static Result<std::unique_ptr<StateStore>> open(const StateLocation& location,
-                                                  const std::string& password = "");
+                                                  const std::string& passfile = "");
   /// SQLite at a path.
   static Result<std::unique_ptr<StateStore>> open(const std::string& path);
   ~StateStore();
