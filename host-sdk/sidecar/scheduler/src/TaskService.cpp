@@ -240,7 +240,8 @@ Result<ExecuteAnswer> TaskService::enqueueLocked(int64_t ruleId, const std::stri
   return ExecuteAnswer{live->record, false};
 }
 
-Result<TaskRecord> TaskService::cancelLocked(const std::shared_ptr<Live>& live,
+// `live` by value: finishLocked() drops the map's reference the caller may have passed.
+Result<TaskRecord> TaskService::cancelLocked(std::shared_ptr<Live> live,
                                              const std::string& reason) {
   const int64_t taskId = live->record.id;
   if (!ts::isActive(live->record.status)) {  // ended, not yet forgotten by its worker

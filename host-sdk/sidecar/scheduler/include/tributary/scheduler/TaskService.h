@@ -156,7 +156,7 @@ class TaskService {
 
   Result<ExecuteAnswer> enqueueLocked(int64_t ruleId, const std::string& trigger)
       REQUIRES(mutex_);
-  Result<state::TaskRecord> cancelLocked(const std::shared_ptr<Live>& live,
+  Result<state::TaskRecord> cancelLocked(std::shared_ptr<Live> live,
                                          const std::string& reason) REQUIRES(mutex_);
   int64_t nextFire(const RuleSchedule& rs, int64_t now) const;
   RuleSchedule scheduleFor(const state::RuleRecord& rule) EXCLUDES(mutex_);
