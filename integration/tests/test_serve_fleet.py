@@ -83,6 +83,8 @@ def main():
         assert pg.query("migrate3", "SELECT value FROM meta WHERE key = 'schema_version'") == \
             [["2"]]
         assert pg.query("migrate3", "SELECT count(*) FROM leases") == [["0"]]
+        # A second migration would have failed in the server ("relation ... already exists").
+        assert "ERROR:" not in pg.log(), pg.log()
         for svc in trio:
             assert svc.stop()[0] == 0
             no_errors(svc)
