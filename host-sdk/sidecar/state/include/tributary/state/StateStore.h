@@ -31,7 +31,11 @@ struct SqlDialect;
 /// placeholders, the database clock, row locks, the first schema's column types).
 ///
 /// Run leases (one row per rule in `leases`: task, owner, expiry on the database's clock) keep
-/// each rule to one active task across the fleet; see claimRuleRun and docs/serve.md.
+/// each rule to one active task across the fleet; see claimRuleRun and docs/serve.md. A row,
+/// not a session advisory lock: the lock would be freed silently by a dropped connection while
+/// its task still writes, could not name the task that Execute elsewhere must join, and no other
+/// sidecar could see who holds it; the row survives reconnects, says owner and task, and
+/// expires by itself when its sidecar dies (the same code on SQLite, where it is one process's).
 ///
 /// Thread: every method from any thread; one connection, serialised by a mutex (statements are
 /// short; SQLite serialises writers anyway). A PostgreSQL connection that broke is reopened at
