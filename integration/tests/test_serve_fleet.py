@@ -112,7 +112,10 @@ def main():
             assert trigger == "scheduled" and status == "succeeded", rows
         print("scheduled: %d tasks over %.1f periods, by sidecar %s" % (len(rows), periods, owners),
               flush=True)
-        assert periods * 0.6 <= len(rows) <= periods + 1, (len(rows), periods, rows)
+        # The property is the upper bound (two sidecars firing each period would double it);
+        # the lower one only says the schedule ran, loosely, as a loaded machine delays runs.
+        assert periods * 0.4 <= len(rows) <= periods + 1, (len(rows), periods, rows,
+                                                           a.log(), b.log())
         spans = sorted((int(r[4]), int(r[5])) for r in rows)
         for (s1, e1), (s2, _e2) in zip(spans, spans[1:]):
             assert s2 >= e1, ("two runs of one rule at once", spans)
