@@ -21,6 +21,8 @@ packages=(
   docker-registry skopeo               # Distribution 2.8.2 and the reference client (tests, demo)
   openssl apache2-utils python3 curl time ca-certificates  # test fixtures (CA, htpasswd), bench
   python3-jsonschema                   # the --json report checked against tests/schema/
+  libpq-dev                            # libpq for Poco::DataPostgreSQL (shared serve state)
+  postgresql                           # a throwaway cluster per fleet test (integ_serve_fleet)
 )
 # Debian's nodejs comes without npm (the `npm` package); NodeSource's includes it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

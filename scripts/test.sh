@@ -25,7 +25,9 @@ for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
               plugin/host:src/ProgressReporter.cpp.o \
               plugin/source:src/SourceEndpoints.cpp.o \
               plugin/transfer:src/BlobTransfer.cpp.o \
-              plugin/transfer:src/RangedBlobFetcher.cpp.o; do
+              plugin/transfer:src/RangedBlobFetcher.cpp.o \
+              host-sdk/sidecar/state:src/StateStore.cpp.o \
+              host-sdk/sidecar/scheduler:src/TaskService.cpp.o; do
   make -s -C "$clang_dir/${object%%:*}" "${object#*:}"
 done
 # --------------------------------------------------------------------------------------------

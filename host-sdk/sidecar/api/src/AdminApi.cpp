@@ -254,6 +254,7 @@ Object::Ptr taskObject(const TaskRecord& t) {
   obj->set("status", t.status);
   if (!t.reason.empty()) obj->set("reason", t.reason);
   if (!t.errorCode.empty()) obj->set("error_code", t.errorCode);
+  if (!t.owner.empty()) obj->set("sidecar", t.owner);  // which sidecar of a fleet runs it
   obj->set("queued_at", timeOrNull(t.queuedAt));
   obj->set("started_at", timeOrNull(t.startedAt));
   obj->set("ended_at", timeOrNull(t.endedAt));

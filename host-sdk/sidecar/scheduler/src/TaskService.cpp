@@ -2,8 +2,10 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <iostream>
 
 #include "tributary/metrics/ServiceMetrics.h"
 #include "tributary/scheduler/ReportSummary.h"
@@ -51,6 +53,14 @@ TaskService::TaskService(state::StateStore& store, TaskServiceOptions options, E
 
 TaskService::~TaskService() { stop(); }
 
+void TaskService::warn(const std::string& message) const {
+  if (options_.warn) {
+    options_.warn(message);
+  } else {
+    std::cerr << "tributary: " << message << '\n';
+  }
+}
+
 int64_t TaskService::nextFire(const RuleSchedule& rs, int64_t now) const {
   if (!rs.schedule) return 0;
   if (rs.schedule->period().kind() == UpdatePeriod::Kind::kInterval) {
@@ -64,37 +74,57 @@ int64_t TaskService::nextFire(const RuleSchedule& rs, int64_t now) const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(next->time_since_epoch()).count();
 }
 
+// The rule's parsed period, from the cache while its update_period text is unchanged (rules
+// are re-read from the store at every scheduler pass; parsing each time would be waste).
+TaskService::RuleSchedule TaskService::scheduleFor(const RuleRecord& rule) {
+  const std::string periodText = ruleFields(rule.json).updatePeriod;
+  {
+    MutexLock lock(mutex_);
+    auto it = schedules_.find(rule.id);
+    if (it != schedules_.end() && it->second.periodText == periodText) return it->second;
+  }
+  RuleSchedule rs;
+  rs.periodText = periodText;
+  auto period = UpdatePeriod::parse(periodText);
+  if (period.isOk() && period->kind() != UpdatePeriod::Kind::kManual) {
+    auto schedule = Schedule::create(*std::move(period), options_.timezone);
+    if (schedule.isOk()) rs.schedule = std::make_shared<const Schedule>(*std::move(schedule));
+  }
+  rs.nextRunAt = rule.nextRunAt;
+  MutexLock lock(mutex_);
+  schedules_[rule.id] = rs;
+  return rs;
+}
+
 Status TaskService::start() {
+  {
+    // The time zone once, here, rather than silently treating every cron rule as manual.
+    auto tz = Schedule::create(*UpdatePeriod::parse("1h"), options_.timezone);
+    if (!tz.isOk()) return tz.status();
+  }
   const int64_t now = nowMs();
-  const int interrupted = store_.failRunningTasks("interrupted", now);
-  (void)interrupted;
+  // Tasks this sidecar left behind: running ones failed, queued ones queued again.
+  std::vector<TaskRecord> queued =
+      store_.recoverTasks(options_.owner, "interrupted", options_.leaseTtlMs, now);
   store_.pruneTasks(now - options_.retentionMs, options_.keepPerRule);
-  std::lock_guard<std::mutex> lock(mutex_);
   for (const RuleRecord& rule : store_.rules()) {
-    RuleSchedule rs;
-    rs.periodText = ruleFields(rule.json).updatePeriod;
-    auto period = UpdatePeriod::parse(rs.periodText);
-    if (period.isOk() && period->kind() != UpdatePeriod::Kind::kManual) {
-      auto schedule = Schedule::create(*std::move(period), options_.timezone);
-      if (!schedule.isOk()) return schedule.status();
-      rs.schedule = *std::move(schedule);
-    }
-    rs.retryAt = rule.retryAt;
-    rs.nextRunAt = rule.nextRunAt;
-    if (rs.schedule && rs.nextRunAt == 0) {
-      rs.nextRunAt = nextFire(rs, now);
-      store_.setNextRun(rule.id, rs.nextRunAt);
+    RuleSchedule rs = scheduleFor(rule);
+    if (rs.schedule && rule.nextRunAt == 0) {
+      store_.claimNextRun(rule.id, 0, nextFire(rs, now));
     }
     // nextRunAt in the past = missed while down: the scheduler's first pass runs it once.
-    schedules_[rule.id] = std::move(rs);
   }
-  for (const TaskRecord& queued : store_.activeTasks()) {  // only queued ones are left
+  MutexLock lock(mutex_);
+  for (const TaskRecord& task : queued) {
     auto live = std::make_shared<Live>();
-    live->record = queued;
-    if (auto rule = store_.rule(queued.ruleId)) live->destination = ruleFields(rule->json).destination;
-    active_[queued.id] = live;
-    activeByRule_[queued.ruleId] = queued.id;
-    queue_.push_back(queued.id);
+    live->record = task;
+    live->claimedAt = now;
+    if (auto rule = store_.rule(task.ruleId)) {
+      live->destination = ruleFields(rule->json).destination;
+    }
+    active_[task.id] = live;
+    activeByRule_[task.ruleId] = task.id;
+    queue_.push_back(task.id);
   }
   if (metrics_) metrics_->setRuleCount(static_cast<int64_t>(schedules_.size()));
   publishQueueDepthLocked();
@@ -103,18 +133,20 @@ Status TaskService::start() {
     ++liveWorkers_;
     workers_.emplace_back([this] {
       workerLoop();
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       --liveWorkers_;
       workerExited_.notify_all();
     });
   }
   scheduler_ = std::thread([this] { schedulerLoop(); });
+  upkeep_ = std::thread([this] { upkeepLoop(); });
   return Status();
 }
 
 bool TaskService::stop(std::chrono::milliseconds grace) {
+  std::vector<std::pair<int64_t, int64_t>> released;  // (rule, task) leases given back
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return true;
     stopping_ = true;
     const int64_t now = nowMs();
@@ -125,25 +157,33 @@ bool TaskService::stop(std::chrono::milliseconds grace) {
         live->record.status = ts::kCancelled;
         live->record.reason = "shutdown";
         live->record.endedAt = now;
-        store_.saveTask(live->record);
+        released.emplace_back(live->record.ruleId, id);
       }
     }
     for (int64_t id : queue_) {
       auto it = active_.find(id);
       if (it != active_.end()) {
         activeByRule_.erase(it->second->record.ruleId);
+        store_.saveTask(it->second->record);
         active_.erase(it);
       }
     }
     queue_.clear();
   }
+  // Given back now rather than left to expire: another sidecar can run these rules at once.
+  for (const auto& [rule, task] : released) store_.releaseLease(rule, task);
   workAvailable_.notify_all();
   schedulerWake_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
+  if (upkeep_.joinable()) upkeep_.join();
   bool allReturned = true;
   {
-    std::unique_lock<std::mutex> lock(mutex_);
-    allReturned = workerExited_.wait_for(lock, grace, [&] { return liveWorkers_ == 0; });
+    MutexLock lock(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (liveWorkers_ != 0 &&
+           workerExited_.wait_until(lock, deadline) != std::cv_status::timeout) {
+    }
+    allReturned = liveWorkers_ == 0;
     if (!allReturned) {
       const int64_t now = nowMs();
       for (auto& [id, live] : active_) {
@@ -152,6 +192,7 @@ bool TaskService::stop(std::chrono::milliseconds grace) {
         live->record.reason = "shutdown (the provider did not return in time)";
         live->record.endedAt = now;
         store_.saveTask(live->record);
+        store_.releaseLease(live->record.ruleId, id);
       }
     }
   }
@@ -167,7 +208,7 @@ bool TaskService::stop(std::chrono::milliseconds grace) {
 }
 
 Result<ExecuteAnswer> TaskService::execute(int64_t ruleId, const std::string& trigger) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return enqueueLocked(ruleId, trigger);
 }
 
@@ -183,8 +224,13 @@ Result<ExecuteAnswer> TaskService::enqueueLocked(int64_t ruleId, const std::stri
   }
   auto rule = store_.rule(ruleId);
   if (!rule) return notFoundError("no rule with id " + std::to_string(ruleId));
+  const int64_t now = nowMs();
+  state::RuleRunClaim claim =
+      store_.claimRuleRun(*rule, trigger, options_.owner, options_.leaseTtlMs, now);
+  if (!claim.acquired) return ExecuteAnswer{claim.task, true};  // another sidecar's task
   auto live = std::make_shared<Live>();
-  live->record = store_.insertTask(*rule, trigger, nowMs());
+  live->record = claim.task;
+  live->claimedAt = now;
   live->destination = ruleFields(rule->json).destination;
   active_[live->record.id] = live;
   activeByRule_[ruleId] = live->record.id;
@@ -194,41 +240,51 @@ Result<ExecuteAnswer> TaskService::enqueueLocked(int64_t ruleId, const std::stri
   return ExecuteAnswer{live->record, false};
 }
 
-Result<TaskRecord> TaskService::cancel(int64_t taskId) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = active_.find(taskId);
-  if (it == active_.end()) {
-    auto stored = store_.task(taskId);
-    if (!stored) return notFoundError("no task with id " + std::to_string(taskId));
-    return failedPreconditionError("task " + std::to_string(taskId) + " already ended: " +
-                                   stored->status);
-  }
-  std::shared_ptr<Live> live = it->second;
+// `live` by value: finishLocked() drops the map's reference the caller may have passed.
+Result<TaskRecord> TaskService::cancelLocked(std::shared_ptr<Live> live,
+                                             const std::string& reason) {
+  const int64_t taskId = live->record.id;
   if (!ts::isActive(live->record.status)) {  // ended, not yet forgotten by its worker
     return failedPreconditionError("task " + std::to_string(taskId) + " already ended: " +
                                    live->record.status);
   }
-  live->cancelReason = "cancelled by request";
+  if (live->cancel) return snapshot(*live);  // asked already
+  live->cancelReason = reason;
   live->cancel = true;
-  if (!live->running) {
-    for (auto q = queue_.begin(); q != queue_.end(); ++q) {
-      if (*q == taskId) {
-        queue_.erase(q);
-        break;
-      }
+  if (live->running) return snapshot(*live);
+  for (auto q = queue_.begin(); q != queue_.end(); ++q) {
+    if (*q == taskId) {
+      queue_.erase(q);
+      break;
     }
-    live->record.status = ts::kCancelled;
-    live->record.reason = live->cancelReason;
-    live->record.endedAt = nowMs();
-    store_.saveTask(live->record);
-    finishLocked(live);
-    if (metrics_) {
-      metrics_->taskEnded(live->record.ruleName, ts::kCancelled, -1, ReportSummary{},
-                          live->record.endedAt);
-    }
-    return live->record;
   }
-  return snapshot(*live);
+  live->record.status = ts::kCancelled;
+  live->record.reason = reason;
+  live->record.endedAt = nowMs();
+  store_.saveTask(live->record);
+  store_.releaseLease(live->record.ruleId, taskId);
+  finishLocked(live);
+  if (metrics_) {
+    metrics_->taskEnded(live->record.ruleName, ts::kCancelled, -1, ReportSummary{},
+                        live->record.endedAt);
+  }
+  return live->record;
+}
+
+Result<TaskRecord> TaskService::cancel(int64_t taskId) {
+  MutexLock lock(mutex_);
+  if (auto it = active_.find(taskId); it != active_.end()) {
+    return cancelLocked(it->second, "cancelled by request");
+  }
+  auto stored = store_.task(taskId);
+  if (!stored) return notFoundError("no task with id " + std::to_string(taskId));
+  // Another sidecar's (or an ended) task: its owner reads the request at its next upkeep.
+  if (ts::isActive(stored->status) && store_.requestCancel(taskId, "cancelled by request")) {
+    return *stored;
+  }
+  stored = store_.task(taskId);
+  return failedPreconditionError("task " + std::to_string(taskId) + " already ended: " +
+                                 (stored ? stored->status : std::string("deleted")));
 }
 
 TaskRecord TaskService::snapshot(const Live& live) const {
@@ -245,7 +301,7 @@ TaskRecord TaskService::snapshot(const Live& live) const {
 
 std::optional<TaskRecord> TaskService::task(int64_t id) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     if (auto it = active_.find(id); it != active_.end()) return snapshot(*it->second);
   }
   return store_.task(id);
@@ -254,7 +310,7 @@ std::optional<TaskRecord> TaskService::task(int64_t id) {
 std::vector<TaskRecord> TaskService::tasks(int64_t ruleId, const std::string& status,
                                            int64_t beforeId, int limit) {
   std::vector<TaskRecord> list = store_.tasks(ruleId, status, beforeId, limit);
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   for (TaskRecord& t : list) {
     if (auto it = active_.find(t.id); it != active_.end()) t = snapshot(*it->second);
   }
@@ -266,24 +322,24 @@ Status TaskService::ruleChanged(int64_t ruleId) {
   if (!rule) return notFoundError("no rule with id " + std::to_string(ruleId));
   const std::string periodText = ruleFields(rule->json).updatePeriod;
   TRIB_ASSIGN_OR_RETURN(UpdatePeriod period, UpdatePeriod::parse(periodText));
-  std::optional<Schedule> schedule;
+  RuleSchedule fresh;
+  fresh.periodText = periodText;
   if (period.kind() != UpdatePeriod::Kind::kManual) {
     TRIB_ASSIGN_OR_RETURN(Schedule created, Schedule::create(period, options_.timezone));
-    schedule = std::move(created);
+    fresh.schedule = std::make_shared<const Schedule>(std::move(created));
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto [it, inserted] = schedules_.try_emplace(ruleId);
-  RuleSchedule& rs = it->second;
-  if (inserted || rs.periodText != periodText || rule->nextRunAt == 0) {
-    if (!inserted && rs.periodText == periodText && rs.nextRunAt != 0) {
-      // same period: keep the current fire time (the update reset only the stored copy)
-    } else {
-      rs.periodText = periodText;
-      rs.schedule = std::move(schedule);
-      rs.nextRunAt = nextFire(rs, nowMs());
-    }
-    store_.setNextRun(ruleId, rs.nextRunAt);
+  MutexLock lock(mutex_);
+  auto known = schedules_.find(ruleId);
+  // An update resets the stored fire time; the same period keeps the one this sidecar knew.
+  const bool samePeriod = known != schedules_.end() && known->second.periodText == periodText &&
+                          known->second.nextRunAt != 0;
+  fresh.nextRunAt = samePeriod ? known->second.nextRunAt : nextFire(fresh, nowMs());
+  if (rule->nextRunAt == 0) {
+    store_.claimNextRun(ruleId, 0, fresh.nextRunAt);
+  } else {
+    fresh.nextRunAt = rule->nextRunAt;
   }
+  schedules_[ruleId] = fresh;
   // A queued task picks up the new rule when it starts; a running one keeps the rule it
   // started with (never interrupted by an update). The destination may have changed:
   if (auto active = activeByRule_.find(ruleId); active != activeByRule_.end()) {
@@ -297,37 +353,25 @@ Status TaskService::ruleChanged(int64_t ruleId) {
 }
 
 void TaskService::ruleDeleted(int64_t ruleId) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  schedules_.erase(ruleId);
-  if (metrics_) metrics_->setRuleCount(static_cast<int64_t>(schedules_.size()));
-  auto active = activeByRule_.find(ruleId);
-  if (active == activeByRule_.end()) return;
-  std::shared_ptr<Live> live = active_.at(active->second);
-  live->cancelReason = "rule deleted";
-  live->cancel = true;
-  if (!live->running) {
-    for (auto q = queue_.begin(); q != queue_.end(); ++q) {
-      if (*q == live->record.id) {
-        queue_.erase(q);
-        break;
-      }
+  {
+    MutexLock lock(mutex_);
+    schedules_.erase(ruleId);
+    if (metrics_) metrics_->setRuleCount(static_cast<int64_t>(schedules_.size()));
+    if (auto active = activeByRule_.find(ruleId); active != activeByRule_.end()) {
+      (void)cancelLocked(active_.at(active->second), "rule deleted");
     }
-    live->record.status = ts::kCancelled;
-    live->record.reason = live->cancelReason;
-    live->record.endedAt = nowMs();
-    store_.saveTask(live->record);
-    finishLocked(live);
   }
+  // A task of this rule on another sidecar: asked to stop (it also finds its lease gone).
+  store_.requestCancelForRule(ruleId, "rule deleted");
 }
 
 int64_t TaskService::nextRunAt(int64_t ruleId) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = schedules_.find(ruleId);
-  return it == schedules_.end() ? 0 : it->second.nextRunAt;
+  auto rule = store_.rule(ruleId);
+  return rule ? rule->nextRunAt : 0;
 }
 
 size_t TaskService::queuedCount() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return queue_.size();
 }
 
@@ -337,7 +381,7 @@ void TaskService::publishQueueDepthLocked() {
   }
 }
 
-// Forgets an ended task (mutex_ held).
+// Forgets an ended task.
 void TaskService::finishLocked(const std::shared_ptr<Live>& live) {
   active_.erase(live->record.id);
   auto byRule = activeByRule_.find(live->record.ruleId);
@@ -347,30 +391,30 @@ void TaskService::finishLocked(const std::shared_ptr<Live>& live) {
   publishQueueDepthLocked();
 }
 
-void TaskService::workerLoop() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (true) {
-    std::shared_ptr<Live> next;
-    workAvailable_.wait(lock, [&] {
-      if (stopping_) return true;
-      for (auto q = queue_.begin(); q != queue_.end(); ++q) {
-        auto& live = active_.at(*q);
-        if (busyDestinations_.count(live->destination) == 0) {
-          next = live;
-          queue_.erase(q);
-          return true;
-        }
+// The next queued task whose destination is free, marked running; null when stopping.
+std::shared_ptr<TaskService::Live> TaskService::takeNext() {
+  MutexLock lock(mutex_);
+  while (!stopping_) {
+    for (auto q = queue_.begin(); q != queue_.end(); ++q) {
+      std::shared_ptr<Live> live = active_.at(*q);
+      if (busyDestinations_.count(live->destination) == 0) {
+        queue_.erase(q);
+        live->running = true;
+        ++running_;
+        busyDestinations_.insert(live->destination);
+        publishQueueDepthLocked();
+        return live;
       }
-      return false;
-    });
-    if (!next) return;  // stopping
-    next->running = true;
-    ++running_;
-    busyDestinations_.insert(next->destination);
-    publishQueueDepthLocked();
-    lock.unlock();
+    }
+    workAvailable_.wait(lock);
+  }
+  return nullptr;
+}
+
+void TaskService::workerLoop() {
+  while (std::shared_ptr<Live> next = takeNext()) {
     run(next);
-    lock.lock();
+    MutexLock lock(mutex_);
     busyDestinations_.erase(next->destination);
     --running_;
     finishLocked(next);
@@ -379,21 +423,27 @@ void TaskService::workerLoop() {
 }
 
 void TaskService::run(const std::shared_ptr<Live>& live) {
-  auto rule = store_.rule(live->record.ruleId);
+  std::optional<RuleRecord> rule;
   TaskRecord record;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    live->record.status = ts::kRunning;
-    live->record.startedAt = nowMs();
-    if (rule) live->record.ruleName = live->record.ruleName.empty() ? rule->name : live->record.ruleName;
-    record = live->record;
+  try {
+    rule = store_.rule(live->record.ruleId);
+    {
+      MutexLock lock(mutex_);
+      live->record.status = ts::kRunning;
+      live->record.startedAt = nowMs();
+      if (rule && live->record.ruleName.empty()) live->record.ruleName = rule->name;
+      record = live->record;
+    }
+    store_.saveTask(record);
+  } catch (const std::exception& e) {
+    warn("starting task " + std::to_string(record.id) + ": state database: " + e.what());
   }
-  store_.saveTask(record);
 
   rp::ProviderReply reply;
   if (!rule) {
     reply.status = RP_ERR_CANCELLED;
     reply.message = "rule deleted";
+    MutexLock lock(mutex_);
     live->cancelReason = "rule deleted";
     live->cancel = true;
   } else {
@@ -424,8 +474,9 @@ void TaskService::run(const std::shared_ptr<Live>& live) {
   const ReportSummary summary =
       reply.ok() ? ReportSummary::parse(reply.json) : ReportSummary{};
   ReportSummary metricsSummary = summary;
+  bool retryLater = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     TaskRecord& r = live->record;
     r.endedAt = nowMs();
     r.bytesDone = live->bytesDone;
@@ -462,49 +513,164 @@ void TaskService::run(const std::shared_ptr<Live>& live) {
     live->tagsDone = r.tagsDone;
     record = r;
     // Deferred tags (a source's pull budget ran out): run again when the budget resets.
-    if (summary.deferred > 0 && summary.resetAtMs > 0 && !stopping_) {
-      auto it = schedules_.find(r.ruleId);
-      if (it != schedules_.end()) {
-        it->second.retryAt = summary.resetAtMs;
-        store_.setRetryAt(r.ruleId, summary.resetAtMs);
-        schedulerWake_.notify_all();
-      }
-    }
+    retryLater = summary.deferred > 0 && summary.resetAtMs > 0 && !stopping_;
   }
-  store_.saveTask(record);
+  try {
+    if (retryLater && rule) {
+      store_.setRetryAt(record.ruleId, summary.resetAtMs);
+      schedulerWake_.notify_all();
+    }
+    // The record first, then the lease: a sidecar that takes the lease next finds the task
+    // ended. A crash in between leaves a lease on an ended task, which a claim takes at once.
+    store_.saveTask(record);
+    store_.releaseLease(record.ruleId, record.id);
+  } catch (const std::exception& e) {
+    warn("recording task " + std::to_string(record.id) + " (" + record.status +
+         "): state database: " + e.what());
+  }
   if (metrics_) {
     metrics_->taskEnded(record.ruleName, record.status,
                         static_cast<double>(record.endedAt - record.startedAt) / 1000.0,
                         metricsSummary, record.endedAt);
   }
-  store_.pruneTasks(record.endedAt - options_.retentionMs, options_.keepPerRule);
+  try {
+    store_.pruneTasks(record.endedAt - options_.retentionMs, options_.keepPerRule);
+  } catch (const std::exception& e) {
+    warn(std::string("pruning old tasks: state database: ") + e.what());
+  }
 }
 
 void TaskService::schedulerLoop() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    const int64_t now = nowMs();
-    int64_t wake = now + 1000;
-    for (auto& [ruleId, rs] : schedules_) {
-      if (rs.retryAt != 0 && rs.retryAt <= now) {
-        auto queued = enqueueLocked(ruleId, "retry");
-        if (queued.isOk() || queued.status().code() != StatusCode::kResourceExhausted) {
-          rs.retryAt = 0;
-          store_.setRetryAt(ruleId, 0);
-        }
-      }
-      if (rs.schedule && rs.nextRunAt != 0 && rs.nextRunAt <= now) {
-        // An active task (running long, or queued) means this fire is already covered: no
-        // overlap, no pile-up.
-        (void)enqueueLocked(ruleId, "scheduled");
-        rs.nextRunAt = nextFire(rs, now);
-        store_.setNextRun(ruleId, rs.nextRunAt);
-      }
-      if (rs.nextRunAt != 0) wake = std::min(wake, rs.nextRunAt);
-      if (rs.retryAt != 0) wake = std::min(wake, rs.retryAt);
+  while (true) {
+    {
+      MutexLock lock(mutex_);
+      if (stopping_) return;
     }
-    const int64_t waitMs = std::max<int64_t>(10, wake - nowMs());
+    int64_t wake = nowMs() + 1000;
+    try {
+      wake = schedulePass();
+    } catch (const std::exception& e) {
+      warn(std::string("scheduling: state database: ") + e.what());
+    }
+    MutexLock lock(mutex_);
+    if (stopping_) return;
+    const int64_t waitMs = std::clamp<int64_t>(wake - nowMs(), 10, 1000);
     schedulerWake_.wait_for(lock, std::chrono::milliseconds(waitMs));
+  }
+}
+
+// One look at every rule in the store (rules made or changed on other sidecars included):
+// fires what is due and answers when to look again. At most a second apart, so a change made
+// elsewhere is seen within a second.
+int64_t TaskService::schedulePass() {
+  const int64_t now = nowMs();
+  int64_t wake = now + 1000;
+  std::set<int64_t> seen;
+  for (const RuleRecord& rule : store_.rules()) {
+    seen.insert(rule.id);
+    RuleSchedule rs = scheduleFor(rule);
+    if (rule.retryAt != 0) {
+      if (rule.retryAt <= now) {
+        if (store_.claimRetry(rule.id, rule.retryAt)) {
+          auto queued = execute(rule.id, "retry");
+          if (!queued.isOk() && queued.status().code() == StatusCode::kResourceExhausted) {
+            store_.setRetryAt(rule.id, rule.retryAt);  // the queue is full: next pass
+          }
+        }
+      } else {
+        wake = std::min(wake, rule.retryAt);
+      }
+    }
+    if (!rs.schedule) continue;
+    int64_t next = rule.nextRunAt;
+    if (next == 0) {  // updated on a sidecar that has not scheduled it yet
+      next = nextFire(rs, now);
+      if (!store_.claimNextRun(rule.id, 0, next)) continue;  // it just did
+    } else if (next <= now) {
+      next = nextFire(rs, now);
+      // Exactly one sidecar moves next_run_at on and fires this period. An active task
+      // (running long, or queued) means this fire is already covered: no overlap, no pile-up.
+      if (store_.claimNextRun(rule.id, rule.nextRunAt, next)) (void)execute(rule.id, "scheduled");
+    }
+    {
+      MutexLock lock(mutex_);
+      if (auto it = schedules_.find(rule.id); it != schedules_.end()) it->second.nextRunAt = next;
+    }
+    if (next != 0) wake = std::min(wake, next);
+  }
+  MutexLock lock(mutex_);
+  for (auto it = schedules_.begin(); it != schedules_.end();) {
+    it = seen.count(it->first) ? std::next(it) : schedules_.erase(it);  // deleted elsewhere
+  }
+  if (metrics_) metrics_->setRuleCount(static_cast<int64_t>(schedules_.size()));
+  return wake;
+}
+
+void TaskService::upkeepLoop() {
+  int64_t lastRenew = nowMs();
+  while (true) {
+    {
+      MutexLock lock(mutex_);
+      if (stopping_) return;
+    }
+    const int64_t now = nowMs();
+    const bool renew = now - lastRenew >= options_.leaseRenewMs;
+    if (renew) lastRenew = now;
+    try {
+      upkeepPass(renew);
+    } catch (const std::exception& e) {
+      warn(std::string("lease upkeep: state database: ") + e.what());
+    }
+    MutexLock lock(mutex_);
+    if (stopping_) return;
+    schedulerWake_.wait_for(
+        lock, std::chrono::milliseconds(std::min(options_.upkeepMs, options_.leaseRenewMs)));
+  }
+}
+
+// Progress out, cancel requests in, leases renewed (every leaseRenewMs), expired ones reaped.
+void TaskService::upkeepPass(bool renew) {
+  std::vector<TaskRecord> progress;
+  {
+    MutexLock lock(mutex_);
+    for (const auto& [id, live] : active_) {
+      if (live->running && live->record.status == ts::kRunning) progress.push_back(snapshot(*live));
+    }
+  }
+  // A record that ended meanwhile is not overwritten (saveTask changes active tasks only).
+  for (const TaskRecord& t : progress) store_.saveTask(t);
+
+  for (const auto& [taskId, reason] : store_.cancelRequests(options_.owner)) {
+    MutexLock lock(mutex_);
+    if (auto it = active_.find(taskId); it != active_.end()) (void)cancelLocked(it->second, reason);
+  }
+
+  if (renew) {
+    const int64_t renewedAt = nowMs();
+    std::set<std::pair<int64_t, int64_t>> held;
+    for (const state::HeldLease& l : store_.renewLeases(options_.owner, options_.leaseTtlMs)) {
+      held.emplace(l.ruleId, l.taskId);
+    }
+    MutexLock lock(mutex_);
+    std::vector<std::shared_ptr<Live>> lost;
+    for (const auto& [id, live] : active_) {
+      if (live->claimedAt < renewedAt && ts::isActive(live->record.status) &&
+          held.count({live->record.ruleId, id}) == 0) {
+        lost.push_back(live);
+      }
+    }
+    for (const auto& live : lost) {
+      warn("task " + std::to_string(live->record.id) + " lost its lease on rule `" +
+           live->record.ruleName + "` (not renewed in time, or the rule was deleted): stopping it");
+      (void)cancelLocked(live, "lease lost: not renewed within replication.lease.ttl_seconds");
+    }
+  }
+
+  // A manual Execute whose sidecar died runs again at once; a scheduled run waits for its
+  // next period (the scheduler fires it).
+  for (const TaskRecord& t : store_.reapExpiredLeases("interrupted", nowMs())) {
+    warn("task " + std::to_string(t.id) + " of rule `" + t.ruleName + "` failed: " + t.reason);
+    if (t.trigger == "manual") (void)execute(t.ruleId, "manual");
   }
 }
 

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "tributary/sidecar/RegistryConfig.h"
 #include "tributary/sidecar/StorageFactory.h"
 #include "tributary/sidecar/SyncCommand.h"
+#include "tributary/state/StateLocation.h"
 #include "tributary/state/StateStore.h"
 
 namespace tributary::serve {
@@ -35,7 +37,8 @@ ServeCommand::ServeCommand(std::vector<std::string> args, std::ostream& out, std
 const char* ServeCommand::usage() {
   return "usage: tributary serve --config <registry config.yml> [--library <provider.so>]\n"
          "                       [--verbose | --quiet]\n"
-         "Runs the subscription service: rules and tasks in SQLite (replication.state), the\n"
+         "Runs the subscription service: rules and tasks in SQLite or PostgreSQL\n"
+         "(replication.state, shared by a fleet of sidecars), the\n"
          "scheduler, and the admin API on replication.admin.addr. SIGTERM/SIGINT stop it.\n";
 }
 
@@ -103,11 +106,17 @@ int ServeCommand::run() {
                 configPath + ": " + message);
   }
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(config->statePath).parent_path(), ec);
+  auto location = state::StateLocation::parse(config->statePath);
+  if (!location.isOk()) {
+    return fail(kExitBadInput, configPath + ": replication.state " + location.status().message());
+  }
+  if (location->kind() == state::StateLocation::Kind::kSqlite) {
+    std::filesystem::create_directories(std::filesystem::path(config->statePath).parent_path(), ec);
+  }
   if (!registry->defaultedCacheDirectory().empty()) {
     std::filesystem::create_directories(registry->defaultedCacheDirectory(), ec);
   }
-  auto store = state::StateStore::open(config->statePath);
+  auto store = state::StateStore::open(*location, config->statePassfile);
   if (!store.isOk()) {
     return fail(kExitBadInput, configPath + ": replication.state: " + store.status().message());
   }
@@ -134,6 +143,16 @@ int ServeCommand::run() {
   options.retentionMs = config->retentionDays * 24 * 3600 * 1000;
   options.keepPerRule = static_cast<int>(config->retentionPerRule);
   options.intervalDivisor = config->intervalDivisor;
+  options.owner = config->sidecarId;
+  if (options.owner.empty()) {
+    // Stable across restarts, so a restarted sidecar recovers its own tasks at once.
+    char hostname[256] = {};
+    gethostname(hostname, sizeof(hostname) - 1);
+    options.owner = std::string(hostname) + ":" + std::to_string(config->adminPort);
+  }
+  options.leaseTtlMs = config->leaseTtlSeconds * 1000;
+  options.leaseRenewMs = config->leaseRenewSeconds * 1000;
+  options.warn = [&host](const std::string& message) { host.log(RP_LOG_WARN, message); };
   scheduler::TaskService tasks(
       **store, options,
       [&instance](const std::string& rule, const rp_task_v1* task) {
@@ -181,7 +200,8 @@ int ServeCommand::run() {
   host.log(RP_LOG_INFO, std::string("serving the admin API on ") +
                             (config->tlsCertFile.empty() ? "http://" : "https://") +
                             config->adminHost + ":" + std::to_string(server.port()) +
-                            " (state " + config->statePath + ", edition " + config->edition +
+                            " (state " + location->display() + ", sidecar " + options.owner +
+                            ", edition " + config->edition +
                             ", rule quota " + std::to_string(config->ruleQuota) + ", " +
                             std::to_string(config->workers) + " workers)");
 

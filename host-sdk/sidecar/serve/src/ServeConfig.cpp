@@ -2,7 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
+
+#include "tributary/state/StateLocation.h"
 #include <sstream>
 
 namespace tributary::serve {
@@ -64,7 +69,9 @@ std::vector<std::string> ServeConfig::knownKeys() {
           "admin.tls",      "admin.tls.cert_file", "admin.tls.key_file",
           "admin.max_body_bytes", "admin.threads", "admin.request_timeout_seconds",
           "admin.header_timeout_seconds",
-          "test_hooks",     "test_hooks.interval_divisor"};
+          "test_hooks",     "test_hooks.interval_divisor",
+          "state_passfile", "sidecar_id", "lease", "lease.ttl_seconds",
+          "lease.renew_seconds"};
 }
 
 Result<ServeConfig> ServeConfig::load(const std::string& path, const std::string& stateDirectory) {
@@ -95,7 +102,55 @@ Result<ServeConfig> ServeConfig::parse(const std::string& yamlText, const std::s
   try {
     if (present(r, "state")) {
       TRIB_ASSIGN_OR_RETURN(c.statePath, text(r["state"], source, "state"));
-      c.statePath = resolve(c.statePath, base);
+      auto location = state::StateLocation::parse(c.statePath);
+      if (!location.isOk()) return keyError(source, "state", location.status().message());
+      if (location->kind() == state::StateLocation::Kind::kSqlite) {
+        c.statePath = resolve(c.statePath, base);
+      }
+    }
+    if (present(r, "state_passfile")) {
+      if (!state::StateLocation::looksLikeUrl(c.statePath)) {
+        return keyError(source, "state_passfile",
+                        "is for a PostgreSQL replication.state (postgresql://...), and "
+                        "replication.state is a SQLite path");
+      }
+      TRIB_ASSIGN_OR_RETURN(c.statePassfile, text(r["state_passfile"], source, "state_passfile"));
+      c.statePassfile = resolve(c.statePassfile, base);
+      Status usable = state::StateLocation::checkConnectionValue(c.statePassfile, "its path");
+      if (!usable.isOk()) return keyError(source, "state_passfile", usable.message());
+      struct stat st {};
+      if (::stat(c.statePassfile.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+          ::access(c.statePassfile.c_str(), R_OK) != 0) {
+        return keyError(source, "state_passfile",
+                        "`" + c.statePassfile + "` is not a readable file");
+      }
+      if ((st.st_mode & 077) != 0) {
+        // libpq would skip it with a warning and fail later with a less useful message.
+        return keyError(source, "state_passfile",
+                        "`" + c.statePassfile + "` must not be readable by group or others "
+                        "(chmod 600): libpq ignores such a password file");
+      }
+    }
+    if (present(r, "sidecar_id")) {
+      TRIB_ASSIGN_OR_RETURN(c.sidecarId, text(r["sidecar_id"], source, "sidecar_id"));
+      if (c.sidecarId.size() > 128) return keyError(source, "sidecar_id", "must be at most 128 characters");
+    }
+    if (present(r, "lease")) {
+      const YAML::Node l = r["lease"];
+      if (!l.IsMap()) return keyError(source, "lease", "must be a mapping {ttl_seconds, renew_seconds}");
+      if (present(l, "ttl_seconds")) {
+        TRIB_ASSIGN_OR_RETURN(c.leaseTtlSeconds, integer(l["ttl_seconds"], source, "lease.ttl_seconds", 2, 3600));
+      }
+      if (present(l, "renew_seconds")) {
+        TRIB_ASSIGN_OR_RETURN(c.leaseRenewSeconds, integer(l["renew_seconds"], source, "lease.renew_seconds", 1, 3600));
+      }
+      if (c.leaseRenewSeconds * 2 > c.leaseTtlSeconds) {
+        return keyError(source, "lease.renew_seconds",
+                        "must be at most half of lease.ttl_seconds (" +
+                            std::to_string(c.leaseTtlSeconds) + "), got " +
+                            std::to_string(c.leaseRenewSeconds) +
+                            ": one late renewal must not lose a lease");
+      }
     }
     if (present(r, "edition")) {
       TRIB_ASSIGN_OR_RETURN(c.edition, text(r["edition"], source, "edition"));

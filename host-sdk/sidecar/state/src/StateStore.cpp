@@ -1,61 +1,60 @@
 #include "tributary/state/StateStore.h"
 
+#include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
+#include "SqlDialect.h"
+
 namespace tributary::state {
 
 using namespace Poco::Data::Keywords;
 using Poco::Data::RecordSet;
 using Poco::Data::Statement;
+using I = Poco::Int64;
 
 namespace {
 
-// One migration per schema version, applied in order; never edit a released one.
-const char* const kMigrations[] = {
-    // 1: rules and tasks.
-    "CREATE TABLE rules ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  name TEXT NOT NULL UNIQUE,"
-    "  json TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  next_run_at INTEGER NOT NULL DEFAULT 0,"
-    "  retry_at INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE tasks ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  rule_id INTEGER NOT NULL,"
-    "  rule_name TEXT NOT NULL,"
-    "  trigger TEXT NOT NULL,"
-    "  status TEXT NOT NULL,"
-    "  reason TEXT NOT NULL DEFAULT '',"
-    "  error_code TEXT NOT NULL DEFAULT '',"
-    "  queued_at INTEGER NOT NULL,"
-    "  started_at INTEGER NOT NULL DEFAULT 0,"
-    "  ended_at INTEGER NOT NULL DEFAULT 0,"
-    "  bytes_done INTEGER NOT NULL DEFAULT 0,"
-    "  bytes_total INTEGER NOT NULL DEFAULT 0,"
-    "  blobs_done INTEGER NOT NULL DEFAULT 0,"
-    "  blobs_total INTEGER NOT NULL DEFAULT 0,"
-    "  tags_done INTEGER NOT NULL DEFAULT 0,"
-    "  report TEXT NOT NULL DEFAULT '');"
-    "CREATE INDEX tasks_by_rule ON tasks(rule_id, id);"
-    "CREATE INDEX tasks_by_status ON tasks(status, id);",
+// Migrations after the first (whose column types differ per dialect, SqlDialect::migration1),
+// common to both engines. Applied in order; never edit a released one.
+const char* const kLaterMigrations[] = {
+    // 2: run leases (one row per rule), the owning sidecar and a cancel request per task.
+    "CREATE TABLE leases ("
+    "  rule_id BIGINT PRIMARY KEY,"
+    "  task_id BIGINT NOT NULL DEFAULT 0,"
+    "  owner TEXT NOT NULL DEFAULT '',"
+    "  expires_at BIGINT NOT NULL DEFAULT 0);"
+    "ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE tasks ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX leases_by_owner ON leases(owner);",
 };
+static_assert(sizeof(kLaterMigrations) / sizeof(kLaterMigrations[0]) + 1 ==
+                  StateStore::kSchemaVersion,
+              "one migration per schema version");
 
 const char kRuleColumns[] = "id, name, json, created_at, updated_at, next_run_at, retry_at";
 const char kTaskColumns[] =
     "id, rule_id, rule_name, trigger, status, reason, error_code, queued_at, started_at, "
-    "ended_at, bytes_done, bytes_total, blobs_done, blobs_total, tags_done, report";
+    "ended_at, bytes_done, bytes_total, blobs_done, blobs_total, tags_done, report, owner";
+const char kActive[] = "status IN ('queued', 'running')";
 
 int64_t i64(RecordSet& rs, size_t col, size_t row) {
   return rs.isNull(col, row) ? 0 : rs.value(col, row).convert<Poco::Int64>();
 }
 std::string str(RecordSet& rs, size_t col, size_t row) {
   return rs.isNull(col, row) ? std::string() : rs.value(col, row).convert<std::string>();
+}
+
+// meta.value is TEXT, which Poco's PostgreSQL connector reads as a CLOB (no number conversion).
+int versionValue(RecordSet& rs) {
+  try {
+    return std::stoi(str(rs, 0, 0));
+  } catch (const std::exception&) {
+    return 0;
+  }
 }
 
 std::vector<RuleRecord> readRules(RecordSet& rs) {
@@ -94,48 +93,128 @@ std::vector<TaskRecord> readTasks(RecordSet& rs) {
     t.blobsTotal = i64(rs, 13, row);
     t.tagsDone = i64(rs, 14, row);
     t.reportJson = str(rs, 15, row);
+    t.owner = str(rs, 16, row);
     out.push_back(std::move(t));
   }
   return out;
 }
 
-}  // namespace
-
-Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
-  try {
-    Poco::Data::SQLite::Connector::registerConnector();
-    auto session = std::make_unique<Poco::Data::Session>("SQLite", path);
-    std::unique_ptr<StateStore> store(new StateStore(std::move(session)));
-    TRIB_RETURN_IF_ERROR(store->migrate());
-    return store;
-  } catch (const Poco::Exception& e) {
-    return ioError("opening the state database `" + path + "`: " + e.displayText());
+// Poco runs one statement per execution: a migration script is split at its semicolons.
+void runScript(Poco::Data::Session& s, const std::string& script) {
+  size_t start = 0;
+  while (start < script.size()) {
+    size_t end = script.find(';', start);
+    if (end == std::string::npos) end = script.size();
+    std::string sql = script.substr(start, end - start);
+    if (sql.find_first_not_of(" \n") != std::string::npos) s << sql, now;
+    start = end + 1;
   }
 }
 
-StateStore::StateStore(std::unique_ptr<Poco::Data::Session> session)
-    : session_(std::move(session)) {}
+// Rolls back unless committed: every multi-statement change is all or nothing.
+class Transaction {
+ public:
+  explicit Transaction(Poco::Data::Session& s) : s_(s) { s_.begin(); }
+  ~Transaction() {
+    if (!done_) {
+      try {
+        s_.rollback();
+      } catch (...) {
+        // the connection broke: the server rolls back on its own
+      }
+    }
+  }
+  void commit() {
+    s_.commit();
+    done_ = true;
+  }
+
+ private:
+  Poco::Data::Session& s_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
+  auto location = StateLocation::parse(path);
+  if (!location.isOk()) return location.status();
+  return open(*location);
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::open(const StateLocation& location,
+                                                     const std::string& passfile) {
+  const bool postgres = location.kind() == StateLocation::Kind::kPostgres;
+  try {
+    std::unique_ptr<Poco::Data::Session> session;
+    if (postgres) {
+      Poco::Data::PostgreSQL::Connector::registerConnector();
+      session = std::make_unique<Poco::Data::Session>(
+          "PostgreSQL", location.postgresConnectionString(passfile));
+    } else {
+      Poco::Data::SQLite::Connector::registerConnector();
+      session = std::make_unique<Poco::Data::Session>("SQLite", location.sqlitePath());
+    }
+    std::unique_ptr<StateStore> store(
+        new StateStore(std::move(session),
+                       postgres ? SqlDialect::postgresql() : SqlDialect::sqlite(),
+                       location.display()));
+    TRIB_RETURN_IF_ERROR(store->migrate());
+    return store;
+  } catch (const Poco::Exception& e) {
+    return ioError("opening the state database `" + location.display() +
+                   "`: " + e.displayText());
+  }
+}
+
+StateStore::StateStore(std::unique_ptr<Poco::Data::Session> session, const SqlDialect& dialect,
+                       std::string display)
+    : session_(std::move(session)), dialect_(dialect), display_(std::move(display)) {}
 
 StateStore::~StateStore() = default;
 
+bool StateStore::sharedByFleet() const { return dialect_.postgres; }
+
+Poco::Data::Session& StateStore::session() {
+  // A PostgreSQL server restart or a dropped connection leaves the session bad; the statement
+  // that found it threw, the next call reconnects.
+  if (dialect_.postgres && !session_->isConnected()) session_->reconnect();
+  return *session_;
+}
+
 Status StateStore::migrate() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Poco::Data::Session& s = *session_;
-  // WAL: readers (the API) never block the writer (a task ending) and a crash loses nothing
-  // that was committed.
-  s << "PRAGMA journal_mode=WAL", now;
-  // WAL + NORMAL: a commit is not fsynced (the WAL is at checkpoints), so recording a task's
-  // start costs no disk flush; a power loss may drop the last commits, never corrupt the file.
-  s << "PRAGMA synchronous=NORMAL", now;
-  s << "PRAGMA busy_timeout=5000", now;
-  s << "PRAGMA foreign_keys=ON", now;
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  if (!dialect_.postgres) {
+    // WAL: readers (the API) never block the writer (a task ending) and a crash loses nothing
+    // that was committed.
+    s << "PRAGMA journal_mode=WAL", now;
+    // WAL + NORMAL: a commit is not fsynced (the WAL is at checkpoints), so recording a task's
+    // start costs no disk flush; a power loss may drop the last commits, never corrupt the file.
+    s << "PRAGMA synchronous=NORMAL", now;
+    s << "PRAGMA busy_timeout=5000", now;
+    s << "PRAGMA foreign_keys=ON", now;
+  }
+  if (dialect_.postgres) {
+    // libpq prints NOTICEs to stderr ("relation meta already exists, skipping"): not news.
+    s << "SET client_min_messages TO WARNING", now;
+  }
+  Transaction tx(s);
+  if (dialect_.postgres) {
+    // Sidecars starting at once queue here; each reads the version only once it holds the
+    // lock, so the first migrates and the others find the schema current. The lock ends
+    // with the transaction (no session lock left behind by a sidecar that dies).
+    Poco::Int64 locked = 0;
+    s << "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock($1)) AS l",
+        bind(static_cast<I>(kMigrationLock)), into(locked), now;
+  }
   s << "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", now;
   int version = 0;
   {
     Statement select(s);
     select << "SELECT value FROM meta WHERE key = 'schema_version'", now;
     RecordSet rs(select);
-    if (rs.rowCount() > 0) version = static_cast<int>(i64(rs, 0, 0));
+    if (rs.rowCount() > 0) version = versionValue(rs);
   }
   if (version > kSchemaVersion) {
     return failedPreconditionError("the state database has schema version " +
@@ -143,49 +222,45 @@ Status StateStore::migrate() {
                                    std::to_string(kSchemaVersion) +
                                    "; use a newer tributary or another replication.state");
   }
+  if (version == kSchemaVersion) return Status();  // the transaction rolls back: nothing to do
   for (int v = version + 1; v <= kSchemaVersion; ++v) {
-    s.begin();
-    try {
-      std::string script = kMigrations[v - 1];
-      size_t start = 0;
-      while (start < script.size()) {  // Poco's SQLite runs one statement per execution
-        size_t end = script.find(';', start);
-        if (end == std::string::npos) end = script.size();
-        std::string sql = script.substr(start, end - start);
-        if (sql.find_first_not_of(" \n") != std::string::npos) s << sql, now;
-        start = end + 1;
-      }
-      s << "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
-          bind(std::to_string(v)), now;
-      s.commit();
-    } catch (...) {
-      s.rollback();
-      throw;
-    }
+    runScript(s, v == 1 ? dialect_.migration1 : kLaterMigrations[v - 2]);
   }
+  s << dialect_.sql("INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      bind(std::to_string(kSchemaVersion)), now;
+  tx.commit();
   return Status();
 }
 
 int StateStore::schemaVersion() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement select(*session_);
+  MutexLock lock(mutex_);
+  Statement select(session());
   select << "SELECT value FROM meta WHERE key = 'schema_version'", now;
   RecordSet rs(select);
-  return rs.rowCount() > 0 ? static_cast<int>(i64(rs, 0, 0)) : 0;
+  return rs.rowCount() > 0 ? versionValue(rs) : 0;
 }
 
 Result<RuleRecord> StateStore::insertRule(const std::string& name, const std::string& json,
                                           int64_t nowMs) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Poco::Data::Session& s = *session_;
-  int count = 0;
-  s << "SELECT COUNT(*) FROM rules WHERE name = ?", bind(name), into(count), now;
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  I count = 0;
+  s << dialect_.sql("SELECT COUNT(*) FROM rules WHERE name = ?"), bind(name), into(count), now;
   if (count > 0) return alreadyExistsError("a rule named `" + name + "` already exists");
-  s << "INSERT INTO rules(name, json, created_at, updated_at) VALUES(?, ?, ?, ?)", bind(name),
-      bind(json), bind(static_cast<Poco::Int64>(nowMs)), bind(static_cast<Poco::Int64>(nowMs)),
-      now;
-  Poco::Int64 id = 0;
-  s << "SELECT last_insert_rowid()", into(id), now;
+  I id = 0;
+  // A sidecar creating the same name at once: the UNIQUE constraint refuses the second.
+  try {
+    s << dialect_.sql("INSERT INTO rules(name, json, created_at, updated_at) VALUES(?, ?, ?, ?) "
+                      "RETURNING id"),
+        bind(name), bind(json), bind(I(nowMs)), bind(I(nowMs)), into(id), now;
+  } catch (const Poco::Data::DataException& e) {
+    Statement again(s);
+    again << dialect_.sql("SELECT COUNT(*) FROM rules WHERE name = ?"), bind(name), into(count),
+        now;
+    if (count > 0) return alreadyExistsError("a rule named `" + name + "` already exists");
+    throw;
+  }
   RuleRecord r;
   r.id = id;
   r.name = name;
@@ -196,34 +271,38 @@ Result<RuleRecord> StateStore::insertRule(const std::string& name, const std::st
 
 Status StateStore::updateRule(int64_t id, const std::string& name, const std::string& json,
                               int64_t nowMs) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Poco::Data::Session& s = *session_;
-  int count = 0;
-  s << "SELECT COUNT(*) FROM rules WHERE name = ? AND id <> ?", bind(name),
-      bind(static_cast<Poco::Int64>(id)), into(count), now;
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  I count = 0;
+  s << dialect_.sql("SELECT COUNT(*) FROM rules WHERE name = ? AND id <> ?"), bind(name),
+      bind(I(id)), into(count), now;
   if (count > 0) return alreadyExistsError("a rule named `" + name + "` already exists");
   // A changed schedule is recomputed by the scheduler: next_run_at back to "not computed".
   Statement update(s);
-  update << "UPDATE rules SET name = ?, json = ?, updated_at = ?, next_run_at = 0 WHERE id = ?",
-      bind(name), bind(json), bind(static_cast<Poco::Int64>(nowMs)),
-      bind(static_cast<Poco::Int64>(id));
+  update << dialect_.sql(
+                "UPDATE rules SET name = ?, json = ?, updated_at = ?, next_run_at = 0 WHERE id = ?"),
+      bind(name), bind(json), bind(I(nowMs)), bind(I(id));
   if (update.execute() == 0) return notFoundError("no rule with id " + std::to_string(id));
   return Status();
 }
 
 Status StateStore::deleteRule(int64_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement del(*session_);
-  del << "DELETE FROM rules WHERE id = ?", bind(static_cast<Poco::Int64>(id));
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  Transaction tx(s);
+  Statement del(s);
+  del << dialect_.sql("DELETE FROM rules WHERE id = ?"), bind(I(id));
   if (del.execute() == 0) return notFoundError("no rule with id " + std::to_string(id));
+  s << dialect_.sql("DELETE FROM leases WHERE rule_id = ?"), bind(I(id)), now;
+  tx.commit();
   return Status();
 }
 
 std::optional<RuleRecord> StateStore::rule(int64_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement select(*session_);
-  select << "SELECT " << kRuleColumns << " FROM rules WHERE id = ?",
-      bind(static_cast<Poco::Int64>(id)), now;
+  MutexLock lock(mutex_);
+  Statement select(session());
+  select << "SELECT " << kRuleColumns << dialect_.sql(" FROM rules WHERE id = ?"), bind(I(id)),
+      now;
   RecordSet rs(select);
   auto rules = readRules(rs);
   if (rules.empty()) return std::nullopt;
@@ -231,9 +310,10 @@ std::optional<RuleRecord> StateStore::rule(int64_t id) {
 }
 
 std::optional<RuleRecord> StateStore::ruleByName(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement select(*session_);
-  select << "SELECT " << kRuleColumns << " FROM rules WHERE name = ?", bind(name), now;
+  MutexLock lock(mutex_);
+  Statement select(session());
+  select << "SELECT " << kRuleColumns << dialect_.sql(" FROM rules WHERE name = ?"), bind(name),
+      now;
   RecordSet rs(select);
   auto rules = readRules(rs);
   if (rules.empty()) return std::nullopt;
@@ -241,41 +321,56 @@ std::optional<RuleRecord> StateStore::ruleByName(const std::string& name) {
 }
 
 std::vector<RuleRecord> StateStore::rules() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement select(*session_);
+  MutexLock lock(mutex_);
+  Statement select(session());
   select << "SELECT " << kRuleColumns << " FROM rules ORDER BY id", now;
   RecordSet rs(select);
   return readRules(rs);
 }
 
 int64_t StateStore::ruleCount() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Poco::Int64 count = 0;
-  *session_ << "SELECT COUNT(*) FROM rules", into(count), now;
+  MutexLock lock(mutex_);
+  I count = 0;
+  session() << "SELECT COUNT(*) FROM rules", into(count), now;
   return count;
 }
 
 void StateStore::setNextRun(int64_t ruleId, int64_t nextRunAt) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  *session_ << "UPDATE rules SET next_run_at = ? WHERE id = ?",
-      bind(static_cast<Poco::Int64>(nextRunAt)), bind(static_cast<Poco::Int64>(ruleId)), now;
+  MutexLock lock(mutex_);
+  session() << dialect_.sql("UPDATE rules SET next_run_at = ? WHERE id = ?"), bind(I(nextRunAt)),
+      bind(I(ruleId)), now;
 }
 
 void StateStore::setRetryAt(int64_t ruleId, int64_t retryAt) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  *session_ << "UPDATE rules SET retry_at = ? WHERE id = ?",
-      bind(static_cast<Poco::Int64>(retryAt)), bind(static_cast<Poco::Int64>(ruleId)), now;
+  MutexLock lock(mutex_);
+  session() << dialect_.sql("UPDATE rules SET retry_at = ? WHERE id = ?"), bind(I(retryAt)),
+      bind(I(ruleId)), now;
+}
+
+bool StateStore::claimNextRun(int64_t ruleId, int64_t expected, int64_t next) {
+  MutexLock lock(mutex_);
+  Statement update(session());
+  update << dialect_.sql("UPDATE rules SET next_run_at = ? WHERE id = ? AND next_run_at = ?"),
+      bind(I(next)), bind(I(ruleId)), bind(I(expected));
+  return update.execute() == 1;
+}
+
+bool StateStore::claimRetry(int64_t ruleId, int64_t expected) {
+  MutexLock lock(mutex_);
+  Statement update(session());
+  update << dialect_.sql("UPDATE rules SET retry_at = 0 WHERE id = ? AND retry_at = ?"),
+      bind(I(ruleId)), bind(I(expected));
+  return update.execute() == 1;
 }
 
 TaskRecord StateStore::insertTask(const RuleRecord& rule, const std::string& trigger,
                                   int64_t nowMs) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Poco::Data::Session& s = *session_;
-  s << "INSERT INTO tasks(rule_id, rule_name, trigger, status, queued_at) VALUES(?, ?, ?, ?, ?)",
-      bind(static_cast<Poco::Int64>(rule.id)), bind(rule.name), bind(trigger),
-      bind(std::string(task_status::kQueued)), bind(static_cast<Poco::Int64>(nowMs)), now;
-  Poco::Int64 id = 0;
-  s << "SELECT last_insert_rowid()", into(id), now;
+  MutexLock lock(mutex_);
+  I id = 0;
+  session() << dialect_.sql("INSERT INTO tasks(rule_id, rule_name, trigger, status, queued_at) "
+                            "VALUES(?, ?, ?, ?, ?) RETURNING id"),
+      bind(I(rule.id)), bind(rule.name), bind(trigger), bind(std::string(task_status::kQueued)),
+      bind(I(nowMs)), into(id), now;
   TaskRecord t;
   t.id = id;
   t.ruleId = rule.id;
@@ -287,73 +382,261 @@ TaskRecord StateStore::insertTask(const RuleRecord& rule, const std::string& tri
 }
 
 void StateStore::saveTask(const TaskRecord& t) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  using I = Poco::Int64;
-  *session_ << "UPDATE tasks SET status = ?, reason = ?, error_code = ?, started_at = ?, "
-               "ended_at = ?, bytes_done = ?, bytes_total = ?, blobs_done = ?, blobs_total = ?, "
-               "tags_done = ?, report = ? WHERE id = ?",
+  MutexLock lock(mutex_);
+  session() << dialect_.sql(
+                   std::string("UPDATE tasks SET status = ?, reason = ?, error_code = ?, "
+                               "started_at = ?, ended_at = ?, bytes_done = ?, bytes_total = ?, "
+                               "blobs_done = ?, blobs_total = ?, tags_done = ?, report = ? "
+                               "WHERE id = ? AND ") + kActive),
       bind(t.status), bind(t.reason), bind(t.errorCode), bind(I(t.startedAt)), bind(I(t.endedAt)),
       bind(I(t.bytesDone)), bind(I(t.bytesTotal)), bind(I(t.blobsDone)), bind(I(t.blobsTotal)),
       bind(I(t.tagsDone)), bind(t.reportJson), bind(I(t.id)), now;
 }
 
-std::optional<TaskRecord> StateStore::task(int64_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement select(*session_);
-  select << "SELECT " << kTaskColumns << " FROM tasks WHERE id = ?",
-      bind(static_cast<Poco::Int64>(id)), now;
+std::optional<TaskRecord> StateStore::taskLocked(int64_t id) {
+  Statement select(session());
+  select << "SELECT " << kTaskColumns << dialect_.sql(" FROM tasks WHERE id = ?"), bind(I(id)),
+      now;
   RecordSet rs(select);
   auto tasks = readTasks(rs);
   if (tasks.empty()) return std::nullopt;
   return tasks.front();
 }
 
+std::optional<TaskRecord> StateStore::task(int64_t id) {
+  MutexLock lock(mutex_);
+  return taskLocked(id);
+}
+
 std::vector<TaskRecord> StateStore::tasks(int64_t ruleId, const std::string& status,
                                           int64_t beforeId, int limit) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement select(*session_);
+  MutexLock lock(mutex_);
+  Statement select(session());
   select << "SELECT " << kTaskColumns
-         << " FROM tasks WHERE (? = 0 OR rule_id = ?) AND (? = '' OR status = ?)"
-            " AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
-      bind(static_cast<Poco::Int64>(ruleId)), bind(static_cast<Poco::Int64>(ruleId)),
-      bind(status), bind(status), bind(static_cast<Poco::Int64>(beforeId)),
-      bind(static_cast<Poco::Int64>(beforeId)), bind(limit), now;
+         << dialect_.sql(" FROM tasks WHERE (? = 0 OR rule_id = ?) AND (? = '' OR status = ?)"
+                         " AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?"),
+      bind(I(ruleId)), bind(I(ruleId)), bind(status), bind(status), bind(I(beforeId)),
+      bind(I(beforeId)), bind(I(limit)), now;
   RecordSet rs(select);
   return readTasks(rs);
 }
 
 std::vector<TaskRecord> StateStore::activeTasks() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement select(*session_);
-  select << "SELECT " << kTaskColumns
-         << " FROM tasks WHERE status IN ('queued', 'running') ORDER BY id",
-      now;
+  MutexLock lock(mutex_);
+  Statement select(session());
+  select << "SELECT " << kTaskColumns << " FROM tasks WHERE " << kActive << " ORDER BY id", now;
   RecordSet rs(select);
   return readTasks(rs);
 }
 
 int StateStore::failRunningTasks(const std::string& reason, int64_t nowMs) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement update(*session_);
-  update << "UPDATE tasks SET status = 'failed', reason = ?, ended_at = ? "
-            "WHERE status = 'running'",
-      bind(reason), bind(static_cast<Poco::Int64>(nowMs));
+  MutexLock lock(mutex_);
+  Statement update(session());
+  update << dialect_.sql("UPDATE tasks SET status = 'failed', reason = ?, ended_at = ? "
+                         "WHERE status = 'running'"),
+      bind(reason), bind(I(nowMs));
   return static_cast<int>(update.execute());
 }
 
 int StateStore::pruneTasks(int64_t olderThan, int keepPerRule) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Statement byAge(*session_);
-  byAge << "DELETE FROM tasks WHERE status NOT IN ('queued', 'running') AND ended_at < ?",
-      bind(static_cast<Poco::Int64>(olderThan));
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  Statement byAge(s);
+  byAge << dialect_.sql(std::string("DELETE FROM tasks WHERE NOT ") + kActive +
+                        " AND ended_at < ?"),
+      bind(I(olderThan));
   int deleted = static_cast<int>(byAge.execute());
-  Statement byCount(*session_);
-  byCount << "DELETE FROM tasks WHERE status NOT IN ('queued', 'running') AND id IN ("
-             " SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY rule_id ORDER BY id"
-             " DESC) AS n FROM tasks WHERE status NOT IN ('queued', 'running')) WHERE n > ?)",
-      bind(keepPerRule);
+  Statement byCount(s);
+  byCount << dialect_.sql(std::string("DELETE FROM tasks WHERE NOT ") + kActive +
+                          " AND id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION "
+                          "BY rule_id ORDER BY id DESC) AS n FROM tasks WHERE NOT " + kActive +
+                          ") AS ranked WHERE n > ?)"),
+      bind(I(keepPerRule));
   deleted += static_cast<int>(byCount.execute());
   return deleted;
+}
+
+RuleRunClaim StateStore::claimRuleRun(const RuleRecord& rule, const std::string& trigger,
+                                      const std::string& owner, int64_t ttlMs, int64_t nowMs) {
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  Transaction tx(s);
+  // The row exists from the first claim on; its lock (PostgreSQL: FOR UPDATE, which a second
+  // sidecar's claim waits on until this transaction ends) makes check-then-take atomic.
+  s << dialect_.sql("INSERT INTO leases(rule_id) VALUES(?) ON CONFLICT(rule_id) DO NOTHING"),
+      bind(I(rule.id)), now;
+  Statement select(s);
+  select << dialect_.sql(std::string("SELECT task_id, owner, expires_at, ") + dialect_.nowMs +
+                         " FROM leases WHERE rule_id = ?" + dialect_.forUpdate),
+      bind(I(rule.id)), now;
+  RecordSet lease(select);
+  RuleRunClaim claim;
+  if (lease.rowCount() > 0 && i64(lease, 0, 0) != 0) {
+    const int64_t holderId = i64(lease, 0, 0);
+    const std::string holderOwner = str(lease, 1, 0);
+    const bool expired = i64(lease, 2, 0) < i64(lease, 3, 0);
+    auto holder = taskLocked(holderId);
+    if (holder && task_status::isActive(holder->status)) {
+      if (!expired) {
+        claim.task = *holder;
+        tx.commit();
+        return claim;
+      }
+      s << dialect_.sql(std::string("UPDATE tasks SET status = 'failed', reason = ?, "
+                                    "ended_at = ? WHERE id = ? AND ") + kActive),
+          bind("interrupted: sidecar `" + holderOwner + "` stopped renewing its lease"),
+          bind(I(nowMs)), bind(I(holderId)), now;
+      claim.replacedTaskId = holderId;
+    }
+  }
+  I id = 0;
+  s << dialect_.sql("INSERT INTO tasks(rule_id, rule_name, trigger, status, queued_at, owner) "
+                    "VALUES(?, ?, ?, 'queued', ?, ?) RETURNING id"),
+      bind(I(rule.id)), bind(rule.name), bind(trigger), bind(I(nowMs)), bind(owner), into(id),
+      now;
+  s << dialect_.sql(std::string("UPDATE leases SET task_id = ?, owner = ?, expires_at = ") +
+                    dialect_.nowMs + " + ? WHERE rule_id = ?"),
+      bind(id), bind(owner), bind(I(ttlMs)), bind(I(rule.id)), now;
+  tx.commit();
+  claim.acquired = true;
+  claim.task.id = id;
+  claim.task.ruleId = rule.id;
+  claim.task.ruleName = rule.name;
+  claim.task.trigger = trigger;
+  claim.task.status = task_status::kQueued;
+  claim.task.queuedAt = nowMs;
+  claim.task.owner = owner;
+  return claim;
+}
+
+std::vector<HeldLease> StateStore::renewLeases(const std::string& owner, int64_t ttlMs) {
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  // One statement for every lease of this sidecar; a lease someone reaped after its expiry no
+  // longer names this owner and is not extended.
+  s << dialect_.sql(std::string("UPDATE leases SET expires_at = ") + dialect_.nowMs +
+                    " + ? WHERE owner = ? AND task_id <> 0"),
+      bind(I(ttlMs)), bind(owner), now;
+  Statement select(s);
+  select << dialect_.sql("SELECT rule_id, task_id FROM leases WHERE owner = ? AND task_id <> 0"),
+      bind(owner), now;
+  RecordSet rs(select);
+  std::vector<HeldLease> held;
+  for (size_t row = 0; row < rs.rowCount(); ++row) held.push_back({i64(rs, 0, row), i64(rs, 1, row)});
+  return held;
+}
+
+void StateStore::releaseLease(int64_t ruleId, int64_t taskId) {
+  MutexLock lock(mutex_);
+  session() << dialect_.sql("UPDATE leases SET task_id = 0, owner = '', expires_at = 0 "
+                            "WHERE rule_id = ? AND task_id = ?"),
+      bind(I(ruleId)), bind(I(taskId)), now;
+}
+
+std::vector<TaskRecord> StateStore::reapExpiredLeases(const std::string& reason, int64_t nowMs) {
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  Statement select(s);
+  select << std::string("SELECT rule_id, task_id, owner FROM leases WHERE task_id <> 0 AND "
+                        "expires_at < ") + dialect_.nowMs,
+      now;
+  RecordSet rs(select);
+  std::vector<TaskRecord> reaped;
+  for (size_t row = 0; row < rs.rowCount(); ++row) {
+    const int64_t ruleId = i64(rs, 0, row), taskId = i64(rs, 1, row);
+    const std::string owner = str(rs, 2, row);
+    Transaction tx(s);
+    // Conditional on the same holder and still expired: of the sidecars reaping at once, one
+    // clears it; a holder that renewed in between keeps it.
+    Statement clear(s);
+    clear << dialect_.sql(std::string("UPDATE leases SET task_id = 0, owner = '', expires_at = 0"
+                                      " WHERE rule_id = ? AND task_id = ? AND expires_at < ") +
+                          dialect_.nowMs),
+        bind(I(ruleId)), bind(I(taskId));
+    if (clear.execute() != 1) continue;
+    Statement fail(s);
+    fail << dialect_.sql(std::string("UPDATE tasks SET status = 'failed', reason = ?, "
+                                     "ended_at = ? WHERE id = ? AND ") + kActive),
+        bind(reason + ": sidecar `" + owner + "` stopped renewing its lease"), bind(I(nowMs)),
+        bind(I(taskId));
+    const bool failed = fail.execute() == 1;
+    tx.commit();
+    if (failed) {
+      if (auto t = taskLocked(taskId)) reaped.push_back(*t);
+    }
+  }
+  return reaped;
+}
+
+std::vector<TaskRecord> StateStore::recoverTasks(const std::string& owner,
+                                                 const std::string& reason, int64_t ttlMs,
+                                                 int64_t nowMs) {
+  MutexLock lock(mutex_);
+  Poco::Data::Session& s = session();
+  Statement select(s);
+  select << "SELECT " << kTaskColumns << " FROM tasks WHERE " << kActive << " ORDER BY id", now;
+  RecordSet rs(select);
+  std::vector<TaskRecord> queued;
+  for (TaskRecord& t : readTasks(rs)) {
+    Transaction tx(s);
+    Statement leaseSelect(s);
+    leaseSelect << dialect_.sql(std::string("SELECT task_id, owner FROM leases WHERE rule_id = ?") +
+                                dialect_.forUpdate),
+        bind(I(t.ruleId)), now;
+    RecordSet lease(leaseSelect);
+    const bool holds = lease.rowCount() > 0 && i64(lease, 0, 0) == t.id;
+    const std::string leaseOwner = holds ? str(lease, 1, 0) : std::string();
+    // A task holding another live sidecar's lease is that sidecar's business.
+    if (dialect_.postgres && holds && leaseOwner != owner) continue;
+    if (t.status == task_status::kRunning) {
+      s << dialect_.sql(std::string("UPDATE tasks SET status = 'failed', reason = ?, "
+                                    "ended_at = ? WHERE id = ? AND ") + kActive),
+          bind(reason), bind(I(nowMs)), bind(I(t.id)), now;
+      s << dialect_.sql("UPDATE leases SET task_id = 0, owner = '', expires_at = 0 "
+                        "WHERE rule_id = ? AND task_id = ?"),
+          bind(I(t.ruleId)), bind(I(t.id)), now;
+    } else {
+      s << dialect_.sql(std::string("INSERT INTO leases(rule_id, task_id, owner, expires_at) "
+                                    "VALUES(?, ?, ?, ") + dialect_.nowMs + " + ?) "
+                        "ON CONFLICT(rule_id) DO UPDATE SET task_id = excluded.task_id, "
+                        "owner = excluded.owner, expires_at = excluded.expires_at"),
+          bind(I(t.ruleId)), bind(I(t.id)), bind(owner), bind(I(ttlMs)), now;
+      s << dialect_.sql("UPDATE tasks SET owner = ? WHERE id = ?"), bind(owner), bind(I(t.id)),
+          now;
+      t.owner = owner;
+      queued.push_back(t);
+    }
+    tx.commit();
+  }
+  return queued;
+}
+
+bool StateStore::requestCancel(int64_t taskId, const std::string& reason) {
+  MutexLock lock(mutex_);
+  Statement update(session());
+  update << dialect_.sql(std::string("UPDATE tasks SET cancel_reason = ? WHERE id = ? AND ") +
+                         kActive),
+      bind(reason), bind(I(taskId));
+  return update.execute() == 1;
+}
+
+void StateStore::requestCancelForRule(int64_t ruleId, const std::string& reason) {
+  MutexLock lock(mutex_);
+  session() << dialect_.sql(std::string("UPDATE tasks SET cancel_reason = ? WHERE rule_id = ? "
+                                        "AND ") + kActive),
+      bind(reason), bind(I(ruleId)), now;
+}
+
+std::vector<std::pair<int64_t, std::string>> StateStore::cancelRequests(const std::string& owner) {
+  MutexLock lock(mutex_);
+  Statement select(session());
+  select << dialect_.sql(std::string("SELECT id, cancel_reason FROM tasks WHERE owner = ? AND "
+                                     "cancel_reason <> '' AND ") + kActive),
+      bind(owner), now;
+  RecordSet rs(select);
+  std::vector<std::pair<int64_t, std::string>> out;
+  for (size_t row = 0; row < rs.rowCount(); ++row) out.emplace_back(i64(rs, 0, row), str(rs, 1, row));
+  return out;
 }
 
 }  // namespace tributary::state

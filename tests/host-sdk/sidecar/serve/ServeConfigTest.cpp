@@ -1,6 +1,9 @@
 // ServeConfig: defaults, edition quotas, errors naming the key.
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
+#include "TempDirectory.h"
 #include "tributary/serve/ServeConfig.h"
 
 using namespace tributary;
@@ -47,6 +50,32 @@ BOOST_AUTO_TEST_CASE(errors_name_file_and_key) {
   BOOST_TEST(parse("  admin: {addr: nohost}\n").status().message().find("replication.admin.addr") != std::string::npos);
   BOOST_TEST(parse("  admin: {tls: {cert_file: x}}\n").status().message().find("replication.admin.tls") != std::string::npos);
   BOOST_TEST(parse("  task_retention: {days: x}\n").status().message().find("replication.task_retention.days") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_postgresql_state_with_its_passfile_and_lease_timing) {
+  TempDirectory dir;
+  const std::string passfile = dir.write("pgpass", "*:*:*:trib:secret\n");
+  ::chmod(passfile.c_str(), 0600);
+  auto c = parse("  state: postgresql://trib@127.0.0.1:5433/fleet\n  state_passfile: " + passfile +
+                 "\n  sidecar_id: node-1\n  lease: {ttl_seconds: 6, renew_seconds: 2}\n");
+  BOOST_REQUIRE_MESSAGE(c.isOk(), c.status().message());
+  BOOST_TEST(c->statePath == "postgresql://trib@127.0.0.1:5433/fleet");  // not a path
+  BOOST_TEST(c->statePassfile == passfile);
+  BOOST_TEST(c->sidecarId == "node-1");
+  BOOST_TEST(c->leaseTtlSeconds == 6);
+  BOOST_TEST(c->leaseRenewSeconds == 2);
+
+  auto inUrl = parse("  state: postgresql://trib:secret@db/fleet\n");
+  BOOST_TEST(inUrl.status().message().find("replication.state must not carry a password") !=
+             std::string::npos);
+  BOOST_TEST(inUrl.status().message().find("secret") == std::string::npos);
+  ::chmod(passfile.c_str(), 0644);
+  BOOST_TEST(parse("  state: postgresql://trib@db/fleet\n  state_passfile: " + passfile + "\n")
+                 .status().message().find("chmod 600") != std::string::npos);
+  BOOST_TEST(parse("  state_passfile: " + passfile + "\n").status().message().find(
+                 "replication.state_passfile is for a PostgreSQL") != std::string::npos);
+  BOOST_TEST(parse("  lease: {ttl_seconds: 10, renew_seconds: 6}\n").status().message().find(
+                 "replication.lease.renew_seconds must be at most half") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_example_config_is_accepted_as_documented) {

@@ -11,7 +11,13 @@
 namespace tributary::serve {
 
 /// Keys (all under `replication:`; every one optional except admin.token_file for serve):
-///   state: <path>                 SQLite database, default <state_dir>/state.db
+///   state: <path> | postgresql://user@host[:port]/dbname
+///                                 SQLite database (one sidecar), default <state_dir>/state.db,
+///                                 or a PostgreSQL database shared by a fleet of sidecars
+///   state_passfile: <path>        PostgreSQL: a libpq password file (host:port:db:user:password
+///                                 lines, mode 0600); absent = PGPASSFILE / ~/.pgpass
+///   sidecar_id: <name>            this sidecar's name in run leases, default <hostname>:<admin port>
+///   lease: {ttl_seconds: 30, renew_seconds: 10}   run leases: expiry unrenewed, renewal period
 ///   edition: basic|standard|premium   default standard; rule quotas 10 / 100 / 500
 ///   rule_quota: <N>               overrides the edition's quota
 ///   timezone: <IANA name>         cron expressions' wall clock, default UTC
@@ -29,7 +35,11 @@ namespace tributary::serve {
 ///   test_hooks: {interval_divisor: <N>}   tests only: intervals run N times faster
 /// Relative paths are resolved against the config file's folder.
 struct ServeConfig {
-  std::string statePath;
+  std::string statePath;           // a path or a postgresql:// URL (no password in it)
+  std::string statePassfile;
+  std::string sidecarId;           // "" = <hostname>:<admin port>, filled by serve
+  int64_t leaseTtlSeconds = 30;
+  int64_t leaseRenewSeconds = 10;
   std::string edition = "standard";
   int64_t ruleQuota = 100;
   bool ruleQuotaOverridden = false;

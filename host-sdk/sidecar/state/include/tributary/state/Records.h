@@ -45,6 +45,22 @@ struct TaskRecord {
   int64_t queuedAt = 0, startedAt = 0, endedAt = 0;
   int64_t bytesDone = 0, bytesTotal = 0, blobsDone = 0, blobsTotal = 0, tagsDone = 0;
   std::string reportJson;  // the provider's report once it ended, else ""
+  std::string owner;       // the sidecar that queued and runs it (replication.sidecar_id)
+};
+
+/// The answer to claiming a rule's run lease (StateStore::claimRuleRun).
+struct RuleRunClaim {
+  bool acquired = false;  // true: `task` is the new task, queued under this sidecar's lease
+  TaskRecord task;        // the new task, or the active task that holds the lease (join it)
+  /// A task whose holder let its lease expire (the sidecar died): recorded failed by this
+  /// claim, which replaces it.
+  int64_t replacedTaskId = 0;
+};
+
+/// A lease this sidecar holds: the rule's active task.
+struct HeldLease {
+  int64_t ruleId = 0;
+  int64_t taskId = 0;
 };
 
 }  // namespace tributary::state
