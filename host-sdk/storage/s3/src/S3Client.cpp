@@ -374,8 +374,7 @@ Result<std::string> S3Client::createMultipartUpload(const std::string& key) {
 Result<std::string> S3Client::uploadPart(const std::string& key, const std::string& uploadId,
                                          int number, std::string_view data) {
   const std::string payloadHash =
-      options_.unsignedPartPayload || scheme_ == "https" ? "UNSIGNED-PAYLOAD"
-                                                         : SigV4Signer::sha256Hex(data);
+      options_.unsignedPartPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer::sha256Hex(data);
   TRIB_ASSIGN_OR_RETURN(
       Response response,
       request("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", uploadId}}, data,
