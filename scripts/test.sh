@@ -27,7 +27,10 @@ for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
               plugin/transfer:src/BlobTransfer.cpp.o \
               plugin/transfer:src/RangedBlobFetcher.cpp.o \
               host-sdk/sidecar/state:src/StateStore.cpp.o \
-              host-sdk/sidecar/scheduler:src/TaskService.cpp.o; do
+              host-sdk/sidecar/scheduler:src/TaskService.cpp.o \
+              host-sdk/storage/s3:src/S3Client.cpp.o \
+              host-sdk/storage/s3:src/S3BlobWriter.cpp.o \
+              host-sdk/storage/s3:src/S3PartUploader.cpp.o; do
   make -s -C "$clang_dir/${object%%:*}" "${object#*:}"
 done
 # --------------------------------------------------------------------------------------------

@@ -183,6 +183,16 @@ BOOST_FIXTURE_TEST_CASE(unknown_routes_methods_and_queries, ApiFixture) {
   BOOST_TEST(call("GET", "/api/v1/repositories/a/b/tags").status == 404);
 }
 
+BOOST_FIXTURE_TEST_CASE(stored_tags_over_s3_storage_say_why_they_are_not_listed, ApiFixture) {
+  // storage.s3: no filesystem root; the view must not read this machine's /docker/registry/v2.
+  ApiSettings settings{kToken, "basic", 2, ""};
+  api = std::make_unique<AdminApi>(*store, tasks, nullptr, ProviderCalls{}, settings);
+  auto tags = call("GET", "/api/v1/repositories/a/b/tags");
+  BOOST_TEST(tags.status == 501);
+  BOOST_TEST(contains(tags.body, "storage.s3"));
+  BOOST_TEST(contains(tags.body, "GET /v2/a/b/tags/list"));
+}
+
 BOOST_FIXTURE_TEST_CASE(the_page_is_served_without_a_token_under_a_strict_csp, ApiFixture) {
   auto page = call("GET", "/", "", "");
   BOOST_TEST(page.status == 200);
