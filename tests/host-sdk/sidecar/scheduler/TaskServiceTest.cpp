@@ -160,10 +160,16 @@ BOOST_FIXTURE_TEST_CASE(a_scheduled_rule_never_overlaps_itself, Fixture) {
   options.intervalDivisor = 600;  // 1m -> every 100 ms
   start(4);
   const int64_t rule = addRule("tick", "m/t", "1m");
+  // Polled rather than slept: on a loaded machine the first fire may come late.
+  for (int i = 0; i < 1000 && provider.calls < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(350));  // several fire times pass
   BOOST_TEST(provider.calls == 1);  // the first run is still going: later fires joined it
   provider.go();
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  for (int i = 0; i < 1000 && provider.calls < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   BOOST_TEST(provider.calls >= 3);
   BOOST_TEST(provider.maxRunning == 1);
   for (const auto& t : service->tasks(rule, "", 0, 100)) BOOST_TEST(t.trigger == "scheduled");
