@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -74,6 +76,16 @@ Result<std::map<std::string, Credential, std::less<>>> parseCredentials(
   return credentials;
 }
 
+// Go's strconv.ParseBool, which Distribution's driver parameters go through.
+Result<bool> goBool(const YAML::Node& node, const std::string& source, const std::string& key) {
+  if (!node.IsScalar()) return keyError(source, key, "must be true or false");
+  const std::string& v = node.Scalar();
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False")
+    return false;
+  return keyError(source, key, "is `" + v + "`; expected true or false");
+}
+
 std::string joined(const std::vector<std::string>& names, const char* separator = ", ") {
   std::string text;
   for (const auto& name : names) text += (text.empty() ? "" : separator) + name;
@@ -107,6 +119,73 @@ void checkKnownKeys(const YAML::Node& node, const std::string& path, const std::
     problem += " Known under " + shownPath + ": " + joined(known);
     problems.push_back(std::move(problem));
   }
+}
+
+// storage.s3 (its keys were checked against ConfigKeys already).
+Result<S3StorageConfig> parseS3(const YAML::Node& node, const std::string& source) {
+  S3StorageConfig s3;
+  const std::string base = "storage.s3";
+  auto text = [&](const char* name, std::string& out) -> Status {
+    const YAML::Node value = node[name];
+    if (!value || value.IsNull()) return Status();
+    TRIB_ASSIGN_OR_RETURN(out, scalar(value, source, base + "." + name));
+    return Status();
+  };
+  auto flag = [&](const char* name, bool& out) -> Status {
+    const YAML::Node value = node[name];
+    if (!value || value.IsNull()) return Status();
+    TRIB_ASSIGN_OR_RETURN(out, goBool(value, source, base + "." + name));
+    return Status();
+  };
+  TRIB_RETURN_IF_ERROR(text("region", s3.region));
+  TRIB_RETURN_IF_ERROR(text("regionendpoint", s3.regionEndpoint));
+  TRIB_RETURN_IF_ERROR(text("bucket", s3.bucket));
+  TRIB_RETURN_IF_ERROR(text("accesskey", s3.accessKey));
+  TRIB_RETURN_IF_ERROR(text("secretkey", s3.secretKey));
+  TRIB_RETURN_IF_ERROR(text("rootdirectory", s3.rootDirectory));
+  TRIB_RETURN_IF_ERROR(text("keyid", s3.keyId));
+  TRIB_RETURN_IF_ERROR(text("storageclass", s3.storageClass));
+  TRIB_RETURN_IF_ERROR(text("objectacl", s3.objectAcl));
+  TRIB_RETURN_IF_ERROR(text("useragent", s3.userAgent));
+  TRIB_RETURN_IF_ERROR(flag("secure", s3.secure));
+  TRIB_RETURN_IF_ERROR(flag("skipverify", s3.skipVerify));
+  TRIB_RETURN_IF_ERROR(flag("encrypt", s3.encrypt));
+  bool v4auth = true;
+  TRIB_RETURN_IF_ERROR(flag("v4auth", v4auth));
+  if (!v4auth)
+    return keyError(source, base + ".v4auth",
+                    "is false; Tributary signs with AWS Signature Version 4 only");
+  if (s3.region.empty()) return keyError(source, base + ".region", "is missing");
+  if (s3.bucket.empty()) return keyError(source, base + ".bucket", "is missing");
+  if (s3.accessKey.empty() || s3.secretKey.empty())
+    return keyError(source, s3.accessKey.empty() ? base + ".accesskey" : base + ".secretkey",
+                    "is missing; Tributary takes S3 credentials from the config only (not from "
+                    "the environment or instance metadata)");
+  if (!s3.keyId.empty() && !s3.encrypt)
+    return keyError(source, base + ".keyid", "is set but storage.s3.encrypt is not true");
+  const YAML::Node chunk = node["chunksize"];
+  if (chunk && !chunk.IsNull()) {
+    TRIB_ASSIGN_OR_RETURN(std::string value, scalar(chunk, source, base + ".chunksize"));
+    char* end = nullptr;
+    errno = 0;
+    const long long parsed = std::strtoll(value.c_str(), &end, 0);  // Go's ParseInt(v, 0, 64)
+    if (value.empty() || *end != '\0' || errno != 0)
+      return keyError(source, base + ".chunksize", "is `" + value + "`; expected a number of bytes");
+    constexpr long long kMin = 5ll << 20, kMax = 5ll << 30;
+    if (parsed < kMin || parsed > kMax)
+      return keyError(source, base + ".chunksize",
+                      "is " + value + "; expected " + std::to_string(kMin) + ".." +
+                          std::to_string(kMax) + " (S3's part size limits, as Distribution)");
+    s3.chunkSize = static_cast<uint64_t>(parsed);
+  }
+  std::string storageClass = s3.storageClass;
+  for (char& c : storageClass) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (!storageClass.empty() && storageClass != "STANDARD" && storageClass != "NONE" &&
+      storageClass != "REDUCED_REDUNDANCY")
+    return keyError(source, base + ".storageclass",
+                    "is `" + s3.storageClass + "`; expected STANDARD, REDUCED_REDUNDANCY or NONE");
+  s3.storageClass = storageClass;
+  return s3;
 }
 
 // replication.publish and replication.registry_api (the publishing-mode block).
@@ -196,26 +275,43 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
     RegistryConfig config;
     const YAML::Node storage = root["storage"];
     if (!storage || !storage.IsMap()) {
-      return keyError(sourceName, "storage", "is missing (need storage.filesystem.rootdirectory)");
+      return keyError(sourceName, "storage",
+                      "is missing (need storage.filesystem.rootdirectory or storage.s3)");
     }
+    std::vector<std::string> drivers;
     for (const auto& entry : storage) {
       const std::string driver = entry.first.Scalar();
-      if (!isStorageOption(driver) && driver != "filesystem") {
+      if (isStorageOption(driver)) continue;
+      if (driver != "filesystem" && driver != "s3") {
         return invalidArgumentError(sourceName + ": storage driver `" + driver +
                                     "` is not supported: Tributary writes the filesystem "
-                                    "driver's layout only");
+                                    "and s3 drivers' layouts only");
       }
+      drivers.push_back(driver);
     }
-    const YAML::Node filesystem = storage["filesystem"];
-    if (!filesystem || !filesystem.IsMap() || !filesystem["rootdirectory"] ||
-        filesystem["rootdirectory"].IsNull()) {
-      return keyError(sourceName, "storage.filesystem.rootdirectory", "is missing");
-    }
-    TRIB_ASSIGN_OR_RETURN(config.rootDirectory_,
-                          scalar(filesystem["rootdirectory"], sourceName,
-                                 "storage.filesystem.rootdirectory"));
-    if (config.rootDirectory_.empty()) {
-      return keyError(sourceName, "storage.filesystem.rootdirectory", "is empty");
+    if (drivers.size() > 1)
+      return invalidArgumentError(sourceName + ": storage names more than one driver (" +
+                                  joined(drivers) + "); Distribution uses exactly one");
+    if (!drivers.empty() && drivers.front() == "s3") {
+      const YAML::Node s3 = storage["s3"];
+      if (!s3.IsMap()) return keyError(sourceName, "storage.s3", "must be a mapping");
+      std::vector<std::string> problems;
+      checkKnownKeys(s3, "storage.s3", "storage.s3", sourceName, problems);
+      if (!problems.empty()) return invalidArgumentError(joined(problems, "\n"));
+      TRIB_ASSIGN_OR_RETURN(config.s3Storage_, parseS3(s3, sourceName));
+      config.storageDriver_ = "s3";
+    } else {
+      const YAML::Node filesystem = storage["filesystem"];
+      if (!filesystem || !filesystem.IsMap() || !filesystem["rootdirectory"] ||
+          filesystem["rootdirectory"].IsNull()) {
+        return keyError(sourceName, "storage.filesystem.rootdirectory", "is missing");
+      }
+      TRIB_ASSIGN_OR_RETURN(config.rootDirectory_,
+                            scalar(filesystem["rootdirectory"], sourceName,
+                                   "storage.filesystem.rootdirectory"));
+      if (config.rootDirectory_.empty()) {
+        return keyError(sourceName, "storage.filesystem.rootdirectory", "is empty");
+      }
     }
 
     // Distribution ignores unknown top-level keys, and so must we; but a near miss of
@@ -237,7 +333,8 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
       if (!problems.empty()) return invalidArgumentError(joined(problems, "\n"));
     }
     config.sourceName_ = sourceName;
-    config.stateDirectory_ = config.rootDirectory_ + "/tributary";
+    // With S3 there is no local storage root to keep host state under: state_dir is required.
+    if (!config.rootDirectory_.empty()) config.stateDirectory_ = config.rootDirectory_ + "/tributary";
     YAML::Node providerConfig(YAML::NodeType::Map);
     if (replication && !replication.IsNull()) {
       if (!replication.IsMap()) return keyError(sourceName, "replication", "must be a mapping");
@@ -251,6 +348,17 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
         if (config.stateDirectory_.front() != '/') {
           config.stateDirectory_ = baseDirectory + "/" + config.stateDirectory_;
         }
+      }
+      const YAML::Node concurrency = replication["s3_concurrency"];
+      if (concurrency && !concurrency.IsNull()) {
+        TRIB_ASSIGN_OR_RETURN(std::string value,
+                              scalar(concurrency, sourceName, "replication.s3_concurrency"));
+        char* end = nullptr;
+        const long parsed = std::strtol(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || parsed < 1 || parsed > 64)
+          return keyError(sourceName, "replication.s3_concurrency",
+                          "is `" + value + "`; expected 1..64");
+        config.s3Concurrency_ = static_cast<int>(parsed);
       }
       const YAML::Node provider = replication["provider"];
       if (provider && !provider.IsNull()) {
@@ -280,6 +388,10 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
       config.registryApiCredential_ = publishing.credential;
       config.registryApiCaFile_ = publishing.caFile;
     }
+    if (config.stateDirectory_.empty())
+      return keyError(sourceName, "replication.state_dir",
+                      "is missing; with storage.s3 there is no local storage root to keep "
+                      "Tributary's state under, so name a directory");
     // Without a cache every one-shot run would GET each tag's manifest and config again just
     // to learn its `created` time; keep it under the state directory unless configured.
     {

@@ -210,6 +210,8 @@ int SyncCommand::run() {
     if (message.rfind("replication.", 0) == 0) {  // the publishing block, not the root
       return fail(kExitBadInput, options_.configPath + ": " + message);
     }
+    if (config->s3Storage())  // names storage.s3 and carries S3's own Code and Message
+      return fail(kExitStorageUnusable, options_.configPath + ": " + message);
     std::string why = message;
     if (Status access = checkStorageWritable(config->rootDirectory(), ""); !access.isOk()) {
       why = access.message();
@@ -219,7 +221,7 @@ int SyncCommand::run() {
     return fail(kExitStorageUnusable, options_.configPath + ": storage.filesystem.rootdirectory `" +
                                           config->rootDirectory() + "` cannot be used: " + why);
   }
-  if (!options_.dryRun) {
+  if (!options_.dryRun && (*storage)->isFilesystem()) {
     // Before anything is created under it (the default state directory lives there) and
     // before any network work: a sync run as the wrong user stops here, not tag by tag.
     if (Status access = checkStorageWritable((*storage)->distribution().v2Root(), "");
@@ -233,6 +235,8 @@ int SyncCommand::run() {
   // Log lines would repeat the table on stdout: warnings and errors only, unless --verbose.
   HostServices host(config->credentials(), (*storage)->table(), options_.logLevel, err_);
   host.log(RP_LOG_DEBUG, "publishing: " + (*storage)->describe());
+  if (auto* bucket = (*storage)->s3(); bucket != nullptr && !bucket->housekeepingNote().empty())
+    host.log(RP_LOG_INFO, "s3 storage: " + bucket->housekeepingNote());
 
   std::string libraryPath = options_.libraryPath;
   if (libraryPath.empty()) libraryPath = config->providerLibrary();
@@ -324,7 +328,7 @@ int SyncCommand::run() {
     }
   }
 
-  if (!options_.dryRun) {
+  if (!options_.dryRun && (*storage)->isFilesystem()) {
     // The destination repository's own directories may belong to someone else.
     const std::string destination = ruleField(validated.json, "destination", "repository");
     if (Status access = checkStorageWritable((*storage)->distribution().v2Root(), destination);

@@ -23,7 +23,7 @@ const char kUsage[] =
     "  plan         dry-run a stored rule (via the service)\n"
     "  execute      run a stored rule now [--wait] (via the service)\n"
     "  tasks        list tasks; `task ID` shows one, `cancel ID` cancels one\n"
-    "  config-keys  list every key accepted under replication: in config.yml\n"
+    "  config-keys  list every key accepted under replication: and storage.s3: in config.yml\n"
     "  version      print the version\n";
 
 int runCommand(const std::vector<std::string>& args);

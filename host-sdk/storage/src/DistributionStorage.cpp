@@ -163,6 +163,12 @@ Result<std::unique_ptr<BlobWriter>> DistributionStorage::openBlobWriter(std::str
   }
 }
 
+Result<std::unique_ptr<StoredBlobWriter>> DistributionStorage::openWriter(std::string_view digest,
+                                                                         uint64_t expectedSize) {
+  TRIB_ASSIGN_OR_RETURN(auto writer, openBlobWriter(digest, expectedSize));
+  return std::unique_ptr<StoredBlobWriter>(std::move(writer));
+}
+
 Status DistributionStorage::writeLink(const std::string& directoryRel, const Digest& digest,
                                       std::string_view step) {
   const std::string content = digest.toString();

@@ -18,19 +18,34 @@ std::optional<PublishMode> parsePublishMode(std::string_view name) {
   return std::nullopt;
 }
 
-HostStorage::HostStorage(PublishMode mode, std::unique_ptr<DistributionStorage> distribution)
-    : mode_(mode),
-      distribution_(std::move(distribution)),
-      distributionTable_(makeStorageTable(*distribution_)) {}
+HostStorage::HostStorage(PublishMode mode, std::unique_ptr<DistributionStorage> distribution,
+                         std::unique_ptr<s3::DistributionS3Storage> s3)
+    : mode_(mode), distribution_(std::move(distribution)), s3_(std::move(s3)) {
+  distributionTable_ = makeStorageTable(backend());
+}
+
+StorageBackend& HostStorage::backend() {
+  if (distribution_) return *distribution_;
+  return *s3_;
+}
 
 Result<std::unique_ptr<HostStorage>> HostStorage::open(HostStorageOptions options) {
-  TRIB_ASSIGN_OR_RETURN(auto distribution, DistributionStorage::open(options.rootDirectory, options.distribution));
-  std::unique_ptr<HostStorage> host(new HostStorage(options.mode, std::move(distribution)));
+  std::unique_ptr<DistributionStorage> distribution;
+  std::unique_ptr<s3::DistributionS3Storage> bucket;
+  if (options.s3) {
+    TRIB_ASSIGN_OR_RETURN(bucket, s3::DistributionS3Storage::open(std::move(*options.s3)));
+  } else {
+    TRIB_ASSIGN_OR_RETURN(distribution,
+                          DistributionStorage::open(options.rootDirectory, options.distribution));
+  }
+  std::unique_ptr<HostStorage> host(
+      new HostStorage(options.mode, std::move(distribution), std::move(bucket)));
   if (options.mode == PublishMode::kRegistryApi) {
     TRIB_ASSIGN_OR_RETURN(host->publisher_,
                           RegistryApiPublisher::open(std::move(options.registryApi)));
-    host->apiTable_ =
-        std::make_unique<RegistryApiStorageTable>(host->distributionTable_, *host->publisher_);
+    // Blobs into the registry's storage (filesystem or bucket), manifests and tags through
+    // its API: the same composition whatever the driver.
+    host->apiTable_ = std::make_unique<RegistryApiStorageTable>(host->backend(), *host->publisher_);
   }
   return host;
 }
@@ -41,9 +56,10 @@ const rp_storage_v1* HostStorage::table() const {
 
 std::string HostStorage::describe() const {
   if (publisher_)
-    return "registry_api (blobs into storage, manifests and tags through " + publisher_->url() +
-           ")";
-  return "storage (blobs, manifests and tags into " + distribution_->v2Root() + ")";
+    return "registry_api (blobs into " + (distribution_ ? "storage" : s3_->describe()) +
+           ", manifests and tags through " + publisher_->url() + ")";
+  return "storage (blobs, manifests and tags into " +
+         (distribution_ ? distribution_->v2Root() : s3_->describe()) + ")";
 }
 
 }  // namespace tributary::storage

@@ -50,12 +50,10 @@ Result<std::string_view> view(rp_str s, const char* what) {
   return std::string_view(s.ptr, s.len);
 }
 
-DistributionStorage& storageOf(void* user_data) {
-  return *static_cast<DistributionStorage*>(user_data);
-}
+StorageBackend& storageOf(void* user_data) { return *static_cast<StorageBackend*>(user_data); }
 
-BlobWriter* writerOf(rp_blob_writer_host_ptr* writer) {
-  return reinterpret_cast<BlobWriter*>(writer);
+StoredBlobWriter* writerOf(rp_blob_writer_host_ptr* writer) {
+  return reinterpret_cast<StoredBlobWriter*>(writer);
 }
 
 Status checkUserData(void* user_data) {
@@ -81,7 +79,7 @@ rp_status blobWriterOpen(void* user_data, rp_str digest, uint64_t expected_size,
     if (out_writer == nullptr) return invalidArgumentError("blob_writer_open: out_writer is NULL");
     *out_writer = nullptr;
     TRIB_ASSIGN_OR_RETURN(std::string_view d, view(digest, "digest"));
-    TRIB_ASSIGN_OR_RETURN(auto writer, storageOf(user_data).openBlobWriter(d, expected_size));
+    TRIB_ASSIGN_OR_RETURN(auto writer, storageOf(user_data).openWriter(d, expected_size));
     *out_writer = reinterpret_cast<rp_blob_writer_host_ptr*>(writer.release());
     return Status();
   });
@@ -107,7 +105,7 @@ rp_status blobWriterReset(void* /*user_data*/, rp_blob_writer_host_ptr* writer,
 
 uint64_t blobWriterOffset(void* /*user_data*/, const rp_blob_writer_host_ptr* writer) {
   if (writer == nullptr) return 0;
-  return reinterpret_cast<const BlobWriter*>(writer)->offset();
+  return reinterpret_cast<const StoredBlobWriter*>(writer)->offset();
 }
 
 rp_status blobWriterCommit(void* /*user_data*/, rp_blob_writer_host_ptr* writer,
@@ -115,13 +113,13 @@ rp_status blobWriterCommit(void* /*user_data*/, rp_blob_writer_host_ptr* writer,
   return guarded(out_error, "blob_writer_commit", [&]() -> Status {
     if (writer == nullptr) return invalidArgumentError("blob_writer_commit: writer is NULL");
     // The ABI releases the writer whatever the result.
-    std::unique_ptr<BlobWriter> owned(writerOf(writer));
+    std::unique_ptr<StoredBlobWriter> owned(writerOf(writer));
     return owned->commit();
   });
 }
 
 void blobWriterAbort(void* /*user_data*/, rp_blob_writer_host_ptr* writer) {
-  // The destructor removes the temp file and never throws.
+  // The destructor drops what was written (temp file, multipart upload) and never throws.
   delete writerOf(writer);
 }
 
@@ -190,10 +188,10 @@ rp_status tagSet(void* user_data, rp_str repository, rp_str tag, rp_str digest,
 
 }  // namespace
 
-rp_storage_v1 makeStorageTable(DistributionStorage& storage) {
+rp_storage_v1 makeStorageTable(StorageBackend& storage) {
   rp_storage_v1 table{};
   table.struct_size = sizeof(rp_storage_v1);
-  table.user_data = &storage;
+  table.user_data = &storage;  // a StorageBackend*, whatever the caller's type
   table.blob_stat = &blobStat;
   table.blob_writer_open = &blobWriterOpen;
   table.blob_writer_write = &blobWriterWrite;

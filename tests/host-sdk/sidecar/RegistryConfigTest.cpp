@@ -88,17 +88,92 @@ BOOST_AUTO_TEST_CASE(missing_rootdirectory) {
   BOOST_TEST(parseError("storage:\n  cache:\n    blobdescriptor: inmemory\n") ==
              "config.yml: storage.filesystem.rootdirectory is missing");
   BOOST_TEST(parseError("version: 0.1\n") ==
-             "config.yml: storage is missing (need storage.filesystem.rootdirectory)");
+             "config.yml: storage is missing (need storage.filesystem.rootdirectory or "
+             "storage.s3)");
   BOOST_TEST(parseError("storage:\n  filesystem:\n    rootdirectory: ''\n") ==
              "config.yml: storage.filesystem.rootdirectory is empty");
 }
 
-BOOST_AUTO_TEST_CASE(non_filesystem_driver_is_refused) {
-  BOOST_TEST(parseError("storage:\n  s3:\n    bucket: b\n    region: us-east-1\n") ==
-             "config.yml: storage driver `s3` is not supported: Tributary writes the "
-             "filesystem driver's layout only");
-  BOOST_TEST(parseError("storage:\n  inmemory: {}\n").find("storage driver `inmemory`") !=
+BOOST_AUTO_TEST_CASE(drivers_other_than_filesystem_and_s3_are_refused) {
+  BOOST_TEST(parseError("storage:\n  inmemory: {}\n") ==
+             "config.yml: storage driver `inmemory` is not supported: Tributary writes the "
+             "filesystem and s3 drivers' layouts only");
+  BOOST_TEST(parseError("storage:\n  filesystem: {rootdirectory: /r}\n  s3: {bucket: b}\n")
+                 .find("more than one driver (filesystem, s3)") != std::string::npos);
+}
+
+namespace {
+const char kS3[] = R"(storage:
+  cache:
+    blobdescriptor: inmemory
+  s3:
+    region: us-east-1
+    regionendpoint: http://127.0.0.1:8080
+    bucket: registry
+    accesskey: "test:tester"
+    secretkey: testing
+    rootdirectory: /prefix/
+    secure: "false"
+    skipverify: True
+    v4auth: true
+    chunksize: 5242880
+    encrypt: false
+    multipartcopychunksize: 33554432
+    storageclass: standard
+replication:
+  state_dir: /var/lib/tributary
+)";
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(s3_driver_keys_are_read_as_distribution_reads_them) {
+  RegistryConfig config = parseOk(kS3);
+  BOOST_TEST(config.storageDriver() == "s3");
+  BOOST_TEST(config.rootDirectory().empty());
+  BOOST_REQUIRE(config.s3Storage().has_value());
+  const auto& s3 = *config.s3Storage();
+  BOOST_TEST(s3.region == "us-east-1");
+  BOOST_TEST(s3.regionEndpoint == "http://127.0.0.1:8080");
+  BOOST_TEST(s3.bucket == "registry");
+  BOOST_TEST(s3.accessKey == "test:tester");
+  BOOST_TEST(s3.secretKey == "testing");
+  BOOST_TEST(s3.rootDirectory == "/prefix/");
+  BOOST_TEST(!s3.secure);
+  BOOST_TEST(s3.skipVerify);
+  BOOST_TEST(s3.chunkSize == 5242880u);
+  BOOST_TEST(s3.storageClass == "STANDARD");
+  BOOST_TEST(config.stateDirectory() == "/var/lib/tributary");
+  BOOST_TEST(config.s3Concurrency() == 8);
+  BOOST_TEST(parseOk(std::string(kS3) + "  s3_concurrency: 3\n").s3Concurrency() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(s3_config_errors_name_the_key) {
+  auto with = [](const std::string& from, const std::string& to) {
+    std::string yaml = kS3;
+    yaml.replace(yaml.find(from), from.size(), to);
+    return yaml;
+  };
+  const std::string typo = parseError(with("regionendpoint:", "regionendpont:"));
+  BOOST_TEST(typo.find("storage.s3.regionendpont is not a known key (line 6); did you mean "
+                       "`storage.s3.regionendpoint`?") != std::string::npos);
+  BOOST_TEST(parseError(with("    accesskey: \"test:tester\"\n", ""))
+                 .find("storage.s3.accesskey is missing; Tributary takes S3 credentials from the "
+                       "config only (not from the environment or instance metadata)") !=
              std::string::npos);
+  BOOST_TEST(parseError(with("v4auth: true", "v4auth: false"))
+                 .find("storage.s3.v4auth is false; Tributary signs with AWS Signature Version 4 "
+                       "only") != std::string::npos);
+  BOOST_TEST(parseError(with("chunksize: 5242880", "chunksize: 1048576"))
+                 .find("storage.s3.chunksize is 1048576; expected 5242880..5368709120") !=
+             std::string::npos);
+  BOOST_TEST(parseError(with("secure: \"false\"", "secure: maybe"))
+                 .find("storage.s3.secure is `maybe`; expected true or false") != std::string::npos);
+  BOOST_TEST(parseError(with("    bucket: registry\n", "")) == "config.yml: storage.s3.bucket is missing");
+  BOOST_TEST(parseError(with("storageclass: standard", "storageclass: GLACIER"))
+                 .find("storage.s3.storageclass is `GLACIER`") != std::string::npos);
+  BOOST_TEST(parseError(with("replication:\n  state_dir: /var/lib/tributary\n", ""))
+                 .find("replication.state_dir is missing; with storage.s3") != std::string::npos);
+  // The secret never appears in an error about the block.
+  BOOST_TEST(typo.find("testing") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_yaml_names_the_file) {
@@ -196,7 +271,7 @@ BOOST_AUTO_TEST_CASE(unknown_keys_under_replication_name_the_file_path_line_and_
              "config.yml: replication.providr is not a known key (line 26); did you mean "
              "`replication.provider`? Known under replication: state_dir, provider, credentials, "
              "state, edition, rule_quota, workers, timezone, queue_limit, task_retention, admin, "
-             "test_hooks, publish, registry_api");
+             "test_hooks, publish, registry_api, s3_concurrency");
   BOOST_TEST(parseError(base + "  provider:\n    confg: {concurrency: 2}\n").find(
                  "config.yml: replication.provider.confg is not a known key (line 27); did you "
                  "mean `replication.provider.config`? Known under replication.provider: library, "

@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "FakeS3.h"
 #include "TempDirectory.h"
 
 using tributary::StatusCode;
@@ -109,6 +110,58 @@ BOOST_AUTO_TEST_CASE(a_url_with_a_path_or_an_unreadable_password_fails_at_open) 
   BOOST_TEST(static_cast<int>(opened.status().code()) ==
              static_cast<int>(StatusCode::kFailedPrecondition));
   BOOST_TEST(opened.status().message().find("cannot read password_file") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// storage.s3: the same factory opens the bucket (FakeS3 on 127.0.0.1), in both modes.
+BOOST_AUTO_TEST_SUITE(StorageFactoryS3Test)
+
+namespace {
+std::string s3Config(const std::string& endpoint, const std::string& replication) {
+  return "storage:\n  s3:\n    region: us-east-1\n    regionendpoint: " + endpoint +
+         "\n    bucket: registry\n    accesskey: \"test:tester\"\n    secretkey: sekrit-value\n"
+         "    rootdirectory: /reg\nreplication:\n  state_dir: /tmp/x\n" + replication;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(storage_s3_opens_the_bucket_in_both_publishing_modes) {
+  tributary::storage::s3::testing::FakeS3 s3;
+  auto parsed = parse(s3Config(s3.endpoint(), ""));
+  BOOST_REQUIRE_MESSAGE(parsed.isOk(), parsed.status().message());
+  auto storage = openHostStorage(*parsed);
+  BOOST_REQUIRE_MESSAGE(storage.isOk(), storage.status().message());
+  BOOST_TEST(!(*storage)->isFilesystem());
+  BOOST_TEST((*storage)->describe() ==
+             "storage (blobs, manifests and tags into s3://registry/reg/docker/registry/v2 at " +
+                 s3.endpoint() + "/registry)");
+  // The table reaches the bucket: a tag lookup is a GET of its current/link.
+  const rp_storage_v1& t = *(*storage)->table();
+  char digest[RP_DIGEST_BUF_SIZE];
+  const std::string repo = "mirror/app", tag = "v1";
+  BOOST_TEST(t.tag_get(t.user_data, rp_str{repo.data(), repo.size()},
+                       rp_str{tag.data(), tag.size()}, digest, nullptr) == RP_ERR_NOT_FOUND);
+  BOOST_TEST(s3.count("GET /registry/reg/docker/registry/v2/repositories/mirror/app/"
+                      "_manifests/tags/v1/current/link") == 1u);
+
+  auto api = parse(s3Config(s3.endpoint(),
+                            "  publish: registry_api\n  registry_api:\n    url: http://127.0.0.1:5999\n"));
+  BOOST_REQUIRE(api.isOk());
+  auto apiStorage = openHostStorage(*api);
+  BOOST_REQUIRE(apiStorage.isOk());
+  BOOST_TEST((*apiStorage)->describe().find("registry_api (blobs into s3://registry/reg/") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unusable_bucket_names_storage_s3_and_not_the_secret) {
+  tributary::storage::s3::testing::FakeS3 s3("registry", "other:user");
+  auto parsed = parse(s3Config(s3.endpoint(), ""));
+  BOOST_REQUIRE(parsed.isOk());
+  auto storage = openHostStorage(*parsed);
+  BOOST_REQUIRE(!storage.isOk());
+  const std::string message = storage.status().message();
+  BOOST_TEST(message.find("storage.s3 (bucket `registry`) cannot be used:") == 0u);
+  BOOST_TEST(message.find("InvalidAccessKeyId") != std::string::npos);
+  BOOST_TEST(message.find("sekrit-value") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -375,9 +375,8 @@ BOOST_AUTO_TEST_CASE(the_table_writes_blobs_into_storage_and_manifests_through_t
   FakeRegistry registry;
   auto storage = DistributionStorage::open(root.path(), {0644, 0755, false});
   BOOST_REQUIRE(storage.isOk());
-  const rp_storage_v1 blobs = makeStorageTable(**storage);
   auto publisher = publisherFor(registry);
-  RegistryApiStorageTable composed(blobs, *publisher);
+  RegistryApiStorageTable composed(**storage, *publisher);
   const rp_storage_v1& t = *composed.table();
   auto str = [](const std::string& s) { return rp_str{s.data(), s.size()}; };
 

@@ -1,4 +1,5 @@
-// ConfigKeys: every key the host accepts under `replication:` in the registry's config.yml —
+// ConfigKeys: every key the host accepts under `replication:` (and under `storage.s3:`, whose
+// keys are Distribution's, read strictly) in the registry's config.yml —
 // the one table that strict parsing, "did you mean" hints, `tributary config-keys` and the
 // documentation test (every key is in docs/reference.md) read.
 #pragma once

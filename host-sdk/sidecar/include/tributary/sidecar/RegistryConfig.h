@@ -23,6 +23,27 @@ struct Credential {
   std::string tokenFile;
 };
 
+/// storage.s3, the keys Distribution 2.8's `s3` driver reads (docs/reference.md). Checked by
+/// RegistryConfig::parse: booleans as Go's strconv.ParseBool reads them, chunksize within
+/// Distribution's 5 MiB..5 GiB, accesskey and secretkey present (credentials from the
+/// environment or instance metadata are not supported), v4auth true (SigV4 only).
+struct S3StorageConfig {
+  std::string region;
+  std::string regionEndpoint;  // "" = AWS (virtual-hosted); set = path-style at this endpoint
+  std::string bucket;
+  std::string accessKey;
+  std::string secretKey;  // never printed: not in a message, a log line or an argument
+  std::string rootDirectory;
+  bool secure = true;
+  bool skipVerify = false;
+  bool encrypt = false;
+  std::string keyId;         // KMS key with encrypt: true
+  uint64_t chunkSize = 10u << 20;
+  std::string storageClass;  // "" / STANDARD / NONE: no header; REDUCED_REDUNDANCY: sent
+  std::string objectAcl;     // "" / private: no header; any other canned ACL: sent
+  std::string userAgent;
+};
+
 /// Reads a Distribution config.yml with Tributary's `replication:` section (Distribution
 /// ignores unknown top-level keys):
 ///
@@ -49,8 +70,15 @@ class RegistryConfig {
   static Result<RegistryConfig> parse(const std::string& yamlText, const std::string& sourceName,
                                       const std::string& baseDirectory);
 
-  /// storage.filesystem.rootdirectory.
+  /// storage.filesystem.rootdirectory ("" with storage.s3).
   const std::string& rootDirectory() const { return rootDirectory_; }
+  /// The storage driver Tributary writes for: "filesystem" or "s3".
+  const std::string& storageDriver() const { return storageDriver_; }
+  /// storage.s3, when that is the driver.
+  const std::optional<S3StorageConfig>& s3Storage() const { return s3Storage_; }
+  /// Tributary's own: S3 part uploads in flight at once, across every blob
+  /// (replication.s3_concurrency, default 8).
+  int s3Concurrency() const { return s3Concurrency_; }
   /// replication.provider.library, or "" when unset.
   const std::string& providerLibrary() const { return providerLibrary_; }
   /// replication.state_dir, default `<rootdirectory>/tributary` (outside docker/, which is
@@ -106,6 +134,9 @@ class RegistryConfig {
 
  private:
   std::string rootDirectory_;
+  std::string storageDriver_ = "filesystem";
+  std::optional<S3StorageConfig> s3Storage_;
+  int s3Concurrency_ = 8;
   std::string providerLibrary_;
   std::string providerConfigJson_;
   std::string providerConfigJsonForDryRun_;

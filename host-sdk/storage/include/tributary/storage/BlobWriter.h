@@ -8,6 +8,7 @@
 
 #include "tributary/Names.h"
 #include "tributary/Status.h"
+#include "tributary/storage/StorageBackend.h"
 
 namespace tributary {
 class DigestHasher;
@@ -24,26 +25,26 @@ class DistributionStorage;
 ///
 /// Threads: not thread-safe; one thread at a time. Must not outlive the DistributionStorage
 /// that opened it.
-class BlobWriter {
+class BlobWriter final : public StoredBlobWriter {
  public:
-  virtual ~BlobWriter();  // aborts (removes the temp file) if not committed
+  ~BlobWriter() override;  // aborts (removes the temp file) if not committed
   BlobWriter(const BlobWriter&) = delete;
   BlobWriter& operator=(const BlobWriter&) = delete;
 
   /// Appends bytes. A write that would pass the expected size is kDataLoss and writes nothing.
   /// After an I/O error the writer refuses further writes until reset().
-  Status write(const char* data, size_t len);
+  Status write(const char* data, size_t len) override;
   /// Truncates to 0 and restarts the hash (a source ignored a Range request).
-  Status reset();
+  Status reset() override;
   /// Bytes written so far.
-  uint64_t offset() const;
+  uint64_t offset() const override;
   /// Verifies size and digest, fsyncs, renames into blobs/<alg>/<xx>/<hex>/data, fsyncs the
   /// directory. kDataLoss on mismatch, and then nothing is published and the temp file is gone.
   /// If another writer published the same digest first, this one verifies its own bytes and
   /// returns OK without touching the published file. The writer is finished either way.
-  Status commit();
+  Status commit() override;
   /// Removes the temp file. Idempotent; a no-op after commit.
-  void abort();
+  void abort() override;
 
   const Digest& digest() const { return digest_; }
   uint64_t expectedSize() const { return expectedSize_; }

@@ -13,6 +13,7 @@
 #include "tributary/Names.h"
 #include "tributary/Status.h"
 #include "tributary/storage/BlobWriter.h"
+#include "tributary/storage/StorageBackend.h"
 
 namespace tributary::storage {
 
@@ -49,7 +50,7 @@ struct DistributionStorageOptions {
 ///
 /// Threads: every method may be called from any thread concurrently (state on disk only; the
 /// fault hook is guarded by a mutex).
-class DistributionStorage {
+class DistributionStorage final : public StorageBackend {
  public:
   using Options = DistributionStorageOptions;
 
@@ -58,33 +59,37 @@ class DistributionStorage {
   /// created if missing.
   static Result<std::unique_ptr<DistributionStorage>> open(const std::string& rootDirectory,
                                                            Options options = {});
-  ~DistributionStorage();
+  ~DistributionStorage() override;
 
   const std::string& v2Root() const { return v2Root_; }
   const Options& options() const { return options_; }
 
   /// Size of blobs/<alg>/<xx>/<hex>/data, or kNotFound.
-  Result<uint64_t> statBlob(std::string_view digest);
+  Result<uint64_t> statBlob(std::string_view digest) override;
   /// A writer for a blob of known digest and size (see BlobWriter).
   Result<std::unique_ptr<BlobWriter>> openBlobWriter(std::string_view digest,
                                                      uint64_t expectedSize);
+  /// openBlobWriter, as the BlobStore interface names it.
+  Result<std::unique_ptr<StoredBlobWriter>> openWriter(std::string_view digest,
+                                                       uint64_t expectedSize) override;
   /// repositories/<repo>/_layers/<alg>/<hex>/link. kNotFound if the blob is absent. Idempotent.
-  Status linkBlob(std::string_view repository, std::string_view digest);
+  Status linkBlob(std::string_view repository, std::string_view digest) override;
   /// Verifies `bytes` against `digest` (kDataLoss, nothing written, on mismatch), then stores
   /// blob data and the _manifests/revisions link, and makes sure `_layers/` exists (without it
   /// Distribution's catalog and GC ignore the repository). Idempotent.
   Status putManifest(std::string_view repository, std::string_view digest,
-                     std::string_view bytes);
+                     std::string_view bytes) override;
   /// OK when `digest` is a revision of `repository` (link present and its blob data present),
   /// else kNotFound.
-  Status manifestExists(std::string_view repository, std::string_view digest);
+  Status manifestExists(std::string_view repository, std::string_view digest) override;
   /// The bytes of a revision (verified against the digest: kDataLoss if the stored bytes differ).
   Result<std::string> readManifest(std::string_view repository, std::string_view digest);
   /// The digest a tag's current/link holds, or kNotFound.
-  Result<std::string> getTag(std::string_view repository, std::string_view tag);
+  Result<std::string> getTag(std::string_view repository, std::string_view tag) override;
   /// Points `tag` at revision `digest` (kFailedPrecondition if it is not a revision). Old index
   /// entries stay, as with Distribution's own re-tag.
-  Status setTag(std::string_view repository, std::string_view tag, std::string_view digest);
+  Status setTag(std::string_view repository, std::string_view tag,
+                std::string_view digest) override;
 
   /// Test hook, called with a step name just before each durable publish step: "blob.data",
   /// "layers.link", "manifest.data", "revision.link", "tag.create" (rename of a new tag's staging

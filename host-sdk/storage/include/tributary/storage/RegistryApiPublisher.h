@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "tributary/Status.h"
+#include "tributary/storage/StorageBackend.h"
 
 namespace tributary::registry {
 class RegistryClient;
@@ -48,7 +49,7 @@ struct RegistryApiOptions {
 ///
 /// Threads: every method may be called from any thread concurrently (RegistryClient is
 /// thread-safe; the manifest cache is guarded by cacheMutex_).
-class RegistryApiPublisher {
+class RegistryApiPublisher final : public ManifestPublisher {
  public:
   /// Manifests kept in memory between putManifest and setTag, by total size.
   static constexpr size_t kCacheBytes = 16u << 20;
@@ -56,7 +57,7 @@ class RegistryApiPublisher {
   /// Checks the url (http or https, host[:port], no path, query or user info) and prepares the
   /// client; nothing is sent yet.
   static Result<std::unique_ptr<RegistryApiPublisher>> open(RegistryApiOptions options);
-  ~RegistryApiPublisher();
+  ~RegistryApiPublisher() override;
   RegistryApiPublisher(const RegistryApiPublisher&) = delete;
   RegistryApiPublisher& operator=(const RegistryApiPublisher&) = delete;
 
@@ -65,14 +66,16 @@ class RegistryApiPublisher {
 
   /// Verifies `bytes` against `digest` (kDataLoss, nothing sent, on mismatch), then PUTs them by
   /// digest.
-  Status putManifest(std::string_view repository, std::string_view digest, std::string_view bytes);
+  Status putManifest(std::string_view repository, std::string_view digest,
+                     std::string_view bytes) override;
   /// OK when the registry serves `digest` in `repository`, kNotFound when it does not.
-  Status manifestExists(std::string_view repository, std::string_view digest);
+  Status manifestExists(std::string_view repository, std::string_view digest) override;
   /// The digest the registry serves for `tag`, or kNotFound.
-  Result<std::string> getTag(std::string_view repository, std::string_view tag);
+  Result<std::string> getTag(std::string_view repository, std::string_view tag) override;
   /// PUTs the manifest `digest` by `tag`. kFailedPrecondition when the registry does not have
   /// that manifest (put it first).
-  Status setTag(std::string_view repository, std::string_view tag, std::string_view digest);
+  Status setTag(std::string_view repository, std::string_view tag,
+                std::string_view digest) override;
 
   /// The Content-Type a manifest is pushed with: its `mediaType`, else what its shape says
   /// (OCI index with `manifests`, schema1 with schemaVersion 1, else OCI image manifest).
