@@ -41,7 +41,8 @@ def tributary_config(path, s3cfg, source_host, concurrency):
     cfg = harness.registry_config(None, harness.free_port(), s3=s3cfg)
     cfg["replication"] = {"provider": {"config": {
         "concurrency": concurrency, "insecure_registries": [source_host],
-        "allow_private_networks": True}}}
+        "allow_private_networks": True}},
+        "state_dir": os.path.join(os.path.dirname(path), "state-" + os.path.basename(path))}
     harness.write_config(path, cfg)
     return path
 

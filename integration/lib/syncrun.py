@@ -145,6 +145,9 @@ class SyncTarget:
             replication["provider"]["library"] = lib
         if self.credentials:
             replication["credentials"] = self.credentials
+        if getattr(self, "storage", None):
+            # No local storage root to keep Tributary's state under (an S3 bucket).
+            replication["state_dir"] = os.path.join(self.workdir, "state")
         replication.update(getattr(self, "replication_extra", {}))
         cfg = {"version": 0.1,
                "storage": getattr(self, "storage", None) or

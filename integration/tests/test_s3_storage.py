@@ -69,10 +69,15 @@ def storage_case(work, sk, src, swift, dest, arts):
         storage={"s3": swift.registry_s3_config(ROOT, chunksize=5 * MiB)})
     rule = syncrun.make_rule(src.host, SRC_REPO, DEST_REPO, name="s3-e2e", latest_n=10)
 
+    first_mark = log_size(swift)
     t0 = time.monotonic()
     res = target.sync(rule).expect(0)
     print("first sync %.1fs" % (time.monotonic() - t0), flush=True)
     assert res.actions() == {t: "synced" for t in arts}, res.describe()
+    time.sleep(0.5)
+    # The log check of the re-run below sees writes: the first run's are there.
+    first_puts = object_puts(swift, first_mark)
+    assert len(first_puts) >= 20, first_puts
 
     for tag, art in arts.items():
         checks.assert_pull_matches(sk, dest, DEST_REPO, tag, art,

@@ -33,7 +33,7 @@ SRC_REPO = "upstream/app"
 DEST_REPO = "mirror/app"
 # The housekeeping age for the runs after a kill: abort every incomplete upload under our
 # prefix at once (the default is a day, so a concurrent sidecar's upload is never touched).
-HOUSEKEEPING_NOW = {"s3_abort_uploads_older_than": "0s"}
+HOUSEKEEPING_NOW = {"s3_stale_upload_seconds": 0}
 
 
 def build_fixture():
@@ -67,6 +67,9 @@ def push_all(client, arts):
         images.push_artifact(client, SRC_REPO, art, [tag])
 
 
+_PULLED = set()
+
+
 def check_old_or_new(work, sk, swift, dest, old, new, label):
     """Every tag at its old or new digest, pulled whole; no partial object; GC keeps all."""
     s3 = swift.s3()
@@ -83,8 +86,12 @@ def check_old_or_new(work, sk, swift, dest, old, new, label):
             continue
         assert link in choices, "%s: tag %s at %s, neither old nor new" % (label, tag, link)
         art = choices[link]
-        checks.assert_pull_matches(sk, dest, DEST_REPO, tag, art,
-                                   os.path.join(work, "pull", label, tag))
+        # A digest pulled whole before is made of the same objects, which the layout check
+        # above has just re-hashed; pull each (tag, digest) once to keep the test short.
+        if (tag, link) not in _PULLED:
+            checks.assert_pull_matches(sk, dest, DEST_REPO, tag, art,
+                                       os.path.join(work, "pull", label, tag))
+            _PULLED.add((tag, link))
         kept |= set(checks.expected_contents(art))
         seen[tag] = "new" if new.get(tag) is art else "old"
     assert not dest.server_errors(), dest.server_errors()
