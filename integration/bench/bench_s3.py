@@ -35,6 +35,8 @@ from regclient import RegistryClient  # noqa: E402
 
 MiB = 1 << 20
 TOOLS = ("tributary", "skopeo")
+# The verifying HEADs (--shallow-verify) do not follow the s3 driver's 307 to a presigned URL.
+NO_REDIRECT = {"storage": {"redirect": {"disable": True}}}
 
 
 def tributary_config(path, s3cfg, source_host, concurrency):
@@ -65,7 +67,8 @@ def tributary_once(tools, swift, src, source, client, workdir, label, args, resu
         m["note"] = "status=%s" % rep.get("status")
         if rep.get("status") != "succeeded":
             failures.append("%s %s: report status %r" % (label, phase, rep.get("status")))
-    with harness.Registry(None, workdir=os.path.join(workdir, label + "-reg"), s3=s3cfg) as dst:
+    with harness.Registry(None, workdir=os.path.join(workdir, label + "-reg"), s3=s3cfg,
+                          extra=NO_REDIRECT) as dst:
         problems = run_bench.verify(client, RegistryClient.for_registry(dst), src,
                                     deep=not args.shallow_verify)
     return cold, noop, failures + problems
@@ -76,7 +79,8 @@ def skopeo_once(sk, swift, src, source, client, workdir, label, args, results):
     s3cfg = swift.registry_s3_config(prefix, chunksize=args.chunksize)
     env = dict(os.environ)
     env["TMPDIR"] = sk.tmpdir
-    with harness.Registry(None, workdir=os.path.join(workdir, label + "-reg"), s3=s3cfg) as reg:
+    with harness.Registry(None, workdir=os.path.join(workdir, label + "-reg"), s3=s3cfg,
+                          extra=NO_REDIRECT) as reg:
         argv = run_bench.skopeo_argv(sk, source.host, reg.host, src.repo)
         results["commands"]["skopeo"] = " ".join(argv)
         cold = run_bench.measure(argv, workdir, label + "-cold", env=env, source=source)
