@@ -23,7 +23,10 @@ for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
               plugin/host:src/ProgressReporter.cpp.o \
               plugin/source:src/SourceEndpoints.cpp.o \
               plugin/transfer:src/BlobTransfer.cpp.o \
-              plugin/transfer:src/RangedBlobFetcher.cpp.o; do
+              plugin/transfer:src/RangedBlobFetcher.cpp.o \
+              host-sdk/storage/s3:src/S3Client.cpp.o \
+              host-sdk/storage/s3:src/S3BlobWriter.cpp.o \
+              host-sdk/storage/s3:src/S3PartUploader.cpp.o; do
   make -s -C "$clang_dir/${object%%:*}" "${object#*:}"
 done
 # --------------------------------------------------------------------------------------------

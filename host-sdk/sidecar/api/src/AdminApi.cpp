@@ -566,6 +566,12 @@ ApiResponse AdminApi::cancelTask(int64_t id) {
 }
 
 ApiResponse AdminApi::repositoryTags(const std::string& name) {
+  // The listing reads the filesystem layout; with storage.s3 there is no root to read, and
+  // reading "/docker/registry/v2" of this machine instead would answer for the wrong storage.
+  if (settings_.storageRoot.empty())
+    return error(501, "not_implemented",
+                 "listing a repository's stored tags reads storage.filesystem; this registry "
+                 "uses storage.s3 (ask the registry: GET /v2/" + name + "/tags/list)");
   auto tags = RepositoryTags::list(settings_.storageRoot, name);
   if (!tags.isOk()) {
     if (tags.status().code() == StatusCode::kNotFound) {

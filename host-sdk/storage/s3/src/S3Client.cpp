@@ -57,8 +57,9 @@ S3Client::S3Client(S3ClientOptions options, std::string scheme, std::string host
       host_(std::move(host)),
       port_(port),
       pathStyle_(pathStyle),
-      // What Poco would send, and so what is signed: the port only when not 80/443.
-      hostHeader_(port_ == 80 || port_ == 443 ? host_ : host_ + ":" + std::to_string(port_)),
+      // What is sent, and so what is signed: the port only when not 80/443; IPv6 in brackets.
+      hostHeader_((host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) +
+                  (port_ == 80 || port_ == 443 ? "" : ":" + std::to_string(port_))),
       signer_(std::make_unique<SigV4Signer>(options_.accessKey, options_.secretKey,
                                             options_.region, "s3")) {}
 
@@ -373,8 +374,7 @@ Result<std::string> S3Client::createMultipartUpload(const std::string& key) {
 Result<std::string> S3Client::uploadPart(const std::string& key, const std::string& uploadId,
                                          int number, std::string_view data) {
   const std::string payloadHash =
-      options_.unsignedPartPayload || scheme_ == "https" ? "UNSIGNED-PAYLOAD"
-                                                         : SigV4Signer::sha256Hex(data);
+      options_.unsignedPartPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer::sha256Hex(data);
   TRIB_ASSIGN_OR_RETURN(
       Response response,
       request("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", uploadId}}, data,

@@ -48,6 +48,7 @@ void FakeS3::handle(Poco::Net::HTTPServerRequest& request,
   requests.push_back(method + " " + path + (uri.getRawQuery().empty() ? "" : "?" + uri.getRawQuery()));
   const std::string authorization = request.get("Authorization", "");
   authorizations.push_back(authorization);
+  payloadHashes.push_back(request.get("X-Amz-Content-Sha256", ""));
   const auto xml = "application/xml";
 
   static const std::regex kAuth(

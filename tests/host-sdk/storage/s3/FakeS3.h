@@ -32,6 +32,7 @@ class FakeS3 {
   std::map<std::string, Upload> uploads;  // by upload id
   std::vector<std::string> requests;
   std::vector<std::string> authorizations;
+  std::vector<std::string> payloadHashes;  // X-Amz-Content-Sha256 of each request
   // Faults.
   bool denyEverything = false;      // 403 AccessDenied with S3's XML body
   bool completeFailsWith200 = false;  // CompleteMultipartUpload answers 200 + <Error>

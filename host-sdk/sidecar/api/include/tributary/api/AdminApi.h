@@ -46,7 +46,7 @@ struct ApiSettings {
   std::string token;  // bearer token; compared in constant time
   std::string edition;
   int64_t ruleQuota = 0;
-  std::string storageRoot;  // storage.filesystem.rootdirectory
+  std::string storageRoot;  // storage.filesystem.rootdirectory; "" with storage.s3
   std::string timezone = "UTC";  // replication.timezone, for the schedule preview
 };
 
