@@ -19,6 +19,7 @@ packages=(
   prometheus                           # promtool, to check /metrics in tests
   nodejs chromium                      # the admin page's browser test (playwright-core)
   docker-registry skopeo               # Distribution 2.8.2 and the reference client (tests, demo)
+  swift swift-proxy swift-account swift-container swift-object memcached  # S3 store (s3api) for tests
   openssl apache2-utils python3 curl time ca-certificates  # test fixtures (CA, htpasswd), bench
   python3-jsonschema                   # the --json report checked against tests/schema/
   libpq-dev                            # libpq for Poco::DataPostgreSQL (shared serve state)

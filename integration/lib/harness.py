@@ -229,17 +229,18 @@ def make_htpasswd(path, users):
 # docker-registry
 # ------------------------------------------------------------------------------------------
 
-def registry_config(root, port, tls=None, htpasswd=None, token=None, extra=None):
+def registry_config(root, port, tls=None, htpasswd=None, token=None, extra=None, s3=None):
     """config.yml content as a dict (JSON is valid YAML, so it is written with json.dumps).
 
     tls: CertBundle or (cert, key); htpasswd: path; token: dict with realm, service, issuer,
-    rootcertbundle.
+    rootcertbundle; s3: a `storage.s3` section (swiftserver.SwiftServer.registry_s3_config),
+    used instead of the filesystem driver at root.
     """
     cfg = {
         "version": 0.1,
         "log": {"level": "info", "formatter": "text", "accesslog": {"disabled": False}},
         "storage": {
-            "filesystem": {"rootdirectory": root},
+            **({"s3": s3} if s3 is not None else {"filesystem": {"rootdirectory": root}}),
             "delete": {"enabled": True},
             "cache": {"blobdescriptor": "inmemory"},
             # The purger would touch _uploads of a store other code writes; tests don't want it.
@@ -287,10 +288,13 @@ class Registry:
     """
 
     def __init__(self, root, workdir=None, tls=None, htpasswd=None, token=None, extra=None,
-                 start_timeout=20.0):
+                 start_timeout=20.0, s3=None):
         require_tool(REGISTRY_BIN)
-        self.root = os.path.abspath(root)
-        os.makedirs(self.root, exist_ok=True)
+        # s3: a `storage.s3` section; root is then None (the objects live in the bucket).
+        self.s3 = s3
+        self.root = os.path.abspath(root) if root is not None else None
+        if self.root is not None:
+            os.makedirs(self.root, exist_ok=True)
         self.workdir = workdir or make_temp_dir("trib-registry-")
         os.makedirs(self.workdir, exist_ok=True)
         self.tls = tls
@@ -311,10 +315,11 @@ class Registry:
         for _attempt in range(5):  # the free port may be grabbed by someone else meanwhile
             self.port = free_port()
             cfg = registry_config(self.root, self.port, self.tls, self.htpasswd, self.token,
-                                  self.extra)
+                                  self.extra, self.s3)
             write_config(self.config_path, cfg)
             log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
-            self.proc = start_process([REGISTRY_BIN, "serve", self.config_path], self.log_path)
+            self.proc = start_process([REGISTRY_BIN, "serve", self.config_path], self.log_path,
+                                      env=registry_env())
             try:
                 self._wait_ready()
                 return self
@@ -422,6 +427,12 @@ class Registry:
         raise RuntimeError("no answer on %s/v2/ within %.0fs" % (self.url, self.start_timeout))
 
 
+def registry_env():
+    """docker-registry's environment: without AWS_* (an exported AWS_CA_BUNDLE makes the s3
+    driver panic at start; other AWS_* would override the config's credentials)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
 def garbage_collect(config_path, dry_run=True, delete_untagged=False):
     """Run `docker-registry garbage-collect`; return (eligible digests set, full output)."""
     require_tool(REGISTRY_BIN)
@@ -431,7 +442,7 @@ def garbage_collect(config_path, dry_run=True, delete_untagged=False):
     if delete_untagged:
         argv.append("--delete-untagged")
     argv.append(config_path)
-    res = run(argv, timeout=120)
+    res = run(argv, timeout=120, env=registry_env())
     out = res.stdout.decode(errors="replace") + res.stderr.decode(errors="replace")
     eligible = set(re.findall(r"eligible for deletion: (\S+)", out))
     return eligible, out

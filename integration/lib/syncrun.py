@@ -124,7 +124,11 @@ class SyncTarget:
     `replication:` key), but the tests serve the root with harness.Registry, which writes its
     own config for a free port."""
 
-    def __init__(self, workdir, provider_config=None, credentials=None, root=None):
+    def __init__(self, workdir, provider_config=None, credentials=None, root=None, storage=None):
+        # storage: the config's whole `storage:` section (e.g. {"s3": {...}}) instead of a
+        # filesystem root; `replication_extra` is merged into `replication:`.
+        self.storage = storage
+        self.replication_extra = {}
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.root = root or os.path.join(workdir, "dest-root")
@@ -141,8 +145,13 @@ class SyncTarget:
             replication["provider"]["library"] = lib
         if self.credentials:
             replication["credentials"] = self.credentials
+        if getattr(self, "storage", None):
+            # No local storage root to keep Tributary's state under (an S3 bucket).
+            replication["state_dir"] = os.path.join(self.workdir, "state")
+        replication.update(getattr(self, "replication_extra", {}))
         cfg = {"version": 0.1,
-               "storage": {"filesystem": {"rootdirectory": self.root}},
+               "storage": getattr(self, "storage", None) or
+               {"filesystem": {"rootdirectory": self.root}},
                "http": {"addr": "127.0.0.1:0"},
                "replication": replication}
         harness.write_config(self.config_path, cfg)

@@ -69,6 +69,8 @@ const std::vector<ConfigKey>& configKeys() {
        "CA bundle for the registry's TLS"},
       {"replication.s3_concurrency", K::kValue, "s3 storage",
        "S3 part uploads in flight at once, across every blob; default 8"},
+      {"replication.s3_stale_upload_seconds", K::kValue, "s3 storage",
+       "abort our incomplete multipart uploads older than this at open; default 86400"},
       // storage.s3: Distribution's own keys, read as its s3 driver reads them. Strict like
       // replication: (a misspelt regionendpoint would otherwise send requests to AWS).
       {"storage", K::kOpaque, "all",

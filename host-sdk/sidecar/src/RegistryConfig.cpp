@@ -360,6 +360,18 @@ Result<RegistryConfig> RegistryConfig::parse(const std::string& yamlText,
                           "is `" + value + "`; expected 1..64");
         config.s3Concurrency_ = static_cast<int>(parsed);
       }
+      const YAML::Node staleAge = replication["s3_stale_upload_seconds"];
+      if (staleAge && !staleAge.IsNull()) {
+        TRIB_ASSIGN_OR_RETURN(std::string value, scalar(staleAge, sourceName,
+                                                        "replication.s3_stale_upload_seconds"));
+        char* end = nullptr;
+        const long parsed = std::strtol(value.c_str(), &end, 10);
+        // 0 = every upload under the root: only for a root no other writer uses (tests).
+        if (value.empty() || *end != '\0' || parsed < 0 || parsed > 30L * 86400)
+          return keyError(sourceName, "replication.s3_stale_upload_seconds",
+                          "is `" + value + "`; expected 0..2592000");
+        config.s3StaleUploadSeconds_ = parsed;
+      }
       const YAML::Node provider = replication["provider"];
       if (provider && !provider.IsNull()) {
         if (!provider.IsMap()) {

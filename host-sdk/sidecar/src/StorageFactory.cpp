@@ -8,7 +8,7 @@ namespace {
 
 // storage.s3 as the S3 storage's options: the driver's keys mapped as Distribution maps them.
 storage::s3::DistributionS3StorageOptions s3Options(const S3StorageConfig& s3, int concurrency,
-                                                    bool readOnly) {
+                                                    long staleUploadSeconds, bool readOnly) {
   storage::s3::DistributionS3StorageOptions options;
   options.client.region = s3.region;
   options.client.regionEndpoint = s3.regionEndpoint;
@@ -35,6 +35,7 @@ storage::s3::DistributionS3StorageOptions s3Options(const S3StorageConfig& s3, i
   options.chunkSize = s3.chunkSize;
   options.concurrency = concurrency;
   options.readOnly = readOnly;
+  options.abortUploadsOlderThan = std::chrono::seconds(staleUploadSeconds);
   return options;
 }
 
@@ -46,7 +47,8 @@ Result<std::unique_ptr<storage::HostStorage>> openHostStorage(const RegistryConf
   options.rootDirectory = config.rootDirectory();
   options.distribution.readOnly = readOnly;
   if (config.s3Storage())
-    options.s3 = s3Options(*config.s3Storage(), config.s3Concurrency(), readOnly);
+    options.s3 = s3Options(*config.s3Storage(), config.s3Concurrency(),
+                           config.s3StaleUploadSeconds(), readOnly);
   auto mode = storage::parsePublishMode(config.publishMode());
   if (!mode)
     return invalidArgumentError("replication.publish `" + config.publishMode() +

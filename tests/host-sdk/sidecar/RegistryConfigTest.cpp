@@ -272,7 +272,7 @@ BOOST_AUTO_TEST_CASE(unknown_keys_under_replication_name_the_file_path_line_and_
              "`replication.provider`? Known under replication: state_dir, provider, credentials, "
              "state, state_passfile, sidecar_id, lease, edition, rule_quota, workers, timezone, "
              "queue_limit, task_retention, admin, "
-             "test_hooks, publish, registry_api, s3_concurrency");
+             "test_hooks, publish, registry_api, s3_concurrency, s3_stale_upload_seconds");
   BOOST_TEST(parseError(base + "  provider:\n    confg: {concurrency: 2}\n").find(
                  "config.yml: replication.provider.confg is not a known key (line 27); did you "
                  "mean `replication.provider.config`? Known under replication.provider: library, "

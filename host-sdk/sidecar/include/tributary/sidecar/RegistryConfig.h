@@ -79,6 +79,9 @@ class RegistryConfig {
   /// Tributary's own: S3 part uploads in flight at once, across every blob
   /// (replication.s3_concurrency, default 8).
   int s3Concurrency() const { return s3Concurrency_; }
+  /// Tributary's own: incomplete multipart uploads under the root older than this are a
+  /// killed run's and aborted at open (replication.s3_stale_upload_seconds, default a day).
+  long s3StaleUploadSeconds() const { return s3StaleUploadSeconds_; }
   /// replication.provider.library, or "" when unset.
   const std::string& providerLibrary() const { return providerLibrary_; }
   /// replication.state_dir, default `<rootdirectory>/tributary` (outside docker/, which is
@@ -137,6 +140,7 @@ class RegistryConfig {
   std::string storageDriver_ = "filesystem";
   std::optional<S3StorageConfig> s3Storage_;
   int s3Concurrency_ = 8;
+  long s3StaleUploadSeconds_ = 86400;
   std::string providerLibrary_;
   std::string providerConfigJson_;
   std::string providerConfigJsonForDryRun_;
