@@ -50,8 +50,9 @@ if [ "${TRIB_SANITIZERS:-1}" != 0 ]; then
   # allocator for the block's bounds instead. The provider therefore carries no thread-local
   # storage at all (test plugin_has_no_thread_local_storage), rather than turning off
   # use_tls / intercept_tls_get_addr and with them the scan of every thread's TLS.
-  # The crash test SIGKILLs writers on purpose at every step; it proves nothing more under ASan
-  # and is the slowest entry, so the sanitizer pass leaves it to the first pass.
+  # The crash tests SIGKILL writers and services on purpose at many moments; they prove nothing
+  # more under ASan and are the slowest entries, so the sanitizer pass leaves them to the first.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir "$asan_dir" --output-on-failure -j2 -E '^integ_storage_crash$' "$@"
+    ctest --test-dir "$asan_dir" --output-on-failure -j2 \
+    -E '^(integ_storage_crash|integ_crash_trials)$' "$@"
 fi

@@ -20,7 +20,7 @@ After each kill, before anything else runs:
   - storagecheck.tag_consistency: every tag's current/link -> revision link -> manifest blob ->
     (children) -> config and layers linked and whole (hash and size), and each tag at its old
     or its new digest, never anything else;
-  - every TRIB_CRASH_PULL_EVERY-th trial (default 6) and the last one: a stock docker-registry
+  - every TRIB_CRASH_PULL_EVERY-th trial (default 10) and the last one: a stock docker-registry
     serves the root, every tag answers 200 with that digest and skopeo pulls it whole,
     byte-exact; no 5xx;
 then the next run (sync: a new `tributary sync`; serve: the service restarted, the interrupted
@@ -158,6 +158,7 @@ class Trials:
         self.clean_requests = 50
         self.summary = []
         self.pulls = 0
+        self.tags_checked = 0
 
     # -- source --------------------------------------------------------------------------------
     def next_generation(self):
@@ -177,6 +178,7 @@ class Trials:
         assert not problems, "%s: %s" % (label, "\n".join(problems[:20]))
         tags = served.get(repo, {})
         assert set(tags) == set(TAGS), "%s: tags %s" % (label, sorted(tags))
+        self.tags_checked += len(tags)
         state = {}
         for tag, digest in tags.items():
             if digest == new[tag].digest:
@@ -401,7 +403,7 @@ class Trials:
 
 def main():
     trials = int(os.environ.get("TRIB_CRASH_TRIALS", "22"))
-    pull_every = int(os.environ.get("TRIB_CRASH_PULL_EVERY", "6"))
+    pull_every = int(os.environ.get("TRIB_CRASH_PULL_EVERY", "10"))
     seed = int(os.environ.get("TRIB_CRASH_SEED", "20261130"))
     harness.require_tool(harness.SKOPEO_BIN)
     print("crash trials: %d, skopeo pulls every %d (TRIB_CRASH_TRIALS, TRIB_CRASH_PULL_EVERY); "
@@ -433,11 +435,13 @@ def main():
                                                                              t.summary)
     assert by_picture.get("mixed", 0) > 0, "no kill left old and new tags side by side"
     print("crash trials: %d trials, %d kill -9 landed mid-run (%s), %d runs ended first; "
-          "after the kills: %s; %d whole-tag pulls by skopeo; 0 broken tags, 0 temp files "
-          "after the next run; test_crash_trials OK in %.0fs" % (
+          "after the kills: %s; %d tag checks link -> manifest -> blobs, %d whole-tag pulls by "
+          "skopeo; 0 broken tags, 0 temp files after the next run; test_crash_trials OK in "
+          "%.0fs" % (
               len(t.summary), len(kills), ", ".join("%s %d" % kv for kv in sorted(
                   by_kind.items())), len(t.summary) - len(kills),
-              ", ".join("%s %d" % kv for kv in sorted(by_picture.items())), t.pulls,
+              ", ".join("%s %d" % kv for kv in sorted(by_picture.items())), t.tags_checked,
+              t.pulls,
               time.monotonic() - started))
 
 
