@@ -22,6 +22,7 @@ cmake -S "$repo" -B "$clang_dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=c
   -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=OFF \
   -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" >/dev/null
 for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
+              common:src/SecretRedactor.cpp.o \
               plugin/host:src/ProgressReporter.cpp.o \
               plugin/source:src/SourceEndpoints.cpp.o \
               plugin/transfer:src/BlobTransfer.cpp.o \
@@ -63,5 +64,5 @@ if [ "${TRIB_SANITIZERS:-1}" != 0 ]; then
   # them to the first pass; every other entry runs again here.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$asan_dir" --output-on-failure -j"$jobs" \
-      -E '^(integ_storage_crash|integ_sync_kill|integ_crash_trials|integ_soak)$' "$@"
+      -E '^(integ_storage_crash|integ_s3_storage_crash|integ_sync_kill|integ_crash_trials|integ_soak)$' "$@"
 fi

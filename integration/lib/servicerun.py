@@ -29,8 +29,9 @@ class CliResult(syncrun.SyncResult):
 
 class Service:
     def __init__(self, workdir, storage_root, provider_config=None, extra=None, credentials=None,
-                 state=None, port=None, admin_extra=None, tls=None):
+                 state=None, port=None, admin_extra=None, tls=None, serve_args=()):
         self.workdir = workdir
+        self.serve_args = list(serve_args)  # e.g. ["--verbose"]; may be changed between starts
         os.makedirs(workdir, exist_ok=True)
         self.storage_root = storage_root
         os.makedirs(storage_root, exist_ok=True)
@@ -69,8 +70,8 @@ class Service:
     # -- process ---------------------------------------------------------------------------
     def start(self, expect_ready=True):
         self.proc = harness.start_process(
-            [syncrun.tributary_binary(), "serve", "--config", self.config_path],
-            self.log_path)
+            [syncrun.tributary_binary(), "serve", "--config", self.config_path] +
+            self.serve_args, self.log_path)
         if expect_ready:
             self.wait_ready()
         return self

@@ -28,7 +28,7 @@ def _b64url(data):
 
 class TokenServer:
     """Attributes: realm (URL), service, issuer, cert (PEM path = rootcertbundle),
-    requests (list of dicts: user, scopes, status), users."""
+    requests (list of dicts: user, scopes, status), issued (every token), users."""
 
     def __init__(self, workdir=None, users=None, anonymous=True, service="tributary-registry",
                  issuer="tributary-test-issuer", expires_in=300, grant=None, oauth_post=False):
@@ -46,6 +46,7 @@ class TokenServer:
         self.grant = grant
         self.oauth_post = oauth_post
         self.requests = []
+        self.issued = []  # every token handed out, in order (for secret-leak checks)
         self._lock = threading.Lock()
         self.key = os.path.join(self.workdir, "token-signing.key")
         self.cert = os.path.join(self.workdir, "token-signing.pem")
@@ -136,7 +137,10 @@ class TokenServer:
         claims = {"iss": self.issuer, "sub": user or "", "aud": self.service,
                   "exp": now + ttl, "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex,
                   "access": access}
-        return self.sign(claims), ttl, now
+        token = self.sign(claims)
+        with self._lock:
+            self.issued.append(token)
+        return token, ttl, now
 
     def _handle(self, req, method):
         url = urllib.parse.urlsplit(req.path)

@@ -22,14 +22,16 @@ std::string bodyHint(const std::string& body) {
 DockerHubSource::DockerHubSource(registry::RegistryClient& hubApi,
                                  registry::VendorEndpoint hubEndpoint, std::string repository,
                                  DockerHubPullBudget& budget, registry::SourceAdapter& fallback,
-                                 std::string hubUsername, std::string hubSecret)
+                                 std::string hubUsername, std::string hubSecret,
+                                 std::function<void(const std::string&)> onIssuedToken)
     : hubApi_(hubApi),
       hubEndpoint_(std::move(hubEndpoint)),
       repository_(std::move(repository)),
       budget_(budget),
       fallback_(fallback),
       hubUsername_(std::move(hubUsername)),
-      hubSecret_(std::move(hubSecret)) {}
+      hubSecret_(std::move(hubSecret)),
+      onIssuedToken_(std::move(onIssuedToken)) {}
 
 Result<std::string> DockerHubSource::login() {
   Poco::JSON::Object body;
@@ -51,8 +53,13 @@ Result<std::string> DockerHubSource::login() {
   try {
     Poco::JSON::Parser parser;
     auto obj = parser.parse(reply.body).extract<Poco::JSON::Object::Ptr>();
-    for (const char* key : {"access_token", "token"})
-      if (obj && obj->has(key) && obj->get(key).isString()) return obj->getValue<std::string>(key);
+    for (const char* key : {"access_token", "token"}) {
+      if (obj && obj->has(key) && obj->get(key).isString()) {
+        std::string token = obj->getValue<std::string>(key);
+        if (onIssuedToken_) onIssuedToken_(token);
+        return token;
+      }
+    }
   } catch (const std::exception&) {
   }
   return dataLossError("logging into the Docker Hub API at " + hubEndpoint_.origin +

@@ -307,6 +307,7 @@ Result<TokenAuthenticator::CachedToken> TokenAuthenticator::parseTokenResponse(
     if (out.token.empty()) out.token = obj->optValue<std::string>("access_token", "");
     if (out.token.empty())
       return unauthenticatedError(context + ": token response has neither `token` nor `access_token`");
+    if (credentials_.onIssuedToken) credentials_.onIssuedToken(out.token);
     long long expiresIn = 0;
     if (obj->has("expires_in")) {
       try {

@@ -221,20 +221,25 @@ class HostStorage final : public Storage {
   const HostCalls& calls_;
 };
 
+// Log lines go out redacted (Provider::redactor): a source may echo a secret into a message.
 class HostLogger final : public Logger {
  public:
   explicit HostLogger(const rp_host_v1& h) : h_(h) {}
+  void setRedactor(const SecretRedactor* redactor) { redactor_ = redactor; }
   bool enabled(LogLevel level) const override {
     if (h_.log == nullptr) return false;
     if (!RP_STRUCT_HAS(rp_host_v1, &h_, log_enabled) || h_.log_enabled == nullptr) return true;
     return h_.log_enabled(h_.user_data, toRpLogLevel(level)) != 0;
   }
   void log(LogLevel level, const std::string& message) override {
-    if (h_.log != nullptr) h_.log(h_.user_data, toRpLogLevel(level), toStr(message));
+    if (h_.log == nullptr) return;
+    const std::string text = redactor_ != nullptr ? redactor_->redact(message) : message;
+    h_.log(h_.user_data, toRpLogLevel(level), toStr(text));
   }
 
  private:
   const rp_host_v1& h_;
+  const SecretRedactor* redactor_ = nullptr;  // set once the provider exists
 };
 
 class HostSecrets final : public SecretStore {
@@ -263,7 +268,9 @@ class HostSecrets final : public SecretStore {
 
 class HostTask final : public TaskContext {
  public:
-  explicit HostTask(const rp_task_v1* task) { copyStruct(task, t_); }
+  HostTask(const rp_task_v1* task, const SecretRedactor& redactor) : redactor_(redactor) {
+    copyStruct(task, t_);
+  }
   bool isCancelled() const override {
     if (!RP_STRUCT_HAS(rp_task_v1, &t_, is_cancelled) || t_.is_cancelled == nullptr) return false;
     return t_.is_cancelled(t_.user_data) != 0;
@@ -279,12 +286,14 @@ class HostTask final : public TaskContext {
     ev.blobs_done = e.blobsDone;
     ev.blobs_total = e.blobsTotal;
     ev.tag = toStr(e.tag);
-    ev.message = toStr(e.message);
+    const std::string message = e.message.empty() ? std::string() : redactor_.redact(e.message);
+    ev.message = toStr(message);
     t_.progress(t_.user_data, &ev);
   }
 
  private:
   rp_task_v1 t_;
+  const SecretRedactor& redactor_;
 };
 
 }  // namespace
@@ -304,14 +313,16 @@ struct rp_provider_ptr {
 namespace tributary::plugin {
 namespace {
 
-// Runs `body`, turning a Status or any exception into an rp_status plus *out_error.
+// Runs `body`, turning a Status or any exception into an rp_status plus *out_error (with the
+// provider's secrets redacted, when there is a provider).
 template <typename Body>
-rp_status guarded(rp_provider_owned_str* outError, Body&& body) {
+rp_status guarded(rp_provider_owned_str* outError, Body&& body,
+                  const SecretRedactor* redactor = nullptr) {
   clearOut(outError);
   try {
     Status s = body();
     if (s.isOk()) return RP_OK;
-    setOut(outError, s.message());
+    setOut(outError, redactor != nullptr ? redactor->redact(s.message()) : s.message());
     return rp::toRpStatus(s);
   } catch (const std::bad_alloc&) {
     setOut(outError, "out of memory");
@@ -347,6 +358,7 @@ rp_status abiCreate(const rp_host_v1* host, rp_str configJson, rp_provider_ptr**
     TRIB_ASSIGN_OR_RETURN(ProviderConfig config, ProviderConfig::parse(fromStr(configJson)));
     instance->provider = std::make_unique<Provider>(std::move(config), instance->hostStorage,
                                                     instance->logger, instance->secrets);
+    instance->logger.setRedactor(&instance->provider->redactor());
     *out = instance.release();
     return Status();
   });
@@ -378,17 +390,23 @@ rp_status abiRun(rp_provider_ptr* provider, rp_str ruleJson, const rp_task_v1* t
                  bool dryRun, rp_provider_owned_str* outReport, rp_provider_owned_str* outError) {
   clearOut(outReport);
   if (provider == nullptr) return RP_ERR_INVALID_ARGUMENT;
-  return guarded(outError, [&]() -> Status {
-    HostTask hostTask(task);
-    Provider::Run run = dryRun ? provider->provider->plan(fromStr(ruleJson), hostTask)
-                               : provider->provider->execute(fromStr(ruleJson), hostTask);
-    if (run.report) {
-      if (!run.status.isOk())
-        run.report->setError(rp_status_str(rp::toRpStatus(run.status)), run.status.message());
-      setOut(outReport, run.report->toJson());
-    }
-    return run.status;
-  });
+  const SecretRedactor& redactor = provider->provider->redactor();
+  return guarded(
+      outError,
+      [&]() -> Status {
+        HostTask hostTask(task, redactor);
+        Provider::Run run = dryRun ? provider->provider->plan(fromStr(ruleJson), hostTask)
+                                   : provider->provider->execute(fromStr(ruleJson), hostTask);
+        if (run.report) {
+          if (!run.status.isOk())
+            run.report->setError(rp_status_str(rp::toRpStatus(run.status)),
+                                 run.status.message());
+          // Reasons and errors quote what sources answered, which may echo a secret.
+          setOut(outReport, redactor.redact(run.report->toJson()));
+        }
+        return run.status;
+      },
+      &redactor);
 }
 
 rp_status abiPlan(rp_provider_ptr* provider, rp_str ruleJson, const rp_task_v1* task,

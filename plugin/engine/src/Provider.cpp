@@ -94,6 +94,7 @@ Result<std::string> Provider::validateRule(const std::string& ruleJson) const {
 
 Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
   registry::Credentials c;
+  c.onIssuedToken = [this](const std::string& token) { redactor_.rememberIssued(token); };
   if (rule.source.credential.empty()) return c;
   const std::string& name = rule.source.credential;
   auto secret = secrets_.get(name);
@@ -120,6 +121,9 @@ Result<registry::Credentials> Provider::credentialsFor(const Rule& rule) {
   if (c.token.empty() && (c.username.empty() || c.password.empty()))
     return invalidArgumentError("secret `" + name +
                                 "` must hold {\"username\",\"password\"} or {\"token\"}");
+  // A source may echo what it was sent (or a token) in an error message the run quotes.
+  redactor_.rememberBasic(c.username, c.password);
+  if (!c.token.empty()) redactor_.rememberCredential(c.token);
   return c;
 }
 

@@ -110,6 +110,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   }
   // A vendor endpoint's scheme decides (endpoint() checked insecure_registries for http).
   if (type != "custom") options.plainHttp = registryOrigin.rfind("http://", 0) == 0;
+  const auto onIssuedToken = credentials.onIssuedToken;  // the Hub API login's tokens too
   options.credentials = std::move(credentials);
   session->client = std::make_unique<registry::RegistryClient>(std::move(options));
   session->rawOriginReader = std::make_unique<registry::ClientRegistryReader>(*session->client);
@@ -162,7 +163,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   if (type == "dockerhub") {
     session->adapter = std::make_unique<dockerhub::DockerHubSource>(
         *session->apiClient, api, rule.source.repository, *session->budget,
-        *session->fallback, apiUsername, apiSecret);
+        *session->fallback, apiUsername, apiSecret, onIssuedToken);
   } else {
     session->adapter = std::make_unique<quay::QuaySource>(
         *session->apiClient, api, rule.source.repository, *session->fallback,

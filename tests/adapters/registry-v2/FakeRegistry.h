@@ -154,6 +154,14 @@ class FakeRegistry final : public registry::RegistryReader {
       if (it == blobs_.end()) return notFoundError("blob " + digest + " not found (fake)");
       bytes = it->second;
     }
+    {
+      std::lock_guard<std::mutex> l(m_);
+      auto damaged = damageNextFetches.find(digest);
+      if (damaged != damageNextFetches.end() && damaged->second > 0 && !bytes.empty()) {
+        --damaged->second;
+        bytes[bytes.size() / 2] ^= 0x20;  // one byte flipped on the way
+      }
+    }
     if (bytes.size() > expectedSize) return dataLossError("blob larger than expected (fake)");
     // Two chunks, so sinks see more than one write.
     size_t half = bytes.size() / 2;
@@ -226,6 +234,7 @@ class FakeRegistry final : public registry::RegistryReader {
   int getByTagCalls = 0;
   std::map<std::string, int> blobFetches;
   std::map<std::string, int> rangeFetches;
+  std::map<std::string, int> damageNextFetches;  // digest -> fetches served with a flipped byte
   bool failList = false;
   bool honourRange = false;  // fetchBlobRange serves parts (else: "ignores Range")
   bool unreachable = false;  // every request but listTags fails like a dead host

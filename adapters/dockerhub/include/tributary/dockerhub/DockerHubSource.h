@@ -14,6 +14,7 @@
 // thread-safe.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,8 @@ class DockerHubSource final : public registry::SourceAdapter {
   DockerHubSource(registry::RegistryClient& hubApi,
                   registry::VendorEndpoint hubEndpoint, std::string repository,
                   DockerHubPullBudget& budget, registry::SourceAdapter& fallback,
-                  std::string hubUsername = "", std::string hubSecret = "");
+                  std::string hubUsername = "", std::string hubSecret = "",
+                  std::function<void(const std::string&)> onIssuedToken = {});
 
   const std::string& repository() const override { return repository_; }
   Result<std::vector<registry::TagInfo>> listTags(
@@ -66,6 +68,7 @@ class DockerHubSource final : public registry::SourceAdapter {
   registry::SourceAdapter& fallback_;
   const std::string hubUsername_;
   const std::string hubSecret_;
+  const std::function<void(const std::string&)> onIssuedToken_;  // sees each Hub API token
   std::vector<std::string> notes_;
   bool fellBack_ = false;
 };

@@ -4,6 +4,9 @@
 // Tags, HEADs and manifests by tag always go to the inner reader: they say what a tag means
 // now. A manifest fetched by tag is kept under its digest for later by-digest reads.
 //
+// Bytes that do not hash to their digest (damaged in transit) are fetched again, up to 3
+// times in all, before the read fails with kDataLoss; nothing unverified is kept or returned.
+//
 // Thread rules: as the inner reader (concurrent calls allowed); the store is thread-safe and
 // single-flight, so concurrent requests for one digest cost one fetch.
 #pragma once

@@ -34,6 +34,9 @@ struct Credentials {
   /// request. Vendors with a fixed token service (Docker Hub) pin it here, so a registry (or
   /// a redirect) can never steer the credentials to another host.
   std::vector<std::string> realmOrigins;
+  /// Called with every token a token service (or vendor API login) issues for this source,
+  /// anonymous ones included, so the caller can keep it out of messages. Any thread.
+  std::function<void(const std::string&)> onIssuedToken;
   bool empty() const { return username.empty() && password.empty() && token.empty(); }
 };
 

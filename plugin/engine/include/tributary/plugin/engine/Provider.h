@@ -15,6 +15,7 @@
 #include "tributary/plugin/config/ProviderConfig.h"
 #include "tributary/plugin/config/Rule.h"
 #include "tributary/plugin/host/SecretStore.h"
+#include "tributary/SecretRedactor.h"
 #include "tributary/plugin/host/Storage.h"
 #include "tributary/plugin/host/TaskContext.h"
 #include "tributary/plugin/report/RunReport.h"
@@ -46,6 +47,11 @@ class Provider {
   Run plan(const std::string& ruleJson, TaskContext& task);
   Run execute(const std::string& ruleJson, TaskContext& task);
 
+  /// Every secret this provider has handled (credentials looked up, tokens issued for them):
+  /// whatever leaves the provider — log lines, error messages, reports, progress — goes
+  /// through redact() at the ABI boundary.
+  const SecretRedactor& redactor() const { return redactor_; }
+
  private:
   Run run(const std::string& ruleJson, TaskContext& task, bool dryRun);
   /// The plan's first half and, unless a dry run, its application.
@@ -58,6 +64,7 @@ class Provider {
   Storage& storage_;
   Logger& logger_;
   SecretStore& secrets_;
+  SecretRedactor redactor_;
   JsonFileCache createdCache_;  // manifest digest -> image created ms (custom)
   JsonFileCache choiceCache_;   // index digest|platform -> chosen child digest
 };
