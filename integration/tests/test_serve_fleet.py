@@ -102,7 +102,12 @@ def main():
         time.sleep(10)
         b.ok("PUT", "/api/v1/rules/tick", rule(proxy.host, "tick", "mirror/tick", "manual"))
         stopped = time.time()
-        time.sleep(1.5)  # a run in flight ends
+        # A run in flight ends (polled: on a loaded machine one can take more than a second).
+        deadline = time.time() + 30
+        while time.time() < deadline and pg.query(
+                "fleet", "SELECT count(*) FROM tasks WHERE rule_name = 'tick' "
+                         "AND status IN ('queued', 'running')") != [["0"]]:
+            time.sleep(0.2)
         rows = pg.query("fleet", "SELECT id, owner, trigger, status, started_at, ended_at "
                                  "FROM tasks WHERE rule_name = 'tick' ORDER BY id")
         periods = stopped - started
