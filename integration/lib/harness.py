@@ -10,6 +10,7 @@ import atexit
 import base64
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -124,8 +125,24 @@ def stop_process(proc):
     return code
 
 
+# Servers get ports below Linux's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999
+# by default): a port the kernel handed out by bind(0) is also a candidate for the local end of
+# the next outgoing connection, and with several tests at once (ctest -j4) opening thousands of
+# connections, such a port was sometimes taken again before the server started on it.
+_PORT_RANGE = (20000, 32767)
+
+
 def free_port():
-    """A loopback port that was free a moment ago (the caller retries if it is taken)."""
+    """A loopback port that was free a moment ago, drawn at random below the ephemeral range."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(*_PORT_RANGE)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
