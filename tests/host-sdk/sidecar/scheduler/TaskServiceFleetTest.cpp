@@ -86,7 +86,9 @@ BOOST_FIXTURE_TEST_CASE(two_sidecars_fire_each_period_of_a_rule_once, Fleet) {
   BOOST_TEST_MESSAGE("tasks " << all.size() << " over " << periods << " periods, a "
                               << byOwner["a"] << " b " << byOwner["b"]);
   // One task per period across both sidecars (a second sidecar firing too would double it).
-  BOOST_TEST(all.size() >= 8u);
+  // The upper bound is the property; the lower one only says the schedule ran, loosely, since
+  // a loaded machine (ctest -j4 beside integration tests) delays fires.
+  BOOST_TEST(static_cast<double>(all.size()) >= periods * 0.3);
   BOOST_TEST(static_cast<double>(all.size()) <= periods + 1);
   BOOST_TEST(provider.maxRunning == 1);
 }
