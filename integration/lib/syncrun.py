@@ -10,6 +10,7 @@ snapshots to prove that nothing was written.
 import json
 import os
 import re
+import subprocess
 import time
 import calendar
 
@@ -26,6 +27,17 @@ def tributary_binary():
         if os.path.exists(path):
             return path
     raise RuntimeError("TRIB_TRIBUTARY is not set (run the test through ctest)")
+
+
+def tributary_built_with_asan():
+    """True when the tributary binary under test links GCC's AddressSanitizer runtime (the
+    test command's second pass), whose shadow memory and quarantine raise every RSS figure."""
+    try:
+        out = subprocess.run(["ldd", tributary_binary()], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=30).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "libasan" in out
 
 
 def plugin_library():

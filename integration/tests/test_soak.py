@@ -33,7 +33,6 @@ Long mode: TRIB_SOAK_SECONDS=600 TRIB_SOAK_INTERVAL_DIVISOR=1 (real 1-minute per
 
 import os
 import socket
-import subprocess
 import threading
 import time
 
@@ -56,16 +55,6 @@ RSS_TOLERANCE_KIB = 8 * 1024
 ASAN_EXTRA_KIB = 300 * 1024
 ADMIN_THREADS = 2  # replication.admin.threads: a small pool, filled before each measurement
 MAX_TASK_SECONDS = 60
-
-
-def built_with_asan(binary):
-    """True when `binary` links GCC's AddressSanitizer runtime."""
-    try:
-        out = subprocess.run(["ldd", binary], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             timeout=30).stdout.decode()
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "libasan" in out
 
 
 def every(n, upto=1000000):
@@ -303,7 +292,7 @@ def main():
             # -- no growth --------------------------------------------------------------------
             growth = last["rss_kib"] - first["rss_kib"]
             tolerance = RSS_TOLERANCE_KIB + (
-                ASAN_EXTRA_KIB if built_with_asan(syncrun.tributary_binary()) else 0)
+                ASAN_EXTRA_KIB if syncrun.tributary_built_with_asan() else 0)
             assert last["threads"] == first["threads"], (first, last)
             assert last["fds"] == first["fds"], (first, last, sorted(
                 set(last_fds.values()) ^ set(first_fds.values())))

@@ -56,15 +56,6 @@ PEAK_RSS_BOUND_MIB = 100    # endless tag pages: documented in RELIABILITY.md
 ASAN_EXTRA_MIB = 300
 
 
-def built_with_asan(binary):
-    """True when `binary` links GCC's AddressSanitizer runtime."""
-    try:
-        out = subprocess.run(["ldd", binary], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             timeout=30).stdout.decode()
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "libasan" in out
-
 MT = images.MT_DOCKER_MANIFEST
 EMPTY_SHA256 = "sha256:" + "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -383,7 +374,7 @@ def main():
         assert res.code == 1, res.describe()
         assert "more than 100000 tags (max_tags)" in res.stdout + res.stderr, res.describe()
         bound = PEAK_RSS_BOUND_MIB + (
-            ASAN_EXTRA_MIB if built_with_asan(syncrun.tributary_binary()) else 0)
+            ASAN_EXTRA_MIB if syncrun.tributary_built_with_asan() else 0)
         assert peak_mib < bound, "peak RSS %.0f MiB (bound %d MiB)" % (peak_mib, bound)
         print("endless pages: failed at max_tags after %.1f s, peak RSS %.0f MiB (bound %d)" % (
             took, peak_mib, bound))
