@@ -18,7 +18,13 @@ BlobTransfer::BlobTransfer(SourceEndpoints& endpoints, Storage& storage,
       progress_(progress),
       logger_(logger) {}
 
-BlobTransfer::~BlobTransfer() = default;  // the pool cancels what has not started and joins
+BlobTransfer::~BlobTransfer() {
+  // The pool cancels what has not started and joins what has, before anything a job writes
+  // goes: members are destroyed in reverse order of declaration, and mutex_, done_ and
+  // outcomes_ come after workers_. (A run that returned early — deadline, cancel — with a blob
+  // still in flight used to have that job write into the destroyed map.)
+  workers_.reset();
+}
 
 void BlobTransfer::start(std::vector<BlobRef> blobs) {
   blobs_ = std::move(blobs);

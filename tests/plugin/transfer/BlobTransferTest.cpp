@@ -4,8 +4,11 @@
 // mirror served; other errors are not retried here.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "FakeRegistry.h"
 #include "FakeHostServices.h"
@@ -295,6 +298,83 @@ BOOST_AUTO_TEST_CASE(other_errors_are_not_fetched_again) {
   BOOST_TEST(o.status.code() == StatusCode::kUnavailable, o.status.toString());
   BOOST_TEST(o.status.message().find("attempts") == std::string::npos, o.status.message());
   BOOST_TEST(env.flaky.deliveries() == 1);
+}
+
+namespace {
+
+// Holds every delivery of one digest until released (from another thread).
+class GatedReader final : public registry::RegistryReader {
+ public:
+  GatedReader(FakeRegistry& inner, std::string gated) : inner_(inner), gated_(std::move(gated)) {}
+  Result<std::vector<std::string>> listTags(const std::string& r) override {
+    return inner_.listTags(r);
+  }
+  Result<registry::ManifestDescriptor> headManifest(const std::string& r,
+                                                    const std::string& ref) override {
+    return inner_.headManifest(r, ref);
+  }
+  Result<registry::Manifest> getManifest(const std::string& r, const std::string& ref) override {
+    return inner_.getManifest(r, ref);
+  }
+  Status fetchBlob(const std::string& r, const std::string& digest, uint64_t size,
+                   registry::BlobSink& sink) override {
+    if (digest == gated_) {
+      std::unique_lock<std::mutex> lock(mu_);
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    }
+    return inner_.fetchBlob(r, digest, size, sink);
+  }
+  void waitEntered() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return entered_; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  FakeRegistry& inner_;
+  const std::string gated_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false, released_ = false;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(destroyed_with_a_blob_in_flight_joins_before_its_outcome_is_written) {
+  // A run that stops early (task deadline, cancel) destroys its BlobTransfer while a job is
+  // still fetching; the job's outcome must not land in members that are already gone.
+  FakeRegistry reg;
+  const std::string done = reg.addBlob(randomBytes(1000, 1));
+  const std::string slow = reg.addBlob(randomBytes(1000, 2));
+  GatedReader gated(reg, slow);
+  FakeStorage storage;
+  FlagTask task;
+  RecordingLogger logger;
+  SourceEndpoints endpoints{gated, "src.example", logger};
+  ProgressReporter progress(task);
+  BlobTransferOptions o;
+  o.concurrency = 2;
+  std::thread releaser;
+  {
+    BlobTransfer transfer(endpoints, storage, "up/app", o, task, progress, logger);
+    transfer.start({{done, 1000, nullptr}, {slow, 1000, nullptr}});
+    BOOST_REQUIRE(transfer.waitFor({done}).isOk());
+    gated.waitEntered();
+    // Released only once the destructor is (very likely) joining.
+    releaser = std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      gated.release();
+    });
+  }
+  releaser.join();
+  BOOST_TEST(storage.blobs.count(done) == 1u);
+  BOOST_TEST(storage.blobs.count(slow) == 1u);  // the job in flight finished, then was joined
 }
 
 BOOST_AUTO_TEST_SUITE_END()
