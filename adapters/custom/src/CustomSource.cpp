@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 #include <map>
+#include <memory>
 
 #include "tributary/custom/ImageCreatedResolver.h"
 #include "tributary/BoundedParallel.h"
+#include "tributary/WorkerPool.h"
 
 namespace tributary::custom {
 namespace {
@@ -37,48 +39,92 @@ struct CreatedLookup {
   std::optional<int64_t> createdMs;
 };
 
+// Phase 1 for one tag: HEAD, or GET when the HEAD carries no digest.
+TagHead headTag(registry::RegistryReader& reader, const std::string& repository,
+                const std::string& tag) {
+  TagHead h;
+  auto head = reader.headManifest(repository, tag);
+  if (!head) {
+    if (head.status().code() == StatusCode::kNotFound) h.gone = true;
+    else h.status = head.status().withContext("HEAD " + repository + ":" + tag);
+    return h;
+  }
+  h.digest = head->digest;
+  if (h.digest.empty()) {  // HEAD without Docker-Content-Digest: GET tells us
+    auto m = reader.getManifest(repository, tag);
+    if (!m) {
+      h.status = m.status();
+      return h;
+    }
+    h.digest = m->digest;
+    h.manifest = std::move(*m);
+  }
+  return h;
+}
+
 }  // namespace
 
 CustomSource::CustomSource(registry::RegistryReader& reader, std::string repository,
-                           JsonFileCache& createdCache, int concurrency)
+                           JsonFileCache& createdCache, int concurrency,
+                           ListingMemory memory)
     : reader_(reader),
       repository_(std::move(repository)),
       cache_(createdCache),
-      concurrency_(concurrency) {}
+      concurrency_(concurrency),
+      memory_(std::move(memory)) {}
 
 Result<std::vector<registry::TagInfo>> CustomSource::listTags(
     const std::function<bool(const std::string&)>& wanted) {
+  // Phase 0: the tags the last listing found are HEADed while tags/list is in flight (the
+  // calling thread lists, up to concurrency - 1 workers HEAD), so an unchanged source costs
+  // one round trip, not two. Not on a serial configuration (one request at a time), and
+  // nothing is remembered where the source answered 401: every speculative request would draw
+  // its own challenge and token request.
+  const std::vector<std::string> remembered =
+      memory_.memory && concurrency_ > 1 ? memory_.memory->recall(memory_.key)
+                                         : std::vector<std::string>{};
+  std::vector<TagHead> early(remembered.size());
+  std::unique_ptr<WorkerPool> earlyHeads;
+  if (!remembered.empty()) {
+    earlyHeads = std::make_unique<WorkerPool>(remembered.size(), concurrency_ - 1, [&](size_t i) {
+      early[i] = headTag(reader_, repository_, remembered[i]);
+      return Status();
+    });
+  }
   // Filtered page by page: a source listing millions of tags costs memory only for those the
   // rule wants.
-  TRIB_ASSIGN_OR_RETURN(std::vector<std::string> tags,
-                        reader_.listTagsMatching(repository_, wanted));
+  auto listed = reader_.listTagsMatching(repository_, wanted);
+  if (earlyHeads) (void)earlyHeads->wait();  // joined before `early` goes, whatever happened
+  if (!listed.isOk()) return listed.status();
+  std::vector<std::string> tags = std::move(*listed);
 
-  // Phase 1: what each tag points at. A tag that fails does not stop the others: one broken
-  // tag at the source must not keep every other tag from syncing.
+  // Phase 1: what each tag points at (the rest of them). A tag that fails does not stop the
+  // others: one broken tag at the source must not keep every other tag from syncing.
   std::vector<TagHead> heads(tags.size());
-  BoundedParallel::run(tags.size(), concurrency_, [&](size_t i) {
-    TagHead& h = heads[i];
-    auto head = reader_.headManifest(repository_, tags[i]);
-    if (!head) {
-      if (head.status().code() == StatusCode::kNotFound) {
-        h.gone = true;
-        return true;
-      }
-      h.status = head.status().withContext("HEAD " + repository_ + ":" + tags[i]);
-      return true;
+  std::vector<size_t> pending;
+  {
+    std::map<std::string, size_t> earlyOf;
+    for (size_t i = 0; i < remembered.size(); ++i) earlyOf.emplace(remembered[i], i);
+    for (size_t i = 0; i < tags.size(); ++i) {
+      auto it = earlyOf.find(tags[i]);
+      if (it != earlyOf.end()) heads[i] = std::move(early[it->second]);
+      else pending.push_back(i);
     }
-    h.digest = head->digest;
-    if (h.digest.empty()) {  // HEAD without Docker-Content-Digest: GET tells us
-      auto m = reader_.getManifest(repository_, tags[i]);
-      if (!m) {
-        h.status = m.status();
-        return true;
-      }
-      h.digest = m->digest;
-      h.manifest = std::move(*m);
-    }
+  }
+  BoundedParallel::run(pending.size(), concurrency_, [&](size_t k) {
+    heads[pending[k]] = headTag(reader_, repository_, tags[pending[k]]);
     return true;
   });
+  if (memory_.memory) {
+    if (memory_.challenged && memory_.challenged()) {
+      memory_.memory->forget(memory_.key);
+    } else {
+      std::vector<std::string> present;
+      for (size_t i = 0; i < tags.size(); ++i)
+        if (!heads[i].gone) present.push_back(tags[i]);
+      memory_.memory->remember(memory_.key, std::move(present));
+    }
+  }
 
   // Phase 2: one created-time lookup per distinct digest of the tags phase 1 resolved, in
   // first-use order.

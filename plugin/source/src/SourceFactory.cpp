@@ -29,7 +29,8 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                            registry::Credentials credentials,
                                                            std::function<bool()> isCancelled,
                                                            JsonFileCache& createdCache,
-                                                           Logger& logger) {
+                                                           Logger& logger,
+                                                           custom::TagListMemory* tagMemory) {
   const std::string& type = rule.source.type;
   if (type != "custom" && type != "dockerhub" && type != "gcr" && type != "quay")
     return unimplementedError("source type " + type + " is not available in this build");
@@ -108,6 +109,13 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   } else if (type == "gcr") {
     credentials.realmOrigins = {registryOrigin};  // gcr.io/v2/token, <loc>-docker.pkg.dev/v2/token
   }
+  if (type == "custom") {
+    options.onRegistryResponse = [flag = session->challenged](
+                                     const std::string&, int status,
+                                     const std::map<std::string, std::string>&) {
+      if (status == 401) flag->store(true);
+    };
+  }
   // A vendor endpoint's scheme decides (endpoint() checked insecure_registries for http).
   if (type != "custom") options.plainHttp = registryOrigin.rfind("http://", 0) == 0;
   const auto onIssuedToken = credentials.onIssuedToken;  // the Hub API login's tokens too
@@ -125,6 +133,11 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
     for (const std::string& mirror : mirrors->second) {
       registry::RegistryClientOptions m = optionsFor(mirror);
       m.maxAttempts = 1;
+      m.onRegistryResponse = [flag = session->challenged](
+                                 const std::string&, int status,
+                                 const std::map<std::string, std::string>&) {
+        if (status == 401) flag->store(true);
+      };
       session->mirrorClients.push_back(std::make_unique<registry::RegistryClient>(std::move(m)));
       session->mirrorReaders.push_back(
           std::make_unique<registry::ClientRegistryReader>(*session->mirrorClients.back()));
@@ -141,8 +154,18 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   session->contents = std::make_unique<registry::ContentStore>();
   session->reader = std::make_unique<registry::CachingRegistryReader>(*session->directReader,
                                                                       *session->contents);
+  // Custom sources only: a vendor's fallback listing is rare, and its HEADs may count against a
+  // pull budget that a speculative request must not spend.
+  custom::ListingMemory memory;
+  if (type == "custom" && tagMemory) {
+    memory.memory = tagMemory;
+    memory.key = host + "/" + rule.source.repository + "\n" + rule.policy.tagRegex + "\n" +
+                 rule.source.credential;
+    memory.challenged = [flag = session->challenged] { return flag->load(); };
+  }
   auto custom = std::make_unique<custom::CustomSource>(*session->reader, rule.source.repository,
-                                                       createdCache, config.concurrency);
+                                                       createdCache, config.concurrency,
+                                                       std::move(memory));
   if (type == "custom") {
     session->adapter = std::move(custom);
     return session;

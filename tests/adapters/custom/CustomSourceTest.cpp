@@ -6,10 +6,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 
 #include "FakeRegistry.h"
 #include "tributary/custom/CustomSource.h"
+#include "tributary/custom/TagListMemory.h"
 #include "tributary/JsonFileCache.h"
 #include "tributary/registry/Rfc3339.h"
 
@@ -303,6 +308,133 @@ BOOST_AUTO_TEST_CASE(tags_deleted_since_listing_are_left_out_in_parallel_too) {
   BOOST_REQUIRE(tags.isOk());
   BOOST_TEST(tags->size() == 40u);
   BOOST_TEST(tags->back().tag == "t49");
+}
+
+namespace {
+
+// Holds tags/list until `waitForHeads` HEADs have arrived (or 5 s passed), so a test can tell
+// whether the HEADs went out while the list was still in flight.
+class SlowListReader final : public registry::RegistryReader {
+ public:
+  explicit SlowListReader(testing::FakeRegistry& reg) : reg_(reg) {}
+  Result<std::vector<std::string>> listTags(const std::string& r) override {
+    std::unique_lock<std::mutex> lock(m_);
+    headsBeforeList = heads_;
+    listWaitedForHeads = cv_.wait_for(lock, std::chrono::seconds(5),
+                                      [&] { return heads_ >= waitForHeads; });
+    headsBeforeList = heads_;
+    lock.unlock();
+    return reg_.listTags(r);
+  }
+  Result<registry::ManifestDescriptor> headManifest(const std::string& r,
+                                                    const std::string& ref) override {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      ++heads_;
+      headed.push_back(ref);
+    }
+    cv_.notify_all();
+    return reg_.headManifest(r, ref);
+  }
+  Result<registry::Manifest> getManifest(const std::string& r, const std::string& ref) override {
+    return reg_.getManifest(r, ref);
+  }
+  Status fetchBlob(const std::string& r, const std::string& d, uint64_t size,
+                   registry::BlobSink& sink) override {
+    return reg_.fetchBlob(r, d, size, sink);
+  }
+  int waitForHeads = 0;
+  int headsBeforeList = 0;
+  bool listWaitedForHeads = false;
+  std::vector<std::string> headed;
+
+ private:
+  testing::FakeRegistry& reg_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  int heads_ = 0;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_remembered_listing_is_headed_while_the_list_is_in_flight) {
+  ManyTags m;
+  TagListMemory memory;
+  JsonFileCache cache("");
+  ListingMemory remember{&memory, "src/lib/app\n.*\n", [] { return false; }};
+  CustomSource first(m.reg, "lib/app", cache, 8, remember);
+  auto cold = first.listTags(nullptr);
+  BOOST_REQUIRE(cold.isOk());
+  BOOST_TEST(memory.recall(remember.key).size() == 40u);
+
+  // Next run: t10 deleted at the source, t99 new. The 40 remembered tags are HEADed before
+  // tags/list answers; t99 after it; t10's 404 drops it as before.
+  m.reg.untag("lib/app", "t10");
+  m.reg.tag("lib/app", "t99", m.images[0]);
+  SlowListReader slow(m.reg);
+  slow.waitForHeads = 40;
+  CustomSource second(slow, "lib/app", cache, 8, remember);
+  auto warm = second.listTags(nullptr);
+  BOOST_REQUIRE(warm.isOk());
+  BOOST_TEST(slow.listWaitedForHeads);
+  BOOST_TEST(slow.headsBeforeList == 40);
+  BOOST_TEST(slow.headed.size() == 41u);  // 40 remembered (t10 among them) + t99 after the list
+  BOOST_TEST(slow.headed.back() == "t99");
+  BOOST_REQUIRE(warm->size() == 40u);  // t11..t49 and t99
+  BOOST_TEST(warm->front().tag == "t11");
+  BOOST_TEST(warm->back().tag == "t99");
+  BOOST_TEST(warm->back().digest == m.images[0]);
+  // The same answer as a listing without memory.
+  JsonFileCache coldCache("");
+  CustomSource plain(m.reg, "lib/app", coldCache, 8);
+  auto expected = plain.listTags(nullptr);
+  BOOST_REQUIRE(expected.isOk());
+  for (size_t i = 0; i < 40; ++i) {
+    BOOST_TEST((*warm)[i].tag == (*expected)[i].tag);
+    BOOST_TEST((*warm)[i].digest == (*expected)[i].digest);
+    BOOST_TEST(((*warm)[i].pushedAtMs == (*expected)[i].pushedAtMs));
+  }
+  // What it remembers now: the tags present in this listing.
+  auto now = memory.recall(remember.key);
+  BOOST_TEST(now.size() == 40u);
+  BOOST_TEST((std::find(now.begin(), now.end(), "t10") == now.end()));
+  BOOST_TEST((std::find(now.begin(), now.end(), "t99") != now.end()));
+}
+
+BOOST_AUTO_TEST_CASE(a_challenged_or_serial_listing_does_not_speculate) {
+  ManyTags m;
+  TagListMemory memory;
+  JsonFileCache cache("");
+  bool challenged = true;
+  ListingMemory remember{&memory, "k", [&] { return challenged; }};
+  memory.remember("k", {"t10", "t11"});
+  // A source that answered 401 this run: its listing is forgotten, not remembered.
+  CustomSource source(m.reg, "lib/app", cache, 8, remember);
+  BOOST_REQUIRE(source.listTags(nullptr).isOk());
+  BOOST_TEST(memory.recall("k").empty());
+
+  // One request at a time (concurrency 1): the list goes first, whatever is remembered.
+  challenged = false;
+  memory.remember("k", {"t10", "t11"});
+  SlowListReader slow(m.reg);
+  slow.waitForHeads = 1;
+  CustomSource serial(slow, "lib/app", cache, 1, remember);
+  BOOST_REQUIRE(serial.listTags(nullptr).isOk());
+  BOOST_TEST(slow.headsBeforeList == 0);
+  BOOST_TEST(!slow.listWaitedForHeads);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_list_waits_for_its_early_heads_and_fails) {
+  ManyTags m;
+  TagListMemory memory;
+  memory.remember("k", {"t10", "t11", "t12"});
+  m.reg.failList = true;
+  JsonFileCache cache("");
+  CustomSource source(m.reg, "lib/app", cache, 4, {&memory, "k", [] { return false; }});
+  auto tags = source.listTags(nullptr);
+  BOOST_TEST(!tags.isOk());
+  BOOST_TEST(m.reg.headCalls == 3);  // the early HEADs went out, and were joined
+  BOOST_TEST((memory.recall("k").size() == 3u));  // a failed listing changes nothing
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -51,6 +51,10 @@ class FakeRegistry final : public registry::RegistryReader {
     std::lock_guard<std::mutex> l(m_);
     tags_[repo][tag] = digest;
   }
+  void untag(const std::string& repo, const std::string& tag) {
+    std::lock_guard<std::mutex> l(m_);
+    tags_[repo].erase(tag);
+  }
   /// A config blob with platform and created time ("" = no created field).
   std::string addConfig(const std::string& os, const std::string& arch, const std::string& variant,
                         const std::string& created, const std::string& salt = "") {

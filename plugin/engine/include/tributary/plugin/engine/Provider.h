@@ -11,6 +11,7 @@
 
 #include "tributary/Version.h"
 #include "tributary/JsonFileCache.h"
+#include "tributary/custom/TagListMemory.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/plugin/config/ProviderConfig.h"
 #include "tributary/plugin/config/Rule.h"
@@ -67,6 +68,7 @@ class Provider {
   SecretRedactor redactor_;
   JsonFileCache createdCache_;  // manifest digest -> image created ms (custom)
   JsonFileCache choiceCache_;   // index digest|platform -> chosen child digest
+  custom::TagListMemory tagMemory_;  // a rule's last listing, HEADed early by the next (custom)
 };
 
 }  // namespace tributary::plugin

@@ -16,6 +16,7 @@
 // vendor source gets a custom adapter over the same reader as its created-order fallback.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "tributary/dockerhub/DockerHubPullBudget.h"
 #include "tributary/registry/ContentStore.h"
 #include "tributary/JsonFileCache.h"
+#include "tributary/custom/TagListMemory.h"
 #include "tributary/registry/RegistryReader.h"
 #include "tributary/plugin/host/Logger.h"
 #include "tributary/plugin/config/ProviderConfig.h"
@@ -52,6 +54,10 @@ struct SourceSession {
   std::unique_ptr<registry::RegistryReader> reader;
   std::unique_ptr<registry::SourceAdapter> fallback;  // vendor types: created order
   std::unique_ptr<registry::SourceAdapter> adapter;
+  /// Set by any 401 from the source or its mirrors during this run (custom sources: a listing
+  /// that was challenged is not remembered, see TagListMemory). Shared with the clients'
+  /// response observers, so it outlives them.
+  std::shared_ptr<std::atomic<bool>> challenged = std::make_shared<std::atomic<bool>>(false);
 };
 
 class SourceFactory {
@@ -61,7 +67,8 @@ class SourceFactory {
                                                      registry::Credentials credentials,
                                                      std::function<bool()> isCancelled,
                                                      JsonFileCache& createdCache,
-                                                     Logger& logger);
+                                                     Logger& logger,
+                                                     custom::TagListMemory* tagMemory = nullptr);
 };
 
 }  // namespace tributary::plugin
