@@ -23,6 +23,7 @@ cmake -S "$repo" -B "$clang_dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=c
   -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" >/dev/null
 for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
               common:src/SecretRedactor.cpp.o \
+              adapters/custom:src/TagListMemory.cpp.o \
               plugin/host:src/ProgressReporter.cpp.o \
               plugin/source:src/SourceEndpoints.cpp.o \
               plugin/transfer:src/BlobTransfer.cpp.o \

@@ -320,7 +320,7 @@ class SlowListReader final : public registry::RegistryReader {
   Result<std::vector<std::string>> listTags(const std::string& r) override {
     std::unique_lock<std::mutex> lock(m_);
     headsBeforeList = heads_;
-    listWaitedForHeads = cv_.wait_for(lock, std::chrono::seconds(5),
+    listWaitedForHeads = cv_.wait_for(lock, patience,
                                       [&] { return heads_ >= waitForHeads; });
     headsBeforeList = heads_;
     lock.unlock();
@@ -344,6 +344,7 @@ class SlowListReader final : public registry::RegistryReader {
     return reg_.fetchBlob(r, d, size, sink);
   }
   int waitForHeads = 0;
+  std::chrono::milliseconds patience{5000};
   int headsBeforeList = 0;
   bool listWaitedForHeads = false;
   std::vector<std::string> headed;
@@ -418,6 +419,7 @@ BOOST_AUTO_TEST_CASE(a_challenged_or_serial_listing_does_not_speculate) {
   memory.remember("k", {"t10", "t11"});
   SlowListReader slow(m.reg);
   slow.waitForHeads = 1;
+  slow.patience = std::chrono::milliseconds(300);  // no HEAD may come before the list
   CustomSource serial(slow, "lib/app", cache, 1, remember);
   BOOST_REQUIRE(serial.listTags(nullptr).isOk());
   BOOST_TEST(slow.headsBeforeList == 0);
