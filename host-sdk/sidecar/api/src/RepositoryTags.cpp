@@ -2,7 +2,11 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "tributary/Names.h"
+#include "tributary/WorkerPool.h"
 
 namespace tributary::api {
 namespace {
@@ -71,28 +75,37 @@ Status describe(storage::StorageReader& storage, StoredTag& tag) {
 }  // namespace
 
 Result<std::vector<StoredTag>> RepositoryTags::list(storage::StorageReader& storage,
-                                                    const std::string& repository) {
+                                                    const std::string& repository,
+                                                    int parallelism) {
   TRIB_RETURN_IF_ERROR(validateRepositoryName(repository));
   TRIB_ASSIGN_OR_RETURN(std::vector<std::string> names, storage.listTags(repository));
-  std::vector<StoredTag> tags;  // names come sorted, so the tags do too
-  for (std::string& name : names) {
-    if (!validateTag(name).isOk()) continue;
+  // One slot per name, each written by its own job only; names come sorted, so the tags do too.
+  std::vector<std::optional<StoredTag>> slots(names.size());
+  Status read = WorkerPool::run(names.size(), std::max(1, parallelism), [&](size_t i) -> Status {
+    const std::string& name = names[i];
+    if (!validateTag(name).isOk()) return Status();
     Result<std::string> digest = storage.readTagLink(repository, name);
     if (!digest.isOk()) {
       // A tag whose current/link vanished since the listing, or is damaged: the registry
       // serves nothing for it either.
       if (digest.status().code() == StatusCode::kNotFound ||
           digest.status().code() == StatusCode::kDataLoss)
-        continue;
+        return Status();
       return digest.status().withContext("reading tag " + name + " of " + repository);
     }
     StoredTag tag;
-    tag.tag = std::move(name);
+    tag.tag = name;
     tag.digest = std::move(digest).value();
     TRIB_RETURN_IF_ERROR(
         describe(storage, tag).withContext("describing " + repository + ":" + tag.tag));
-    tags.push_back(std::move(tag));
-  }
+    slots[i] = std::move(tag);
+    return Status();
+  });
+  TRIB_RETURN_IF_ERROR(read);
+  std::vector<StoredTag> tags;
+  tags.reserve(slots.size());
+  for (auto& slot : slots)
+    if (slot) tags.push_back(std::move(*slot));
   return tags;
 }
 

@@ -118,6 +118,36 @@ BOOST_FIXTURE_TEST_CASE(entries_the_registry_cannot_serve_are_skipped, LayoutFix
   BOOST_TEST((*tags)[0].tag == "good");
 }
 
+BOOST_FIXTURE_TEST_CASE(tags_read_in_parallel_come_out_as_one_by_one, LayoutFixture) {
+  const std::string config = blob("{\"os\":\"linux\",\"architecture\":\"amd64\"}");
+  for (int i = 0; i < 60; ++i) {
+    const std::string name = "t" + std::to_string(100 + i);
+    if (i % 7 == 3) {
+      tag("mirror/many", name, "not json " + name);
+    } else {
+      tag("mirror/many", name,
+          imageManifest(config).insert(1, "\"n\":\"" + name + "\","));  // a digest each
+    }
+  }
+  { std::ofstream(tagsDir("mirror/many") + "/t130/current/link") << "damaged"; }
+  auto serial = RepositoryTags::list(*storage, "mirror/many", 1);
+  auto parallel = RepositoryTags::list(*storage, "mirror/many", 8);
+  BOOST_REQUIRE(serial.isOk());
+  BOOST_REQUIRE(parallel.isOk());
+  BOOST_REQUIRE(serial->size() == 59u);  // t130 skipped
+  BOOST_REQUIRE(parallel->size() == serial->size());
+  for (size_t i = 0; i < serial->size(); ++i) {
+    BOOST_TEST((*parallel)[i].tag == (*serial)[i].tag);
+    BOOST_TEST((*parallel)[i].digest == (*serial)[i].digest);
+    BOOST_TEST((*parallel)[i].mediaType == (*serial)[i].mediaType);
+    BOOST_TEST((*parallel)[i].platforms == (*serial)[i].platforms,
+               boost::test_tools::per_element());
+  }
+  BOOST_TEST((*parallel)[0].tag == "t100");
+  BOOST_TEST((*parallel)[0].platforms == std::vector<std::string>{"linux/amd64"},
+             boost::test_tools::per_element());
+}
+
 BOOST_FIXTURE_TEST_CASE(bad_names_and_absent_repositories, LayoutFixture) {
   BOOST_TEST(RepositoryTags::list(*storage, "../etc").status().code() ==
              StatusCode::kInvalidArgument);
