@@ -29,12 +29,16 @@ class CliResult(syncrun.SyncResult):
 
 class Service:
     def __init__(self, workdir, storage_root, provider_config=None, extra=None, credentials=None,
-                 state=None, port=None, admin_extra=None, tls=None, serve_args=()):
+                 state=None, port=None, admin_extra=None, tls=None, serve_args=(),
+                 storage=None):
+        # storage: the config's whole `storage:` section (e.g. {"s3": {...}}) instead of the
+        # filesystem root `storage_root` (then None).
         self.workdir = workdir
         self.serve_args = list(serve_args)  # e.g. ["--verbose"]; may be changed between starts
         os.makedirs(workdir, exist_ok=True)
         self.storage_root = storage_root
-        os.makedirs(storage_root, exist_ok=True)
+        if storage_root is not None:
+            os.makedirs(storage_root, exist_ok=True)
         self.port = port or harness.free_port()
         self.token_file = os.path.join(workdir, "admin.token")
         with open(self.token_file, "w") as f:
@@ -61,7 +65,7 @@ class Service:
         self.config_path = os.path.join(workdir, "config.yml")
         harness.write_config(self.config_path, {
             "version": 0.1,
-            "storage": {"filesystem": {"rootdirectory": storage_root}},
+            "storage": storage or {"filesystem": {"rootdirectory": storage_root}},
             "replication": replication,
         })
         self.proc = None

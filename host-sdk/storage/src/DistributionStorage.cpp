@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <exception>
 
@@ -306,6 +307,43 @@ Result<std::string> DistributionStorage::getTag(std::string_view repository, std
   if (!parsed.isOk())
     return dataLossError(fullPath(rel) + "/link is damaged: " + parsed.status().message());
   return std::move(link).value();
+}
+
+Result<std::vector<std::string>> DistributionStorage::listTags(std::string_view repository) {
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository));
+  const std::string rel = repositoryDirectory(repository) + "/_manifests/tags";
+  const std::string none = "repository " + std::string(repository) + " has no tags in the storage";
+  auto dir = directory(rel, false);
+  if (dir.status().code() == StatusCode::kNotFound) return notFoundError(none);
+  TRIB_RETURN_IF_ERROR(dir.status());
+  TRIB_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                        durable::listDirectory(dir->get(), fullPath(rel), kMaxListedTags));
+  // An empty tags/ (every tag deleted) reads as none, as a bucket, which has no empty
+  // directories, can only say it.
+  if (names.empty()) return notFoundError(none);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::string> DistributionStorage::readTagLink(std::string_view repository,
+                                                     std::string_view tag) {
+  return getTag(repository, tag);
+}
+
+Result<std::string> DistributionStorage::readBlob(std::string_view digest, size_t maxBytes) {
+  TRIB_ASSIGN_OR_RETURN(Digest parsed, parseDigest(digest));
+  const std::string rel = blobDirectory(parsed);
+  const std::string absent = "blob " + parsed.toString() + " is not in the blob store";
+  auto dir = directory(rel, false);
+  if (dir.status().code() == StatusCode::kNotFound) return notFoundError(absent);
+  TRIB_RETURN_IF_ERROR(dir.status());
+  Result<uint64_t> size = durable::regularFileSize(dir->get(), fullPath(rel), "data");
+  if (size.status().code() == StatusCode::kNotFound) return notFoundError(absent);
+  TRIB_RETURN_IF_ERROR(size.status());
+  if (*size > maxBytes)
+    return outOfRangeError("blob " + parsed.toString() + " has " + std::to_string(*size) +
+                           " bytes, more than " + std::to_string(maxBytes));
+  return durable::readFile(dir->get(), fullPath(rel), "data", maxBytes);
 }
 
 Status DistributionStorage::requireRevision(std::string_view repository, const Digest& digest) {

@@ -225,6 +225,40 @@ Result<std::string> readFile(int dir, const std::string& dirPath, const std::str
   return content;
 }
 
+Result<std::vector<std::string>> listDirectory(int dir, const std::string& dirPath,
+                                               size_t maxEntries) {
+  // A duplicate shares the descriptor's read position: rewind it, and read from the start.
+  const int copy = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return ioError("list " + dirPath, errno);
+  DIR* handle = ::fdopendir(copy);
+  if (handle == nullptr) {
+    const int err = errno;
+    ::close(copy);
+    return ioError("list " + dirPath, err);
+  }
+  ::rewinddir(handle);
+  std::vector<std::string> names;
+  Status status;
+  for (;;) {
+    errno = 0;
+    struct dirent* entry = ::readdir(handle);
+    if (entry == nullptr) {
+      if (errno != 0) status = ioError("list " + dirPath, errno);
+      break;
+    }
+    if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) continue;
+    if (names.size() == maxEntries) {
+      status = resourceExhaustedError(dirPath + " holds more than " + std::to_string(maxEntries) +
+                                      " entries");
+      break;
+    }
+    names.emplace_back(entry->d_name);
+  }
+  ::closedir(handle);
+  if (!status.isOk()) return status;
+  return names;
+}
+
 Result<uint64_t> regularFileSize(int dir, const std::string& dirPath, const std::string& name) {
   const std::string path = dirPath + "/" + name;
   struct stat st;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tributary/Status.h"
 
@@ -60,6 +61,11 @@ Status renameNoReplace(int fromDir, const std::string& from, int toDir, const st
 /// absent; a symlink is kDataLoss (nothing in the layout is one).
 Result<std::string> readFile(int dir, const std::string& dirPath, const std::string& name,
                              size_t maxSize);
+
+/// The names in `dir` (without `.` and `..`), in readdir order; more than `maxEntries` is
+/// kResourceExhausted.
+Result<std::vector<std::string>> listDirectory(int dir, const std::string& dirPath,
+                                               size_t maxEntries);
 
 /// Size of regular file `name` in `dir`. kNotFound when absent; kDataLoss when it is not a
 /// regular file (a symlink included).

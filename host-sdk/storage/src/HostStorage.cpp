@@ -29,6 +29,11 @@ StorageBackend& HostStorage::backend() {
   return *s3_;
 }
 
+StorageReader& HostStorage::reader() {
+  if (distribution_) return *distribution_;
+  return *s3_;
+}
+
 Result<std::unique_ptr<HostStorage>> HostStorage::open(HostStorageOptions options) {
   std::unique_ptr<DistributionStorage> distribution;
   std::unique_ptr<s3::DistributionS3Storage> bucket;

@@ -688,18 +688,28 @@ ApiResponse AdminApi::cancelTask(int64_t id) {
 }
 
 ApiResponse AdminApi::repositoryTags(const std::string& name) {
-  // The listing reads the filesystem layout; with storage.s3 there is no root to read, and
-  // reading "/docker/registry/v2" of this machine instead would answer for the wrong storage.
-  if (settings_.storageRoot.empty())
+  if (settings_.storage == nullptr)
     return error(501, "not_implemented",
-                 "listing a repository's stored tags reads storage.filesystem; this registry "
-                 "uses storage.s3 (ask the registry: GET /v2/" + name + "/tags/list)");
-  auto tags = RepositoryTags::list(settings_.storageRoot, name);
+                 "this service was started without a storage to read (ask the registry: GET /v2/" +
+                     name + "/tags/list)");
+  auto tags = RepositoryTags::list(*settings_.storage, name);
   if (!tags.isOk()) {
-    if (tags.status().code() == StatusCode::kNotFound) {
-      return error(404, "not_found", tags.status().message());
+    const Status& status = tags.status();
+    switch (status.code()) {
+      case StatusCode::kNotFound:
+        return error(404, "not_found", status.message());
+      case StatusCode::kInvalidArgument:
+        return error(400, "invalid_argument", status.message(), "name");
+      case StatusCode::kUnavailable:
+      case StatusCode::kUnauthenticated:
+      case StatusCode::kPermissionDenied:
+      case StatusCode::kDeadlineExceeded:
+        // The storage (most likely the bucket) did not answer or refused: not our fault, nor
+        // the caller's.
+        return error(502, "storage_unavailable", "reading the storage: " + status.message());
+      default:
+        return error(500, "internal", "reading the storage: " + status.message());
     }
-    return error(400, "invalid_argument", tags.status().message(), "name");
   }
   Array::Ptr array = new Array;
   for (const StoredTag& t : *tags) {

@@ -3,32 +3,24 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 #include "tributary/Names.h"
+#include "tributary/WorkerPool.h"
 
 namespace tributary::api {
 namespace {
 
-namespace fs = std::filesystem;
+// Distribution refuses manifest pushes over 4 MiB; an image config is far smaller.
+constexpr size_t kMaxManifestBytes = 4u << 20;
+constexpr size_t kMaxConfigBytes = 1u << 20;
 
-std::string readFile(const fs::path& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::string data(limit, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(limit));
-  data.resize(static_cast<size_t>(in.gcount()));
-  return data;
-}
-
-fs::path blobPath(const fs::path& v2, const std::string& digest) {
-  auto parsed = parseDigest(digest);
-  if (!parsed.isOk()) return {};
-  const auto colon = digest.find(':');
-  const std::string alg = digest.substr(0, colon), hex = digest.substr(colon + 1);
-  return v2 / "blobs" / alg / hex.substr(0, 2) / hex / "data";
+// Absent, too large or damaged: the tag is listed with what is known. Anything else (the
+// storage cannot be read) fails the listing.
+bool describable(const Status& status) {
+  const StatusCode code = status.code();
+  return code == StatusCode::kNotFound || code == StatusCode::kOutOfRange ||
+         code == StatusCode::kDataLoss;
 }
 
 std::string platformOf(const Poco::JSON::Object::Ptr& p) {
@@ -40,12 +32,21 @@ std::string platformOf(const Poco::JSON::Object::Ptr& p) {
   return s;
 }
 
-void describe(const fs::path& v2, StoredTag& tag) {
-  const std::string bytes = readFile(blobPath(v2, tag.digest), 4 << 20);
-  if (bytes.empty()) return;
+Poco::JSON::Object::Ptr parseObject(const std::string& bytes) {
   try {
     Poco::JSON::Parser parser;
-    auto manifest = parser.parse(bytes).extract<Poco::JSON::Object::Ptr>();
+    return parser.parse(bytes).extract<Poco::JSON::Object::Ptr>();
+  } catch (const std::exception&) {
+    return nullptr;  // listed with what is known
+  }
+}
+
+Status describe(storage::StorageReader& storage, StoredTag& tag) {
+  Result<std::string> bytes = storage.readBlob(tag.digest, kMaxManifestBytes);
+  if (!bytes.isOk()) return describable(bytes.status()) ? Status() : bytes.status();
+  Poco::JSON::Object::Ptr manifest = parseObject(*bytes);
+  if (!manifest) return Status();
+  try {
     tag.mediaType = manifest->optValue<std::string>("mediaType", "");
     if (auto children = manifest->getArray("manifests")) {
       if (tag.mediaType.empty()) tag.mediaType = "application/vnd.oci.image.index.v1+json";
@@ -57,43 +58,54 @@ void describe(const fs::path& v2, StoredTag& tag) {
         }
       }
     } else if (auto config = manifest->getObject("config")) {
-      const std::string configBytes =
-          readFile(blobPath(v2, config->optValue<std::string>("digest", "")), 1 << 20);
-      if (!configBytes.empty()) {
-        Poco::JSON::Parser configParser;
-        auto image = configParser.parse(configBytes).extract<Poco::JSON::Object::Ptr>();
-        const std::string p = platformOf(image);
-        if (p != "/") tag.platforms.push_back(p);
-      }
+      const std::string configDigest = config->optValue<std::string>("digest", "");
+      if (!validateDigest(configDigest).isOk()) return Status();
+      Result<std::string> configBytes = storage.readBlob(configDigest, kMaxConfigBytes);
+      if (!configBytes.isOk())
+        return describable(configBytes.status()) ? Status() : configBytes.status();
+      const std::string p = platformOf(parseObject(*configBytes));
+      if (!p.empty() && p != "/") tag.platforms.push_back(p);
     }
   } catch (const std::exception&) {
-    // listed with what is known
+    // a member of an unexpected JSON type: listed with what is known
   }
+  return Status();
 }
 
 }  // namespace
 
-Result<std::vector<StoredTag>> RepositoryTags::list(const std::string& rootDirectory,
-                                                    const std::string& repository) {
+Result<std::vector<StoredTag>> RepositoryTags::list(storage::StorageReader& storage,
+                                                    const std::string& repository,
+                                                    int parallelism) {
   TRIB_RETURN_IF_ERROR(validateRepositoryName(repository));
-  const fs::path v2 = fs::path(rootDirectory) / "docker/registry/v2";
-  const fs::path tagsDir = v2 / "repositories" / repository / "_manifests/tags";
-  std::error_code ec;
-  if (!fs::is_directory(tagsDir, ec)) {
-    return notFoundError("repository `" + repository + "` has no tags in the storage");
-  }
-  std::vector<StoredTag> tags;
-  for (const auto& entry : fs::directory_iterator(tagsDir, ec)) {
+  TRIB_ASSIGN_OR_RETURN(std::vector<std::string> names, storage.listTags(repository));
+  // One slot per name, each written by its own job only; names come sorted, so the tags do too.
+  std::vector<std::optional<StoredTag>> slots(names.size());
+  Status read = WorkerPool::run(names.size(), std::max(1, parallelism), [&](size_t i) -> Status {
+    const std::string& name = names[i];
+    if (!validateTag(name).isOk()) return Status();
+    Result<std::string> digest = storage.readTagLink(repository, name);
+    if (!digest.isOk()) {
+      // A tag whose current/link vanished since the listing, or is damaged: the registry
+      // serves nothing for it either.
+      if (digest.status().code() == StatusCode::kNotFound ||
+          digest.status().code() == StatusCode::kDataLoss)
+        return Status();
+      return digest.status().withContext("reading tag " + name + " of " + repository);
+    }
     StoredTag tag;
-    tag.tag = entry.path().filename().string();
-    if (!validateTag(tag.tag).isOk()) continue;
-    tag.digest = readFile(entry.path() / "current/link", 200);
-    if (tag.digest.empty() || !validateDigest(tag.digest).isOk()) continue;
-    describe(v2, tag);
-    tags.push_back(std::move(tag));
-  }
-  std::sort(tags.begin(), tags.end(),
-            [](const StoredTag& a, const StoredTag& b) { return a.tag < b.tag; });
+    tag.tag = name;
+    tag.digest = std::move(digest).value();
+    TRIB_RETURN_IF_ERROR(
+        describe(storage, tag).withContext("describing " + repository + ":" + tag.tag));
+    slots[i] = std::move(tag);
+    return Status();
+  });
+  TRIB_RETURN_IF_ERROR(read);
+  std::vector<StoredTag> tags;
+  tags.reserve(slots.size());
+  for (auto& slot : slots)
+    if (slot) tags.push_back(std::move(*slot));
   return tags;
 }
 

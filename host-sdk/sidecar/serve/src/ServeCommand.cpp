@@ -170,7 +170,7 @@ int ServeCommand::run() {
   apiSettings.token = *token;
   apiSettings.edition = config->edition;
   apiSettings.ruleQuota = config->ruleQuota;
-  apiSettings.storageRoot = registry->rootDirectory();
+  apiSettings.storage = &(*storage)->reader();
   apiSettings.timezone = config->timezone;
   api::AdminApi api(**store, tasks, &metrics, calls, apiSettings);
 

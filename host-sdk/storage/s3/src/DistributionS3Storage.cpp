@@ -1,5 +1,6 @@
 #include "tributary/storage/s3/DistributionS3Storage.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "S3PartUploader.h"
@@ -236,6 +237,57 @@ Status DistributionS3Storage::setTag(std::string_view repository, std::string_vi
   // current/link last: it is what the registry serves; one atomic PUT switches the tag from
   // the old digest to the new one.
   return writeLink(tagKey + "/current/link", parsed).withContext(context);
+}
+
+Result<std::vector<std::string>> DistributionS3Storage::listTags(std::string_view repository) {
+  TRIB_RETURN_IF_ERROR(validateRepositoryName(repository));
+  const std::string tagsPrefix = repositoryKey(repository) + "/_manifests/tags/";
+  const std::string context = "listing the tags of " + std::string(repository);
+  std::vector<std::string> names;
+  auto add = [&](const std::string& key) -> Status {
+    // "<tagsPrefix><name>/" (a common prefix) or "<tagsPrefix><name>" (a stray object).
+    if (key.size() <= tagsPrefix.size() || key.compare(0, tagsPrefix.size(), tagsPrefix) != 0)
+      return Status();  // not ours: a server that ignores the prefix must not add names
+    std::string name = key.substr(tagsPrefix.size());
+    if (!name.empty() && name.back() == '/') name.pop_back();
+    if (name.empty() || name.find('/') != std::string::npos) return Status();
+    if (names.size() == kMaxListedTags)
+      return resourceExhaustedError(context + ": more than " + std::to_string(kMaxListedTags) +
+                                    " entries under " + tagsPrefix);
+    names.push_back(std::move(name));
+    return Status();
+  };
+  std::string token;
+  for (;;) {
+    Result<S3ObjectPage> page = client_->listObjectsV2(tagsPrefix, token, 1000, "/");
+    if (!page.isOk()) return page.status().withContext(context);
+    for (const std::string& prefix : page->commonPrefixes) TRIB_RETURN_IF_ERROR(add(prefix));
+    for (const S3Object& object : page->objects) TRIB_RETURN_IF_ERROR(add(object.key));
+    if (!page->truncated) break;
+    token = page->nextContinuationToken;
+  }
+  if (names.empty())
+    return notFoundError("repository " + std::string(repository) + " has no tags in the storage");
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+Result<std::string> DistributionS3Storage::readTagLink(std::string_view repository,
+                                                       std::string_view tag) {
+  return getTag(repository, tag);
+}
+
+Result<std::string> DistributionS3Storage::readBlob(std::string_view digest, size_t maxBytes) {
+  TRIB_ASSIGN_OR_RETURN(Digest parsed, parseDigest(digest));
+  Result<std::string> bytes = client_->getObject(blobKey(parsed), maxBytes);
+  if (bytes.status().code() == StatusCode::kNotFound)
+    return notFoundError("blob " + parsed.toString() + " is not in the blob store");
+  if (bytes.status().code() == StatusCode::kOutOfRange)
+    return outOfRangeError("blob " + parsed.toString() + " is larger than " +
+                           std::to_string(maxBytes) + " bytes");
+  if (!bytes.isOk()) return bytes.status().withContext("reading blob " + parsed.toString());
+  return bytes;
 }
 
 }  // namespace tributary::storage::s3

@@ -355,8 +355,10 @@ Status S3Client::deleteObject(const std::string& key) {
 }
 
 Result<S3ObjectPage> S3Client::listObjectsV2(const std::string& prefix,
-                                             const std::string& continuationToken, int maxKeys) {
+                                             const std::string& continuationToken, int maxKeys,
+                                             const std::string& delimiter) {
   Query query = {{"list-type", "2"}, {"max-keys", std::to_string(maxKeys)}, {"prefix", prefix}};
+  if (!delimiter.empty()) query.emplace_back("delimiter", delimiter);
   if (!continuationToken.empty()) query.emplace_back("continuation-token", continuationToken);
   TRIB_ASSIGN_OR_RETURN(Response response,
                         request("GET", "", query, {}, kEmptySha256, {}, kMaxListBody));

@@ -145,6 +145,12 @@ Result<S3ObjectPage> parseListObjectsV2(std::string_view body) {
       return unavailableError(std::string(what) + ": a <Contents> without a Key or a numeric Size");
     page.objects.push_back(std::move(object));
   }
+  for (const Node* common : children(root, "CommonPrefixes")) {
+    std::string prefix = childText(common, "Prefix");
+    if (prefix.empty())
+      return unavailableError(std::string(what) + ": a <CommonPrefixes> without a Prefix");
+    page.commonPrefixes.push_back(std::move(prefix));
+  }
   return page;
 }
 

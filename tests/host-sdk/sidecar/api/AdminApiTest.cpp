@@ -3,9 +3,13 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <filesystem>
+
 #include "TempDirectory.h"
+#include "tributary/DigestHasher.h"
 #include "tributary/api/AdminApi.h"
 #include "tributary/scheduler/TaskService.h"
+#include "tributary/storage/DistributionStorage.h"
 
 using namespace tributary;
 using namespace tributary::api;
@@ -25,6 +29,8 @@ struct ApiFixture {
                                  return r;
                                },
                                nullptr};
+  std::unique_ptr<storage::DistributionStorage> storage =
+      std::move(storage::DistributionStorage::open(dir.path() + "/root")).value();
   std::unique_ptr<AdminApi> api;
 
   ApiFixture() {
@@ -43,7 +49,7 @@ struct ApiFixture {
     };
     calls.plan = [](const std::string&) { return rp::ProviderReply{RP_OK, "{\"tags\":[]}", ""}; };
     calls.infoJson = "{\"name\":\"fake\",\"version\":\"1\",\"source_types\":[{\"type\":\"custom\"}]}";
-    ApiSettings settings{kToken, "basic", 2, dir.path()};
+    ApiSettings settings{kToken, "basic", 2, storage.get()};
     api = std::make_unique<AdminApi>(*store, tasks, nullptr, calls, settings);
   }
   ApiResponse call(const std::string& method, const std::string& path,
@@ -183,13 +189,39 @@ BOOST_FIXTURE_TEST_CASE(unknown_routes_methods_and_queries, ApiFixture) {
   BOOST_TEST(call("GET", "/api/v1/repositories/a/b/tags").status == 404);
 }
 
-BOOST_FIXTURE_TEST_CASE(stored_tags_over_s3_storage_say_why_they_are_not_listed, ApiFixture) {
-  // storage.s3: no filesystem root; the view must not read this machine's /docker/registry/v2.
-  ApiSettings settings{kToken, "basic", 2, ""};
+BOOST_FIXTURE_TEST_CASE(stored_tags_answer_from_the_storage_reader, ApiFixture) {
+  const std::string manifest =
+      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+      "\"manifests\":[{\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\","
+      "\"variant\":\"v8\"}}]}";
+  const std::string digest = DigestHasher::digestOf("sha256", manifest).value();
+  BOOST_REQUIRE(storage->putManifest("a/b", digest, manifest).isOk());
+  BOOST_REQUIRE(storage->setTag("a/b", "v1", digest).isOk());
+  auto tags = call("GET", "/api/v1/repositories/a/b/tags");
+  BOOST_TEST(tags.status == 200);
+  std::string body = tags.body;
+  while (!body.empty() && body.back() == '\n') body.pop_back();
+  BOOST_TEST(body ==
+             "{\"repository\":\"a/b\",\"tags\":[{\"tag\":\"v1\",\"digest\":\"" + digest +
+                 "\",\"media_type\":\"application/vnd.oci.image.index.v1+json\","
+                 "\"platforms\":[\"linux/arm64/v8\"]}]}");
+  // Storage that cannot be read is an error naming why, never an empty or short list: here a
+  // repository directory that is a symlink out of the root.
+  std::filesystem::create_directories(dir.path() + "/outside/_manifests/tags/v1/current");
+  std::filesystem::create_directory_symlink(dir.path() + "/outside",
+                                            storage->v2Root() + "/repositories/a/evil");
+  auto refused = call("GET", "/api/v1/repositories/a/evil/tags");
+  BOOST_TEST(refused.status == 502);
+  BOOST_TEST(contains(refused.body, "\"code\":\"storage_unavailable\""));
+  BOOST_TEST(contains(refused.body, "reading the storage"));
+}
+
+BOOST_FIXTURE_TEST_CASE(stored_tags_without_a_storage_say_where_to_ask, ApiFixture) {
+  // A host that wires no storage (ApiSettings::storage null) must not guess a path to read.
+  ApiSettings settings{kToken, "basic", 2, nullptr};
   api = std::make_unique<AdminApi>(*store, tasks, nullptr, ProviderCalls{}, settings);
   auto tags = call("GET", "/api/v1/repositories/a/b/tags");
   BOOST_TEST(tags.status == 501);
-  BOOST_TEST(contains(tags.body, "storage.s3"));
   BOOST_TEST(contains(tags.body, "GET /v2/a/b/tags/list"));
 }
 

@@ -369,6 +369,117 @@ BOOST_AUTO_TEST_CASE(the_storage_table_drives_s3_like_the_filesystem) {
   BOOST_TEST(s3.uploads.empty());
 }
 
+BOOST_AUTO_TEST_CASE(reads_tags_links_and_blobs_as_the_filesystem_reader_does) {
+  FakeS3 s3;
+  auto storage = openStorage(s3);
+  StorageReader& reader = *storage;
+  std::string last;
+  for (const char* tag : {"v2", "latest", "V1.0"}) {
+    const std::string manifest = std::string("{\"schemaVersion\":2,\"tag\":\"") + tag + "\"}";
+    last = digestOf(manifest);
+    BOOST_REQUIRE(storage->putManifest("mirror/app", last, manifest).isOk());
+    BOOST_REQUIRE(storage->setTag("mirror/app", tag, last).isOk());
+  }
+  const std::string tags = "registry-root/docker/registry/v2/repositories/mirror/app/_manifests/tags/";
+  {
+    std::lock_guard<std::mutex> lock(s3.mutex);
+    s3.objects[tags + "stray.txt"] = "x";  // an object right in tags/ is an entry too
+    // Another repository whose name starts like this one's must not add names.
+    s3.objects["registry-root/docker/registry/v2/repositories/mirror/app2/_manifests/tags/"
+               "other/current/link"] = last;
+  }
+  const size_t before = s3.count("GET /registry?");
+  auto listed = reader.listTags("mirror/app");
+  BOOST_REQUIRE_MESSAGE(listed.isOk(), listed.status().message());
+  const std::vector<std::string> expected = {"V1.0", "latest", "stray.txt", "v2"};
+  BOOST_TEST(*listed == expected, boost::test_tools::per_element());
+  BOOST_TEST(s3.count("GET /registry?") == before + 1);  // one delimited page
+  {
+    std::lock_guard<std::mutex> lock(s3.mutex);
+    BOOST_TEST(s3.requests.back().find("delimiter=%2F") != std::string::npos);
+  }
+
+  auto link = reader.readTagLink("mirror/app", "V1.0");
+  BOOST_REQUIRE(link.isOk());
+  BOOST_TEST(*link == last);
+  BOOST_TEST(reader.readTagLink("mirror/app", "v9").status().code() == StatusCode::kNotFound);
+  {
+    std::lock_guard<std::mutex> lock(s3.mutex);
+    s3.objects[tags + "v2/current/link"] = last + "\n";
+  }
+  BOOST_TEST(reader.readTagLink("mirror/app", "v2").status().code() == StatusCode::kDataLoss);
+
+  const std::string bytes = pattern(5000);
+  const std::string digest = digestOf(bytes);
+  BOOST_REQUIRE(writeBlob(*storage, digest, bytes).isOk());
+  auto whole = reader.readBlob(digest, 5000);
+  BOOST_REQUIRE_MESSAGE(whole.isOk(), whole.status().message());
+  BOOST_TEST((*whole == bytes));
+  BOOST_TEST(reader.readBlob(digest, 4999).status().code() == StatusCode::kOutOfRange);
+  BOOST_TEST(reader.readBlob(digestOf("never"), 100).status().code() == StatusCode::kNotFound);
+}
+
+BOOST_AUTO_TEST_CASE(a_repository_without_tags_is_not_found_and_bad_names_read_nothing) {
+  FakeS3 s3;
+  auto storage = openStorage(s3);
+  StorageReader& reader = *storage;
+  BOOST_TEST(reader.listTags("no/such").status().code() == StatusCode::kNotFound);
+  // A namespace holding a repository is no repository itself.
+  const std::string manifest = "{\"schemaVersion\":2}";
+  BOOST_REQUIRE(storage->putManifest("ns/app", digestOf(manifest), manifest).isOk());
+  BOOST_REQUIRE(storage->setTag("ns/app", "v1", digestOf(manifest)).isOk());
+  BOOST_TEST(reader.listTags("ns").status().code() == StatusCode::kNotFound);
+
+  const size_t before = s3.requests.size();
+  for (const char* bad : {"../ns/app", "ns/../ns/app", "NS/app", "", "ns/app/"}) {
+    BOOST_TEST(reader.listTags(bad).status().code() == StatusCode::kInvalidArgument);
+    BOOST_TEST(reader.readTagLink(bad, "v1").status().code() == StatusCode::kInvalidArgument);
+  }
+  BOOST_TEST(reader.readTagLink("ns/app", "../v1").status().code() ==
+             StatusCode::kInvalidArgument);
+  BOOST_TEST(reader.readBlob("sha256:../../x", 10).status().code() ==
+             StatusCode::kInvalidArgument);
+  BOOST_TEST(s3.requests.size() == before);  // refused before any key was built
+}
+
+BOOST_AUTO_TEST_CASE(the_tag_listing_pages_past_a_thousand_entries) {
+  FakeS3 s3;
+  auto storage = openStorage(s3);
+  const std::string tags = "registry-root/docker/registry/v2/repositories/big/app/_manifests/tags/";
+  std::vector<std::string> expected;
+  {
+    std::lock_guard<std::mutex> lock(s3.mutex);
+    for (int i = 0; i < 2345; ++i) {
+      const std::string name = "t" + std::to_string(10000 + i);
+      expected.push_back(name);
+      // Several keys per tag: the listing must still count each tag once.
+      s3.objects[tags + name + "/current/link"] = digestOf(name);
+      s3.objects[tags + name + "/index/sha256/" + digestOf(name).substr(7) + "/link"] =
+          digestOf(name);
+    }
+  }
+  const size_t before = s3.count("GET /registry?");
+  auto listed = storage->listTags("big/app");
+  BOOST_REQUIRE_MESSAGE(listed.isOk(), listed.status().message());
+  BOOST_TEST(*listed == expected, boost::test_tools::per_element());
+  BOOST_TEST(s3.count("GET /registry?") == before + 3);  // 1000 + 1000 + 345 prefixes
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_bucket_is_an_error_not_an_empty_listing) {
+  FakeS3 s3;
+  auto storage = openStorage(s3);
+  {
+    std::lock_guard<std::mutex> lock(s3.mutex);
+    s3.denyEverything = true;
+  }
+  auto listed = storage->listTags("mirror/app");
+  BOOST_TEST(listed.status().code() == StatusCode::kPermissionDenied);
+  BOOST_TEST(listed.status().message().find("AccessDenied") != std::string::npos);
+  BOOST_TEST(listed.status().message().find("not-in-any-message") == std::string::npos);
+  BOOST_TEST(storage->readBlob(digestOf("x"), 10).status().code() ==
+             StatusCode::kPermissionDenied);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace tributary::storage::s3

@@ -85,17 +85,36 @@ void FakeS3::handle(Poco::Net::HTTPServerRequest& request,
     if (method == "GET" && query["list-type"] == "2") {
       const size_t maxKeys = std::stoul(query.count("max-keys") ? query["max-keys"] : "1000");
       size_t skip = query.count("continuation-token") ? std::stoul(query["continuation-token"]) : 0;
+      // With a delimiter, keys that hold it past the prefix roll up into one CommonPrefixes
+      // entry each (size npos marks one); entries are counted against max-keys in key order,
+      // as S3 does.
+      const std::string prefix = query["prefix"];
+      const std::string delimiter = query.count("delimiter") ? query["delimiter"] : "";
       std::vector<std::pair<std::string, size_t>> matching;
-      for (const auto& [k, v] : objects)
-        if (k.rfind(query["prefix"], 0) == 0) matching.emplace_back(k, v.size());
+      for (const auto& [k, v] : objects) {
+        if (k.rfind(prefix, 0) != 0) continue;
+        const size_t cut = delimiter.empty() ? std::string::npos : k.find(delimiter, prefix.size());
+        if (cut == std::string::npos) {
+          matching.emplace_back(k, v.size());
+        } else {
+          std::string common = k.substr(0, cut + delimiter.size());
+          if (matching.empty() || matching.back().first != common)
+            matching.emplace_back(std::move(common), std::string::npos);
+        }
+      }
       std::string out = "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
       const size_t end = std::min(matching.size(), skip + maxKeys);
       const bool truncated = end < matching.size();
       out += std::string("<IsTruncated>") + (truncated ? "true" : "false") + "</IsTruncated>";
       if (truncated) out += "<NextContinuationToken>" + std::to_string(end) + "</NextContinuationToken>";
-      for (size_t i = skip; i < end; ++i)
-        out += "<Contents><Key>" + matching[i].first + "</Key><Size>" +
-               std::to_string(matching[i].second) + "</Size></Contents>";
+      for (size_t i = skip; i < end; ++i) {
+        if (matching[i].second == std::string::npos) {
+          out += "<CommonPrefixes><Prefix>" + matching[i].first + "</Prefix></CommonPrefixes>";
+        } else {
+          out += "<Contents><Key>" + matching[i].first + "</Key><Size>" +
+                 std::to_string(matching[i].second) + "</Size></Contents>";
+        }
+      }
       return reply(response, 200, out + "</ListBucketResult>", xml);
     }
     return reply(response, 400, errorXml("InvalidRequest", "unsupported bucket call"), xml);

@@ -47,6 +47,30 @@ BOOST_AUTO_TEST_CASE(list_objects_v2_pages_carry_the_continuation_token) {
   BOOST_TEST(last->objects.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_delimited_list_gives_its_common_prefixes) {
+  // As Swift's s3api and AWS answer `delimiter=/` over a tags/ prefix: the "directories" as
+  // CommonPrefixes, an object right under the prefix as Contents.
+  auto page = parseListObjectsV2(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<Name>registry</Name><Prefix>r/_manifests/tags/</Prefix><KeyCount>3</KeyCount>"
+      "<MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>"
+      "<Contents><Key>r/_manifests/tags/stray</Key><Size>1</Size></Contents>"
+      "<CommonPrefixes><Prefix>r/_manifests/tags/latest/</Prefix></CommonPrefixes>"
+      "<CommonPrefixes><Prefix>r/_manifests/tags/v1.0/</Prefix></CommonPrefixes>"
+      "</ListBucketResult>");
+  BOOST_REQUIRE(page.isOk());
+  BOOST_REQUIRE(page->objects.size() == 1u);
+  BOOST_TEST(page->objects[0].key == "r/_manifests/tags/stray");
+  const std::vector<std::string> expected = {"r/_manifests/tags/latest/",
+                                             "r/_manifests/tags/v1.0/"};
+  BOOST_TEST(page->commonPrefixes == expected, boost::test_tools::per_element());
+  auto empty = parseListObjectsV2(
+      "<ListBucketResult><IsTruncated>false</IsTruncated><CommonPrefixes><Prefix></Prefix>"
+      "</CommonPrefixes></ListBucketResult>");
+  BOOST_TEST(empty.status().message().find("CommonPrefixes") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_list_that_is_not_what_s3_documents_is_refused_with_what_was_wrong) {
   auto truncatedWithoutToken =
       parseListObjectsV2("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>");

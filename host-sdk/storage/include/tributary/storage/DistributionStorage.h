@@ -9,11 +9,13 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tributary/Names.h"
 #include "tributary/Status.h"
 #include "tributary/storage/BlobWriter.h"
 #include "tributary/storage/StorageBackend.h"
+#include "tributary/storage/StorageReader.h"
 
 namespace tributary::storage {
 
@@ -48,9 +50,12 @@ struct DistributionStorageOptions {
 /// created, renamed and read relative to that directory, never following a final symlink. A
 /// symlink that leads out is kPermissionDenied naming it, and nothing is written through it.
 ///
+/// Reads (StorageReader, readManifest, getTag) go through the same resolved root, so a symlink
+/// planted in the layout cannot make the admin API read a file outside it either.
+///
 /// Threads: every method may be called from any thread concurrently (state on disk only; the
 /// fault hook is guarded by a mutex).
-class DistributionStorage final : public StorageBackend {
+class DistributionStorage final : public StorageBackend, public StorageReader {
  public:
   using Options = DistributionStorageOptions;
 
@@ -90,6 +95,13 @@ class DistributionStorage final : public StorageBackend {
   /// entries stay, as with Distribution's own re-tag.
   Status setTag(std::string_view repository, std::string_view tag,
                 std::string_view digest) override;
+
+  // StorageReader (see tributary/storage/StorageReader.h).
+  /// The entries of repositories/<repo>/_manifests/tags/ (directories and stray files alike).
+  Result<std::vector<std::string>> listTags(std::string_view repository) override;
+  /// getTag().
+  Result<std::string> readTagLink(std::string_view repository, std::string_view tag) override;
+  Result<std::string> readBlob(std::string_view digest, size_t maxBytes) override;
 
   /// Test hook, called with a step name just before each durable publish step: "blob.data",
   /// "layers.link", "manifest.data", "revision.link", "tag.create" (rename of a new tag's staging

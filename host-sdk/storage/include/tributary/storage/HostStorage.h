@@ -12,6 +12,7 @@
 #include "tributary/storage/RegistryApiPublisher.h"
 #include "tributary/storage/RegistryApiStorageTable.h"
 #include "tributary/storage/StorageBackend.h"
+#include "tributary/storage/StorageReader.h"
 #include "tributary/storage/s3/DistributionS3Storage.h"
 
 namespace tributary::storage {
@@ -57,6 +58,9 @@ class HostStorage {
   s3::DistributionS3Storage* s3() { return s3_.get(); }
   /// The store blobs go to, whatever the driver.
   StorageBackend& backend();
+  /// Reads the registry's storage itself (its filesystem root or its bucket) in either mode:
+  /// in registry_api mode the registry writes manifests and tags there too.
+  StorageReader& reader();
   /// One line for plan/report headers and logs, e.g. "registry_api (blobs into storage,
   /// manifests and tags through http://127.0.0.1:5000)".
   std::string describe() const;

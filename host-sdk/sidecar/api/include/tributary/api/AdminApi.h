@@ -9,6 +9,7 @@
 
 #include "rp/host.hpp"
 #include "tributary/state/StateStore.h"
+#include "tributary/storage/StorageReader.h"
 
 namespace tributary::scheduler {
 class TaskService;
@@ -46,7 +47,9 @@ struct ApiSettings {
   std::string token;  // bearer token; compared in constant time
   std::string edition;
   int64_t ruleQuota = 0;
-  std::string storageRoot;  // storage.filesystem.rootdirectory; "" with storage.s3
+  // The registry's storage (filesystem root or S3 bucket), read by the stored-tags view;
+  // must outlive the API. Null: that view answers 501.
+  storage::StorageReader* storage = nullptr;
   std::string timezone = "UTC";  // replication.timezone, for the schedule preview
 };
 
@@ -72,7 +75,8 @@ struct ApiSettings {
 /// Errors: {"code","message","field"?}: 400 invalid_argument (field = the rule field the
 /// provider names), 401 unauthenticated, 403 quota_exceeded, 404 not_found, 405
 /// method_not_allowed, 409 conflict (duplicate name, task already ended), 413 too_large (the
-/// server), 429 queue_full, 502 source_unavailable (plan), 500 internal.
+/// server), 429 queue_full, 502 source_unavailable (plan), 502 storage_unavailable (the stored
+/// tags, when the storage cannot be read: bucket unreachable or refusing), 500 internal.
 /// Thread: handle() from any number of server threads at once.
 class AdminApi {
  public:

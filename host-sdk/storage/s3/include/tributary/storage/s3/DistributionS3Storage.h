@@ -7,10 +7,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tributary/Names.h"
 #include "tributary/Status.h"
 #include "tributary/storage/StorageBackend.h"
+#include "tributary/storage/StorageReader.h"
 #include "tributary/storage/s3/S3Client.h"
 
 namespace tributary::storage::s3 {
@@ -43,7 +45,7 @@ struct DistributionS3StorageOptions {
 ///
 /// Threads: every method may be called from any thread at once (the client and the part
 /// uploader are thread-safe; nothing else is mutable).
-class DistributionS3Storage final : public StorageBackend {
+class DistributionS3Storage final : public StorageBackend, public StorageReader {
  public:
   using Options = DistributionS3StorageOptions;
   /// Distribution's limits for chunksize (s3-aws minChunkSize / maxChunkSize).
@@ -82,6 +84,16 @@ class DistributionS3Storage final : public StorageBackend {
   Result<std::string> getTag(std::string_view repository, std::string_view tag) override;
   Status setTag(std::string_view repository, std::string_view tag,
                 std::string_view digest) override;
+
+  // StorageReader (see tributary/storage/StorageReader.h), readable in a read-only storage.
+  /// ListObjectsV2 of ".../_manifests/tags/" with delimiter "/", page after page: the
+  /// common prefixes (a tag's "directory") and any object directly there (as the driver's
+  /// List, which Distribution's tags/list reads, reports both).
+  Result<std::vector<std::string>> listTags(std::string_view repository) override;
+  /// getTag().
+  Result<std::string> readTagLink(std::string_view repository, std::string_view tag) override;
+  /// One GET, at most `maxBytes` read (a longer object is kOutOfRange, its body not read).
+  Result<std::string> readBlob(std::string_view digest, size_t maxBytes) override;
 
   /// blobs/<alg>/<xx>/<hex>/data's key.
   std::string blobKey(const Digest& digest) const;

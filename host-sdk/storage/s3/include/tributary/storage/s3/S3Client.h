@@ -78,9 +78,12 @@ class S3Client {
   Result<uint64_t> headObject(const std::string& key);
   /// Deleting an absent object is OK (S3's own semantics).
   Status deleteObject(const std::string& key);
-  /// One page of keys under `prefix` (continuation "" for the first page).
+  /// One page of keys under `prefix` (continuation "" for the first page). With a
+  /// `delimiter` ("/"), keys with it after the prefix are rolled up into commonPrefixes, as
+  /// Distribution's driver lists a directory.
   Result<S3ObjectPage> listObjectsV2(const std::string& prefix,
-                                     const std::string& continuationToken, int maxKeys = 1000);
+                                     const std::string& continuationToken, int maxKeys = 1000,
+                                     const std::string& delimiter = "");
 
   /// A new multipart upload of `key`: its UploadId.
   Result<std::string> createMultipartUpload(const std::string& key);

@@ -16,6 +16,9 @@ struct S3Object {
 /// A ListObjectsV2 page; `nextContinuationToken` is set when `truncated`.
 struct S3ObjectPage {
   std::vector<S3Object> objects;
+  // With a delimiter: each distinct "<prefix><part>/" the keys beyond the delimiter share
+  // (S3's CommonPrefixes), i.e. a directory's subdirectories.
+  std::vector<std::string> commonPrefixes;
   bool truncated = false;
   std::string nextContinuationToken;
 };
