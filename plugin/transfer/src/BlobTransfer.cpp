@@ -18,7 +18,11 @@ BlobTransfer::BlobTransfer(SourceEndpoints& endpoints, Storage& storage,
       progress_(progress),
       logger_(logger) {}
 
-BlobTransfer::~BlobTransfer() = default;  // the pool cancels what has not started and joins
+// The pool first, explicitly: it cancels what has not started and joins the jobs in flight,
+// which still write outcomes_ under mutex_ and notify done_. Left to the implicit order, those
+// members (declared after workers_) would be destroyed while a job runs: a run cancelled while
+// a blob was being fetched returned from waitFor() and corrupted the heap as that job ended.
+BlobTransfer::~BlobTransfer() { workers_.reset(); }
 
 void BlobTransfer::start(std::vector<BlobRef> blobs) {
   blobs_ = std::move(blobs);
