@@ -4,8 +4,11 @@
 // mirror served; other errors are not retried here.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "FakeRegistry.h"
 #include "FakeHostServices.h"
@@ -110,6 +113,39 @@ class FlakyReader final : public registry::RegistryReader {
   const std::string digest_;
   std::mutex mu_;
   int deliveries_ = 0;  // guarded by mu_
+};
+
+// A reader whose blob fetches hold until `release`, then answer kCancelled, as a real fetch
+// that sees the task's cancellation does.
+class HoldingReader final : public registry::RegistryReader {
+ public:
+  explicit HoldingReader(FakeRegistry& inner) : inner_(inner) {}
+  Result<std::vector<std::string>> listTags(const std::string& repository) override {
+    return inner_.listTags(repository);
+  }
+  Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
+                                                    const std::string& reference) override {
+    return inner_.headManifest(repository, reference);
+  }
+  Result<registry::Manifest> getManifest(const std::string& repository,
+                                         const std::string& reference) override {
+    return inner_.getManifest(repository, reference);
+  }
+  Status fetchBlob(const std::string&, const std::string&, uint64_t,
+                   registry::BlobSink&) override {
+    started = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ended = true;
+    return cancelledError("task cancelled");
+  }
+  Status fetchBlobRange(const std::string&, const std::string&, uint64_t, uint64_t,
+                        registry::BlobSink&) override {
+    return unimplementedError("no ranges here");
+  }
+  std::atomic<bool> started{false}, release{false}, ended{false};
+
+ private:
+  FakeRegistry& inner_;
 };
 
 std::string randomBytes(size_t n, unsigned seed) {
@@ -295,6 +331,30 @@ BOOST_AUTO_TEST_CASE(other_errors_are_not_fetched_again) {
   BOOST_TEST(o.status.code() == StatusCode::kUnavailable, o.status.toString());
   BOOST_TEST(o.status.message().find("attempts") == std::string::npos, o.status.message());
   BOOST_TEST(env.flaky.deliveries() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_transfer_left_while_a_blob_is_in_flight_joins_it_before_its_state_goes) {
+  // The engine leaves (cancelled) while a worker is still fetching; the worker then records
+  // its outcome. Under ASan this was a heap-use-after-free of the transfer's own members.
+  Env env;
+  HoldingReader holding(env.reg);
+  SourceEndpoints endpoints{holding, "src.example", env.logger};
+  std::thread releaser;
+  {
+    ProgressReporter progress(env.task);
+    BlobTransfer transfer(endpoints, env.storage, "up/app", BlobTransferOptions(), env.task,
+                          progress, env.logger);
+    transfer.start({{env.layer, env.layerBytes.size(), nullptr}});
+    while (!holding.started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    env.task.cancelled = true;
+    BOOST_TEST(transfer.waitFor({env.layer}).code() == StatusCode::kCancelled);
+    releaser = std::thread([&holding] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      holding.release = true;
+    });
+  }  // the fetch is still held here: the destructor must wait for it
+  BOOST_TEST(holding.ended.load());
+  releaser.join();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
