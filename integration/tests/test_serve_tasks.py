@@ -51,8 +51,8 @@ def main():
         sc = regclient.RegistryClient.for_registry(src)
         old = images.make_image("tasks/old", created="2024-01-01T00:00:00Z")
         images.push_artifact(sc, SRC_REPO, old, ["v1"])
-        # The provider checks cancellation between socket operations; a stalled read lasts up
-        # to its timeout, so keep that short here.
+        # A stalled read ends as soon as the provider sees the cancellation (its watchdog);
+        # the short timeout only keeps the scheduled runs below quick.
         provider_config = syncrun.provider_config_for([src, proxy])
         provider_config["timeout_seconds"] = 2
         svc = servicerun.Service(

@@ -27,9 +27,10 @@ std::string HttpResponseHead::header(const std::string& lowerName) const {
 
 HttpExchange::HttpExchange(HttpConnectionPool& pool, std::unique_ptr<PooledSession> session,
                            HttpResponseHead head, std::istream* bodyStream, bool hasBody,
-                           LowSpeedLimit lowSpeed)
+                           LowSpeedLimit lowSpeed, std::optional<SocketWatchdog::Guard> watch)
     : pool_(pool),
       session_(std::move(session)),
+      watch_(std::move(watch)),
       head_(std::move(head)),
       bodyStream_(bodyStream),
       done_(false),
@@ -42,8 +43,17 @@ HttpExchange::~HttpExchange() = default;  // an unfinished session_ is closed wi
 
 void HttpExchange::complete() {
   done_ = true;
-  if (session_ && session_->http().getKeepAlive()) pool_.giveBack(std::move(session_));
+  // A socket the watchdog shut down is not reusable; the guard goes before the session does.
+  const bool reusable = !cancelledByWatch();
+  watch_.reset();
+  if (session_ && reusable && session_->http().getKeepAlive()) pool_.giveBack(std::move(session_));
   session_.reset();
+}
+
+void HttpExchange::abandon() {
+  watch_.reset();
+  session_.reset();
+  done_ = true;
 }
 
 Status HttpExchange::checkSpeed(size_t justRead) {
@@ -55,8 +65,7 @@ Status HttpExchange::checkSpeed(size_t justRead) {
   const double seconds = static_cast<double>(elapsed.count()) / 1000.0;
   if (static_cast<double>(windowBytes_) < static_cast<double>(lowSpeed_.bytesPerSecond) * seconds) {
     const uint64_t got = windowBytes_;
-    session_.reset();  // the connection is abandoned, not reused
-    done_ = true;
+    abandon();  // the connection is not reused
     return deadlineExceededError(
         "transfer too slow: " + std::to_string(got) + " bytes in the last " +
         std::to_string(elapsed.count() / 1000) + " s, below the low-speed limit of " +
@@ -76,14 +85,22 @@ Result<size_t> HttpExchange::read(char* buf, size_t len) {
 
 Result<size_t> HttpExchange::readSome(char* buf, size_t len) {
   if (done_ || len == 0) return size_t{0};
+  // Whatever a read returned after the watchdog shut the socket down (an error, or an EOF a
+  // close-delimited body would take for its end), the answer is: cancelled.
+  auto cancelled = [this] {
+    const uint64_t got = bytesRead_;
+    abandon();
+    return cancelledError("cancelled while reading the body (after " + std::to_string(got) +
+                          " bytes)");
+  };
   try {
     if (head_.contentLength) {
       uint64_t remaining = *head_.contentLength - bytesRead_;
       auto want = static_cast<std::streamsize>(std::min<uint64_t>(remaining, len));
       int n = session_->readBody(buf, want);
+      if (cancelledByWatch()) return cancelled();
       if (n <= 0) {
-        session_.reset();
-        done_ = true;
+        abandon();
         return unavailableError("connection closed after " + std::to_string(bytesRead_) + " of " +
                                 std::to_string(*head_.contentLength) + " body bytes");
       }
@@ -92,6 +109,7 @@ Result<size_t> HttpExchange::readSome(char* buf, size_t len) {
       return static_cast<size_t>(n);
     }
     bodyStream_->read(buf, static_cast<std::streamsize>(len));
+    if (cancelledByWatch()) return cancelled();
     auto n = static_cast<size_t>(bodyStream_->gcount());
     bytesRead_ += n;
     if (n == 0 || bodyStream_->eof()) {
@@ -100,8 +118,8 @@ Result<size_t> HttpExchange::readSome(char* buf, size_t len) {
     }
     return n;
   } catch (const std::exception& e) {
-    session_.reset();
-    done_ = true;
+    if (cancelledByWatch()) return cancelled();
+    abandon();
     return HttpErrorMapping::fromException(
         e, "reading body after " + std::to_string(bytesRead_) + " bytes");
   }
@@ -137,8 +155,7 @@ void HttpExchange::discard() {
     }
     return;
   }
-  session_.reset();
-  done_ = true;
+  abandon();
 }
 
 HttpTransport::HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::string userAgent,
@@ -147,10 +164,10 @@ HttpTransport::HttpTransport(HttpConnectionPool& pool, RetryPolicy retry, std::s
       retry_(std::move(retry)),
       userAgent_(std::move(userAgent)),
       lowSpeed_(lowSpeed),
-      headDeadline_(headLimit) {}
+      watchdog_(headLimit, retry_.cancelProbe()) {}
 
 Status HttpTransport::headTimeout(const std::string& context) const {
-  const auto ms = headDeadline_.limit().count();
+  const auto ms = watchdog_.headLimit().count();
   const std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
                                             : std::to_string(ms) + " ms";
   return deadlineExceededError(context + ": the response head did not arrive within " + limit +
@@ -177,7 +194,7 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
     TRIB_ASSIGN_OR_RETURN(session, pool_.checkout(request.url));
   }
   bool responseStarted = false;
-  std::optional<HeadDeadline::Guard> headGuard;  // destroyed before `session` closes the socket
+  std::optional<SocketWatchdog::Guard> watch;  // destroyed before `session` closes the socket
   try {
     Poco::Net::HTTPRequest req(request.method, request.url.target(),
                                Poco::Net::HTTPMessage::HTTP_1_1);
@@ -194,13 +211,16 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
     if (hasRequestBody) os.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
     os.flush();
 
-    headGuard.emplace(headDeadline_.watch(session->http().socket().impl()->sockfd()));
+    // Watched from here, not before sendRequest: Poco may reconnect in there (an idle
+    // connection past its keep-alive), which would change the descriptor.
+    watch.emplace(watchdog_.watch(session->http().socket().impl()->sockfd()));
     Poco::Net::HTTPResponse resp;
     std::istream& rs = session->http().receiveResponse(resp);
     // Poco may take the shut-down connection's EOF for the end of the head: the answer is
     // then an incomplete head, not a response.
-    if (headGuard->expired()) return headTimeout(context);
-    headGuard.reset();
+    if (watch->expired()) return headTimeout(context);
+    if (watch->cancelled()) return cancelledError(context + ": cancelled");
+    watch->headArrived();  // the body is watched for cancellation only
     responseStarted = true;
     rs.exceptions(std::ios::badbit);  // keep the original exception (timeout vs reset)
     HttpResponseHead head;
@@ -224,9 +244,10 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
     }
     if (!hasBody) head.contentLength = 0;
     return std::make_unique<HttpExchange>(pool_, std::move(session), std::move(head), &rs, hasBody,
-                                          lowSpeed_);
+                                          lowSpeed_, std::move(watch));
   } catch (const std::exception& e) {
-    if (headGuard && headGuard->expired()) return headTimeout(context);
+    if (watch && watch->expired()) return headTimeout(context);
+    if (watch && watch->cancelled()) return cancelledError(context + ": cancelled");
     staleConnection = session && session->reused() && !responseStarted &&
                       !dynamic_cast<const Poco::TimeoutException*>(&e);
     return HttpErrorMapping::fromException(

@@ -2,8 +2,13 @@
 // 5xx and 429 (Retry-After honoured), and hands back the response with its body still on the
 // wire so large bodies stream in constant memory.
 //
+// Cancellation: every request in flight (from its head to the last body byte) is watched by
+// the transport's SocketWatchdog, which polls the RetryPolicy's cancellation probe and shuts
+// the sockets of a cancelled task down, so a read blocked on a stalled source ends within
+// ~200 ms with kCancelled instead of waiting for the socket timeout.
+//
 // Thread rules: send() may be called from several threads at once; an HttpExchange belongs to
-// the thread that got it.
+// the thread that got it (the watchdog only ever shuts its socket down, see SocketWatchdog).
 #pragma once
 
 #include <chrono>
@@ -16,9 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include "HeadDeadline.h"
 #include "HttpConnectionPool.h"
 #include "RetryPolicy.h"
+#include "SocketWatchdog.h"
 #include "Url.h"
 #include "tributary/Status.h"
 
@@ -57,9 +62,12 @@ struct LowSpeedLimit {
 /// to the pool; destroying it early closes the connection.
 class HttpExchange {
  public:
+  /// `watch`: the watchdog's guard over the session's socket (may be empty); it is released
+  /// before the session is given back or closed.
   HttpExchange(HttpConnectionPool& pool, std::unique_ptr<PooledSession> session,
                HttpResponseHead head, std::istream* bodyStream, bool hasBody,
-               LowSpeedLimit lowSpeed = {});
+               LowSpeedLimit lowSpeed = {},
+               std::optional<SocketWatchdog::Guard> watch = std::nullopt);
   ~HttpExchange();
   HttpExchange(const HttpExchange&) = delete;
   HttpExchange& operator=(const HttpExchange&) = delete;
@@ -90,11 +98,17 @@ class HttpExchange {
 
  private:
   void complete();
+  /// Drops the connection (not reused): the guard first, then the socket.
+  void abandon();
+  /// kCancelled when the watchdog shut the socket down for the task's cancellation.
+  bool cancelledByWatch() const { return watch_ && watch_->cancelled(); }
   Result<size_t> readSome(char* buf, size_t len);
   Status checkSpeed(size_t justRead);
 
   HttpConnectionPool& pool_;
   std::unique_ptr<PooledSession> session_;
+  // Declared after session_: destroyed before the socket closes.
+  std::optional<SocketWatchdog::Guard> watch_;
   HttpResponseHead head_;
   std::istream* bodyStream_;  // owned by the session; used when the length is not known
   bool done_;
@@ -135,7 +149,7 @@ class HttpTransport {
   RetryPolicy retry_;
   std::string userAgent_;
   LowSpeedLimit lowSpeed_;
-  HeadDeadline headDeadline_;
+  SocketWatchdog watchdog_;  // after retry_, whose probe it polls
 };
 
 }  // namespace tributary::registry

@@ -38,6 +38,8 @@ class RetryPolicy {
   Status sleep(std::chrono::milliseconds delay) const;
 
   bool cancelled() const { return isCancelled_ && isCancelled_(); }
+  /// The probe itself (may be empty), for the SocketWatchdog that polls it.
+  const std::function<bool()>& cancelProbe() const { return isCancelled_; }
 
  private:
   int maxAttempts_;

@@ -260,7 +260,10 @@ typedef struct rp_task_v1 {
   uint32_t struct_size;
   void *user_data;
   /* Non-zero once the host wants the task to stop. The provider polls it at least every
-   * second and then returns RP_ERR_CANCELLED. Thread: any; no block. May be NULL. */
+   * second -- also while it waits on the network (a read blocked on a source that stopped
+   * sending is ended, not waited out) -- and then returns RP_ERR_CANCELLED. Once non-zero it
+   * should stay non-zero. Thread: any, including threads of the provider's own, while
+   * execute or plan runs; no block. May be NULL. */
   int (*is_cancelled)(void *user_data);
   /* Progress sink. Thread: any (the provider serialises calls); must not block long.
    * May be NULL. */

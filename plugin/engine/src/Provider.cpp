@@ -24,14 +24,16 @@ std::string cachePath(const std::string& dir, const char* file) {
 // A JSON-Schema description of the rule for UIs; the validator is the authority.
 constexpr const char* kRuleSchema = R"json({"type":"object","required":["name","source","destination"],"additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"},"source":{"type":"object","required":["type","repository"],"additionalProperties":false,"properties":{"type":{"enum":["dockerhub","gcr","quay","custom"]},"domain":{"type":"string","description":"host[:port]; required for custom, optional for gcr (default gcr.io)"},"repository":{"type":"string","description":"<namespace>/<repository>"},"credential":{"type":"string","description":"name of a host-held secret"}}},"policy":{"type":"object","additionalProperties":false,"properties":{"tag_regex":{"type":"string","default":".*","description":"PCRE2, whole-tag match"},"latest_n":{"type":"integer","minimum":1,"default":5,"description":"at most 5 for dockerhub, 30 for the others"},"platforms":{"type":"array","items":{"type":"string","pattern":"^[a-z0-9._-]+/[a-z0-9._-]+(/[a-z0-9._-]+)?$"},"default":[]}}},"destination":{"type":"object","required":["repository"],"additionalProperties":false,"properties":{"repository":{"type":"string"},"overwrite":{"type":"boolean","default":false}}},"acceleration":{"type":"boolean","default":false},"update_period":{"type":"string","default":"manual","description":"manual | <N>m | <N>h | <N>d | 5-field cron"}}})json";
 
-// Bridges the task's cancellation into the registry client (polled between chunks).
+// Bridges the task's cancellation into the registry client: polled between chunks and, while a
+// request is in flight, by the client's watchdog thread (which ends a read blocked on a stalled
+// source). The host's is_cancelled may be called from any thread (rp ABI).
 std::function<bool()> cancelProbe(TaskContext& task) {
   return [&task] { return task.isCancelled(); };
 }
 
 // The host's task, also "cancelled" once task_timeout_seconds have passed: a whole-run
-// deadline over the per-request bounds (a blocked read ends within the client's socket and
-// response-head limits, then the cancellation is seen).
+// deadline over the per-request bounds (the clients' watchdogs see it like a host's cancel and
+// end blocked reads within 200 ms).
 class DeadlineTask final : public TaskContext {
  public:
   DeadlineTask(TaskContext& inner, int seconds)

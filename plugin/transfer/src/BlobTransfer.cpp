@@ -18,13 +18,11 @@ BlobTransfer::BlobTransfer(SourceEndpoints& endpoints, Storage& storage,
       progress_(progress),
       logger_(logger) {}
 
-BlobTransfer::~BlobTransfer() {
-  // The pool cancels what has not started and joins what has, before anything a job writes
-  // goes: members are destroyed in reverse order of declaration, and mutex_, done_ and
-  // outcomes_ come after workers_. (A run that returned early — deadline, cancel — with a blob
-  // still in flight used to have that job write into the destroyed map.)
-  workers_.reset();
-}
+// The pool first, explicitly: it cancels what has not started and joins the jobs in flight,
+// which still write outcomes_ under mutex_ and notify done_. Left to the implicit order, those
+// members (declared after workers_) would be destroyed while a job runs: a run cancelled while
+// a blob was being fetched returned from waitFor() and corrupted the heap as that job ended.
+BlobTransfer::~BlobTransfer() { workers_.reset(); }
 
 void BlobTransfer::start(std::vector<BlobRef> blobs) {
   blobs_ = std::move(blobs);

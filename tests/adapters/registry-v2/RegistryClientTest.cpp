@@ -814,4 +814,90 @@ BOOST_AUTO_TEST_CASE(a_response_head_trickled_byte_by_byte_is_cut_at_its_deadlin
   BOOST_TEST((took < std::chrono::seconds(3)));
 }
 
+// A source that stops sending: `where` says when (before the head, inside a fixed-length body,
+// inside a chunked body). The handler holds until `release` (or 30 s).
+struct StalledSource {
+  enum class Where { kBeforeHead, kInBody, kInChunkedBody };
+  explicit StalledSource(Where where)
+      : server([this, where](HTTPServerRequest&, HTTPServerResponse& rs) {
+          if (where != Where::kBeforeHead) {
+            rs.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+            if (where == Where::kInChunkedBody) {
+              rs.setChunkedTransferEncoding(true);
+            } else {
+              rs.setContentLength(100000);
+            }
+            std::ostream& out = rs.send();
+            out << std::string(1000, 'x');
+            out.flush();
+          }
+          stalled = true;
+          for (int i = 0; i < 1500 && !release; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }) {}
+  ~StalledSource() { release = true; }
+  std::atomic<bool> stalled{false};
+  std::atomic<bool> release{false};
+  FakeServer server;  // last: stopped (its handler threads joined) before the flags go
+};
+
+// Cancels once the source is stalled, then measures how long the blocked call takes to end.
+void expectPromptCancel(StalledSource::Where where, bool blob) {
+  StalledSource source(where);
+  auto o = localOptions(source.server);
+  o.timeout = std::chrono::milliseconds(30000);  // the socket timeout a stall would wait for
+  o.lowSpeedTime = std::chrono::milliseconds(30000);
+  std::atomic<bool> cancelled{false};
+  o.isCancelled = [&] { return cancelled.load(); };
+  std::chrono::steady_clock::time_point cancelledAt;
+  std::thread canceller([&] {
+    while (!source.stalled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // blocked in the read now
+    cancelledAt = std::chrono::steady_clock::now();
+    cancelled = true;
+  });
+  Status st;
+  {
+    RegistryClient c(o);
+    if (blob) {
+      MemorySink sink;
+      st = c.fetchBlob("foo/bar", kDigest, 100000, sink);
+    } else {
+      st = c.getManifest("foo/bar", "v1").status();
+    }
+  }
+  const auto ended = std::chrono::steady_clock::now();
+  canceller.join();
+  source.release = true;
+  BOOST_TEST(st.code() == StatusCode::kCancelled, st.toString());
+  // The ABI's promise is a second; the watchdog polls every 200 ms.
+  BOOST_TEST((ended - cancelledAt < std::chrono::milliseconds(1000)));
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_task_ends_a_read_stalled_before_the_response_head) {
+  expectPromptCancel(StalledSource::Where::kBeforeHead, false);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_task_ends_a_read_stalled_inside_a_blob_body) {
+  expectPromptCancel(StalledSource::Where::kInBody, true);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_task_ends_a_read_stalled_inside_a_chunked_body) {
+  // Chunked bodies are read through Poco's stream: the shut-down socket's EOF must not pass
+  // for the end of the body.
+  expectPromptCancel(StalledSource::Where::kInChunkedBody, false);
+}
+
+BOOST_AUTO_TEST_CASE(an_uncancelled_watch_leaves_requests_alone_and_reuses_connections) {
+  // The watchdog polls the probe while requests are in flight; a probe that says no must not
+  // cost a connection.
+  FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) { reply(rs, 200, R"({"tags":["a"]})"); });
+  auto o = localOptions(s);
+  std::atomic<int> polls{0};
+  o.isCancelled = [&] { ++polls; return false; };
+  RegistryClient c(o);
+  for (int i = 0; i < 5; ++i) BOOST_TEST(c.listTags("foo/bar").isOk());
+  BOOST_TEST(s.totalConnections() == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,7 +9,6 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/ThreadPool.h>
@@ -104,10 +103,10 @@ AdminServer::~AdminServer() { stop(); }
 Status AdminServer::start() {
   const std::string address = settings_.host + ":" + std::to_string(settings_.port);
   Poco::Net::ServerSocket socket;
+  Poco::Net::Context::Ptr context;  // TLS: the gate runs each handshake with it
   try {
     const Poco::Net::SocketAddress where(settings_.host, static_cast<Poco::UInt16>(settings_.port));
     if (!settings_.tlsCertFile.empty()) {
-      Poco::Net::Context::Ptr context;
       try {
         context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, settings_.tlsKeyFile,
                                          settings_.tlsCertFile, "",
@@ -117,10 +116,11 @@ Status AdminServer::start() {
                                     settings_.tlsCertFile + "` / key_file `" +
                                     settings_.tlsKeyFile + "`: " + e.displayText());
       }
-      socket = Poco::Net::SecureServerSocket(where, 1024, context);
-    } else {
-      socket = Poco::Net::ServerSocket(where, 1024);
     }
+    // A plain listening socket either way: HeadGate accepts, and for TLS runs the handshake
+    // off the worker threads (a SecureServerSocket would leave it to the workers, where a
+    // client that never says hello holds one until the request timeout).
+    socket = Poco::Net::ServerSocket(where, 1024);
   } catch (const Poco::Exception& e) {
     return unavailableError("cannot listen on " + address + " (replication.admin.addr): " +
                             e.displayText());
@@ -131,16 +131,15 @@ Status AdminServer::start() {
   params->setMaxQueued(settings_.maxQueued);
   params->setTimeout(Poco::Timespan(settings_.requestTimeoutSeconds, 0));
   pool_ = std::make_unique<Poco::ThreadPool>(1, settings_.threads + 1);
-  if (!settings_.tlsCertFile.empty()) {
+  if (context) {
+    // A handshake per request would cost more than the idle connection a worker keeps for at
+    // most the keep-alive timeout; later heads on it are read by that worker.
     params->setKeepAlive(true);
     params->setMaxKeepAliveRequests(100);
     params->setKeepAliveTimeout(Poco::Timespan(5, 0));
-    server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new Factory(api_, settings_.maxBodyBytes), *pool_, socket, params);
-    server_->start();
-    return Status();
+  } else {
+    params->setKeepAlive(false);
   }
-  params->setKeepAlive(false);
   Poco::Net::TCPServerConnectionFactory::Ptr connections =
       new Poco::Net::HTTPServerConnectionFactory(params,
                                                  new Factory(api_, settings_.maxBodyBytes));
@@ -149,7 +148,7 @@ Status AdminServer::start() {
   limits.headTimeout = std::chrono::seconds(settings_.headerTimeoutSeconds);
   limits.maxPending = settings_.maxWaitingConnections;
   limits.maxQueued = settings_.maxQueued;
-  gate_ = std::make_unique<HeadGate>(socket, *dispatcher_, limits);
+  gate_ = std::make_unique<HeadGate>(socket, *dispatcher_, limits, context);
   gate_->start();
   return Status();
 }
@@ -164,10 +163,6 @@ void AdminServer::stop() {
     pool_->joinAll();
     dispatcher_->release();
     dispatcher_ = nullptr;
-  }
-  if (server_) {
-    server_->stopAll(true);
-    server_.reset();
   }
   if (pool_) {
     pool_->stopAll();  // every request thread joined: nothing outlives the service

@@ -9,10 +9,13 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <Poco/Exception.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/StreamSocketImpl.h>
 
@@ -31,6 +34,9 @@ struct Waiting {
   Clock::time_point deadline;
   Clock::time_point recheckAt;  // while a partial head waits for more bytes
   size_t peeked = 0;
+  // TLS only: the same socket as a SecureStreamSocket, while its handshake runs.
+  std::optional<Poco::Net::SecureStreamSocket> handshaking;
+  short events = POLLIN;  // POLLOUT while the handshake wants to write
 };
 
 // Best effort: a short answer on a socket about to be closed (never blocks).
@@ -54,8 +60,8 @@ bool headComplete(const char* data, size_t size) {
 }  // namespace
 
 HeadGate::HeadGate(Poco::Net::ServerSocket socket, Poco::Net::TCPServerDispatcher& dispatcher,
-                   HeadGateLimits limits)
-    : socket_(std::move(socket)), dispatcher_(dispatcher), limits_(limits) {}
+                   HeadGateLimits limits, Poco::Net::Context::Ptr tls)
+    : socket_(std::move(socket)), dispatcher_(dispatcher), limits_(limits), tls_(std::move(tls)) {}
 
 HeadGate::~HeadGate() { stop(); }
 
@@ -90,6 +96,7 @@ void HeadGate::run() {
     // Hand over what is ready while the workers' queue has room.
     while (!ready.empty() && dispatcher_.queuedConnections() < limits_.maxQueued) {
       ready.front().setNoDelay(true);
+      if (tls_) ready.front().setBlocking(true);  // non-blocking only for the handshake
       dispatcher_.enqueue(ready.front());
       ready.pop_front();
     }
@@ -108,7 +115,7 @@ void HeadGate::run() {
         wake = std::min(wake, waiting[i].recheckAt);
         continue;
       }
-      fds.push_back({waiting[i].fd, POLLIN, 0});
+      fds.push_back({waiting[i].fd, waiting[i].events, 0});
       index.push_back(i);
     }
     const auto timeout =
@@ -123,6 +130,26 @@ void HeadGate::run() {
     for (size_t k = 0; k < index.size(); ++k) {
       if (fds[k + 2].revents == 0) continue;
       Waiting& w = waiting[index[k]];
+      if (w.handshaking) {
+        try {
+          const int rc = w.handshaking->completeHandshake();
+          if (rc == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE) {
+            w.events = POLLOUT;
+          } else if (rc == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_READ) {
+            w.events = POLLIN;
+          } else {
+            w.events = POLLIN;  // done: now wait for the request's first bytes
+            w.handshaking.reset();
+            if (w.socket.available() > 0) {  // already decrypted and buffered
+              ready.push_back(w.socket);
+              drop[index[k]] = true;
+            }
+          }
+        } catch (const Poco::Exception&) {
+          drop[index[k]] = true;  // not TLS, or a failed handshake
+        }
+        continue;
+      }
       const ssize_t got = ::recv(w.fd, peek.data(), peek.size(), MSG_PEEK | MSG_DONTWAIT);
       if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
       if (got <= 0) {
@@ -130,7 +157,10 @@ void HeadGate::run() {
         continue;
       }
       const auto size = static_cast<size_t>(got);
-      if (headComplete(peek.data(), size)) {
+      if (tls_) {  // ciphertext: the request has begun, its head is read on a worker
+        ready.push_back(w.socket);
+        drop[index[k]] = true;
+      } else if (headComplete(peek.data(), size)) {
         ready.push_back(w.socket);
         drop[index[k]] = true;
       } else if (size > limits_.maxHeadBytes) {
@@ -145,7 +175,8 @@ void HeadGate::run() {
     }
     for (size_t i = 0; i < waiting.size(); ++i) {
       if (!drop[i] && after >= waiting[i].deadline) {
-        refuse(waiting[i].fd, 408, "Request Timeout",
+        if (!tls_)  // over TLS nothing can be said in clear: the connection is just closed
+          refuse(waiting[i].fd, 408, "Request Timeout",
                "the request head did not arrive within " +
                    std::to_string(limits_.headTimeout.count()) +
                    " ms (replication.admin.header_timeout_seconds)");
@@ -171,12 +202,28 @@ void HeadGate::run() {
         }
         Poco::Net::StreamSocket socket(new Poco::Net::StreamSocketImpl(fd));
         if (waiting.size() + ready.size() >= limits_.maxPending) {
-          refuse(fd, 503, "Service Unavailable",
-                 "too many connections are waiting (" + std::to_string(limits_.maxPending) + ")");
+          if (!tls_)
+            refuse(fd, 503, "Service Unavailable",
+                   "too many connections are waiting (" + std::to_string(limits_.maxPending) +
+                       ")");
           continue;
         }
         const auto t = Clock::now();
-        waiting.push_back({socket, fd, t + limits_.headTimeout, t, 0});
+        Waiting w{socket, fd, t + limits_.headTimeout, t, 0, std::nullopt, POLLIN};
+        if (tls_) {
+          try {
+            // The handshake is lazy (it starts at the first completeHandshake()); the socket
+            // is non-blocking so that each step returns instead of waiting for the client.
+            socket.setBlocking(false);
+            Poco::Net::SecureStreamSocket secure =
+                Poco::Net::SecureStreamSocket::attach(socket, tls_);
+            w.socket = secure;
+            w.handshaking = secure;
+          } catch (const Poco::Exception&) {
+            continue;
+          }
+        }
+        waiting.push_back(std::move(w));
 
       }
     }

@@ -7,8 +7,16 @@
 // Ready connections are handed over only while the worker queue has room (back-pressure, so
 // a burst is delayed rather than refused).
 //
-// Plain HTTP only: the head is found by peeking at the socket's bytes (MSG_PEEK), which TLS
-// hides. Thread rules: start/stop from one thread; the gate's state belongs to its thread.
+// TLS (a server Context given): the gate also runs each connection's TLS handshake, non-blocking
+// on its own thread (Poco's completeHandshake() answering "want read/write"), within the same
+// head timeout, and then waits for the first bytes of the request before handing the
+// connection over. A client that connects and never says hello, stalls mid-handshake or
+// stays silent after it therefore holds no worker either and is closed at the timeout (no
+// 408: nothing can be said to it in clear). What the gate cannot do over TLS is see the
+// head's end (MSG_PEEK shows ciphertext): a head trickled after its first bytes is read on a
+// worker, each read bounded by the server's request timeout.
+//
+// Thread rules: start/stop from one thread; the gate's state belongs to its thread.
 #pragma once
 
 #include <chrono>
@@ -16,6 +24,7 @@
 #include <memory>
 #include <thread>
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/TCPServerDispatcher.h>
 
@@ -30,9 +39,10 @@ struct HeadGateLimits {
 
 class HeadGate {
  public:
-  /// `dispatcher` (referenced, not owned) runs the HTTP connections.
+  /// `dispatcher` (referenced, not owned) runs the HTTP connections. `tls`: a server context
+  /// (the connections speak TLS), or null for plain HTTP.
   HeadGate(Poco::Net::ServerSocket socket, Poco::Net::TCPServerDispatcher& dispatcher,
-           HeadGateLimits limits);
+           HeadGateLimits limits, Poco::Net::Context::Ptr tls = nullptr);
   ~HeadGate();
   HeadGate(const HeadGate&) = delete;
   HeadGate& operator=(const HeadGate&) = delete;
@@ -47,6 +57,7 @@ class HeadGate {
   Poco::Net::ServerSocket socket_;
   Poco::Net::TCPServerDispatcher& dispatcher_;
   HeadGateLimits limits_;
+  Poco::Net::Context::Ptr tls_;
   int wakeFd_ = -1;  // eventfd: stop() wakes the loop
   std::thread thread_;
 };

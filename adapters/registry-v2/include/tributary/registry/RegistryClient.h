@@ -66,7 +66,10 @@ struct RegistryClientOptions {
   std::chrono::milliseconds lowSpeedTime{60000};
   int maxAttempts = 4;                // per request, for retryable failures (5xx, 429, resets)
   std::string userAgent = "tributary/0.1";
-  /// Polled between chunks and retries; true = stop with kCancelled. May be empty.
+  /// True = stop with kCancelled. Polled between chunks and retries, and every 200 ms by the
+  /// client's watchdog thread while a request is in flight, which shuts that request's socket
+  /// down so a read blocked on a stalled source ends at once. Called from any thread; must
+  /// not block. May be empty.
   std::function<bool()> isCancelled;
   /// Called with bytes as they stream (for progress). May be empty. Any thread.
   std::function<void(uint64_t)> onBytes;

@@ -11,7 +11,6 @@
 namespace Poco {
 class ThreadPool;
 namespace Net {
-class HTTPServer;
 class TCPServerDispatcher;
 }
 }  // namespace Poco
@@ -30,17 +29,19 @@ struct ServerSettings {
   int maxQueued = 64;               // connections with a complete head waiting for a thread
   int requestTimeoutSeconds = 30;   // socket receive/send timeout per request
   /// Plain HTTP: the request head must be complete within this (else 408), and until it is
-  /// the connection holds no server thread (HeadGate). With TLS, each read is bounded by
-  /// requestTimeoutSeconds instead.
+  /// the connection holds no server thread (HeadGate). TLS: the handshake and the request's
+  /// first bytes must arrive within this (else the connection is closed), holding no server
+  /// thread meanwhile; the rest of the head is read on a worker, each read bounded by
+  /// requestTimeoutSeconds.
   int headerTimeoutSeconds = 10;
-  size_t maxWaitingConnections = 1024;  // plain HTTP: beyond this, new connections get 503
+  size_t maxWaitingConnections = 1024;  // beyond this, new connections get 503 (TLS: closed)
 };
 
 /// Owns the listening socket and the server threads. Thread: start/stop from one thread.
 /// Plain HTTP: HeadGate accepts and waits for each request head off the worker threads, then
 /// Poco's HTTP connection code runs the request on a worker, one request per connection (no
-/// keep-alive: a second head on the same connection would be read by the worker). TLS: Poco's
-/// HTTPServer as is (keep-alive on).
+/// keep-alive: a second head on the same connection would be read by the worker). TLS: the
+/// same gate, which also runs the handshake (see HeadGate.h); keep-alive on.
 /// Requests to routes that need the token are refused (401) before their body is read.
 class AdminServer {
  public:
@@ -59,9 +60,8 @@ class AdminServer {
   AdminApi& api_;
   ServerSettings settings_;
   std::unique_ptr<Poco::ThreadPool> pool_;  // ours, not Poco's default: joined by stop()
-  std::unique_ptr<Poco::Net::HTTPServer> server_;        // TLS
-  Poco::Net::TCPServerDispatcher* dispatcher_ = nullptr;  // plain HTTP (reference counted)
-  std::unique_ptr<HeadGate> gate_;                        // plain HTTP
+  Poco::Net::TCPServerDispatcher* dispatcher_ = nullptr;  // reference counted
+  std::unique_ptr<HeadGate> gate_;
   int port_ = 0;
 };
 

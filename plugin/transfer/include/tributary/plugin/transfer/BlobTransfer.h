@@ -102,7 +102,7 @@ class BlobTransfer {
   Logger& logger_;
 
   std::vector<BlobRef> blobs_;  // immutable once started
-  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<WorkerPool> workers_;  // reset first by the destructor (its jobs use the rest)
   mutable Mutex mutex_;
   std::condition_variable_any done_;
   std::map<std::string, BlobOutcome> outcomes_ GUARDED_BY(mutex_);
