@@ -418,15 +418,13 @@ class DockerHub(_Emulator):
                        "previous": None, "results": results})
 
 
-class Gcr(_Emulator):
-    """gcr.io / Artifact Registry: one origin, see the module docstring."""
+class _OneOriginEmulator(_Emulator):
+    """A vendor whose registry, token endpoint and tag API share one origin (GCR, Quay)."""
 
-    def __init__(self, upstream, certs, uploaded=None, users=None, page_size=3):
+    def __init__(self, upstream, certs, users, page_size):
         super().__init__(upstream, certs, ("registry",))
-        self.uploaded = dict(uploaded or {})  # "repo:tag" -> ms
         self.users = dict(users or {})
         self.page_size = page_size
-        self.manifest_gets = []  # references of manifest GETs
 
     @property
     def url(self):
@@ -435,6 +433,15 @@ class Gcr(_Emulator):
     @property
     def host(self):
         return self.servers["registry"].host
+
+
+class Gcr(_OneOriginEmulator):
+    """gcr.io / Artifact Registry: one origin, see the module docstring."""
+
+    def __init__(self, upstream, certs, uploaded=None, users=None, page_size=3):
+        super().__init__(upstream, certs, users, page_size)
+        self.uploaded = dict(uploaded or {})  # "repo:tag" -> ms
+        self.manifest_gets = []  # references of manifest GETs
 
     def handle(self, role, h):
         url = urllib.parse.urlparse(h.path)
@@ -485,25 +492,15 @@ class Gcr(_Emulator):
         reply(h, 200, {"child": [], "manifest": manifest, "name": repo, "tags": chunk}, headers)
 
 
-class Quay(_Emulator):
+class Quay(_OneOriginEmulator):
     """quay.io: registry + /v2/auth + REST API on one origin, see the module docstring."""
 
     def __init__(self, upstream, certs, start_ts=None, users=None, page_size=3,
                  oauth_token=None):
-        super().__init__(upstream, certs, ("registry",))
+        super().__init__(upstream, certs, users, page_size)
         self.start_ts = dict(start_ts or {})  # "repo:tag" -> unix seconds
-        self.users = dict(users or {})
-        self.page_size = page_size
         self.oauth_token = oauth_token
         self.api_pages = 0
-
-    @property
-    def url(self):
-        return self.servers["registry"].url
-
-    @property
-    def host(self):
-        return self.servers["registry"].host
 
     def handle(self, role, h):
         url = urllib.parse.urlparse(h.path)
