@@ -67,8 +67,12 @@ def provider_config_for(sources, cache_dir=None, tls_sources=(), ca_files=None,
 
 
 def make_rule(domain, repository, destination, name="test-rule", tag_regex=".*", latest_n=5,
-              platforms=None, overwrite=False, credential=None):
-    source = {"type": "custom", "domain": domain, "repository": repository}
+              platforms=None, overwrite=False, credential=None, kind="custom"):
+    """A manual rule; `kind` is the source type (a vendor's takes no domain: pass None)."""
+    source = {"type": kind}
+    if domain:
+        source["domain"] = domain
+    source["repository"] = repository
     if credential:
         source["credential"] = credential
     policy = {"tag_regex": tag_regex, "latest_n": latest_n}

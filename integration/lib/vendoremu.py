@@ -42,6 +42,7 @@ import http.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness
+import syncrun
 
 MANIFEST_PATH = re.compile(r"^/v2/(.+)/manifests/([^/]+)$")
 BLOB_PATH = re.compile(r"^/v2/(.+)/blobs/([^/]+)$")
@@ -574,17 +575,9 @@ def provider_config(certs, hosts, cache_dir=None, endpoints=None, concurrency=4,
 
 def vendor_rule(kind, repository, destination, name="vendor-rule", tag_regex=".*", latest_n=5,
                 platforms=None, credential=None, domain=None):
-    source = {"type": kind, "repository": repository}
-    if credential:
-        source["credential"] = credential
-    if domain:
-        source["domain"] = domain
-    policy = {"tag_regex": tag_regex, "latest_n": latest_n}
-    if platforms is not None:
-        policy["platforms"] = list(platforms)
-    return {"name": name, "source": source, "policy": policy,
-            "destination": {"repository": destination, "overwrite": False},
-            "acceleration": False, "update_period": "manual"}
+    return syncrun.make_rule(domain, repository, destination, name=name, tag_regex=tag_regex,
+                             latest_n=latest_n, platforms=platforms, credential=credential,
+                             kind=kind)
 
 
 __all__ = ["DockerHub", "Gcr", "Quay", "provider_config", "vendor_rule", "harness"]
