@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <regex>
 
+#include "tributary/JsonWriter.h"
+
 namespace tributary::config {
 namespace {
 
@@ -72,7 +74,7 @@ void append(const YAML::Node& node, std::string& out) {
           return;
         }
       }
-      out += jsonQuote(text);
+      out += plugin::JsonWriter::quote(text);
       return;
     }
     case YAML::NodeType::Sequence: {
@@ -92,7 +94,7 @@ void append(const YAML::Node& node, std::string& out) {
       for (const auto& entry : node) {
         if (!first) out += ',';
         first = false;
-        out += jsonQuote(entry.first.Scalar());
+        out += plugin::JsonWriter::quote(entry.first.Scalar());
         out += ':';
         append(entry.second, out);
       }
@@ -103,33 +105,6 @@ void append(const YAML::Node& node, std::string& out) {
 }
 
 }  // namespace
-
-std::string jsonQuote(const std::string& text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += static_cast<char>(c);  // UTF-8 passes through unchanged
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 std::string yamlToJson(const YAML::Node& node) {
   std::string out;

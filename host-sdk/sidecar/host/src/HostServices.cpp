@@ -7,7 +7,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "tributary/config/YamlToJson.h"
+#include "tributary/JsonWriter.h"
 #include "tributary/rp/HostString.h"
 #include "tributary/rp/StatusMapping.h"
 #include "tributary/storage/StorageTable.h"
@@ -15,7 +15,7 @@
 namespace tributary::host {
 
 using config::Credential;
-using config::jsonQuote;
+using plugin::JsonWriter;
 
 // Host-owned strings come from rp::setHostString, so the one free_str
 // (rp::freeHostString) releases the storage table's and ours alike.
@@ -74,9 +74,9 @@ Result<std::string> HostServices::secretJson(std::string_view name) const {
   if (!credential.tokenFile.empty()) {
     TRIB_ASSIGN_OR_RETURN(token, readSecretFile(found->first, "token_file", credential.tokenFile));
   }
-  return "{\"username\":" + jsonQuote(credential.username) +
-         ",\"password\":" + jsonQuote(password) +
-         (token.empty() ? std::string() : ",\"token\":" + jsonQuote(token)) + "}";
+  const auto quote = JsonWriter::quote;
+  return "{\"username\":" + quote(credential.username) + ",\"password\":" + quote(password) +
+         (token.empty() ? std::string() : ",\"token\":" + quote(token)) + "}";
 }
 
 Result<std::string> HostServices::passwordOf(std::string_view name, const Credential& credential) {

@@ -3,11 +3,11 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "tributary/config/YamlToJson.h"
+#include "tributary/JsonWriter.h"
 
 namespace tributary::sync {
 
-using config::jsonQuote;
+using plugin::JsonWriter;
 
 namespace {
 
@@ -41,14 +41,15 @@ std::string FailureReport::build(const std::string& ruleJson, bool dryRun, rp_st
     if (type == "gcr") registry = "gcr.io";
     if (type == "quay") registry = "quay.io";
   }
-  std::string out = "{\"schema_version\":1,\"rule\":" + jsonQuote(name) +
-                    ",\"source\":{\"type\":" + jsonQuote(type) +
-                    ",\"registry\":" + jsonQuote(registry) +
-                    ",\"repository\":" + jsonQuote(repository) +
-                    "},\"destination\":{\"repository\":" + jsonQuote(destination) +
+  const auto quote = JsonWriter::quote;
+  std::string out = "{\"schema_version\":1,\"rule\":" + quote(name) +
+                    ",\"source\":{\"type\":" + quote(type) +
+                    ",\"registry\":" + quote(registry) +
+                    ",\"repository\":" + quote(repository) +
+                    "},\"destination\":{\"repository\":" + quote(destination) +
                     "},\"dry_run\":" + (dryRun ? "true" : "false") +
-                    ",\"status\":\"failed\",\"error\":{\"code\":" + jsonQuote(rp_status_str(code)) +
-                    ",\"message\":" + jsonQuote(message) + "},\"counts\":{";
+                    ",\"status\":\"failed\",\"error\":{\"code\":" + quote(rp_status_str(code)) +
+                    ",\"message\":" + quote(message) + "},\"counts\":{";
   const char* counts[] = {"synced",  "unchanged", "kept",           "skipped",
                           "deferred", "failed",   "beyond_latest_n", "excluded_by_regex"};
   for (size_t i = 0; i < std::size(counts); ++i) {

@@ -14,7 +14,4 @@ namespace tributary::config {
 /// true / false, integers, floats) and strings otherwise. Undefined nodes are null.
 std::string yamlToJson(const YAML::Node& node);
 
-/// `text` as a JSON string literal, quotes included.
-std::string jsonQuote(const std::string& text);
-
 }  // namespace tributary::config
