@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tributary/JsonWriter.h"
+
 namespace tributary {
 namespace {
 
@@ -31,29 +33,11 @@ std::string base64(std::string_view in) {
   return out;
 }
 
-// The form a JSON writer gives the secret inside a string (reports are JSON).
+// The form the JSON writer gives the secret inside a string (reports are JSON): its quoting,
+// without the quotes.
 std::string jsonEscaped(std::string_view in) {
-  std::string out;
-  for (char ch : in) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out;
+  const std::string quoted = plugin::JsonWriter::quote(in);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 }  // namespace

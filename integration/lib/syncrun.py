@@ -10,6 +10,7 @@ snapshots to prove that nothing was written.
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 import calendar
@@ -66,8 +67,12 @@ def provider_config_for(sources, cache_dir=None, tls_sources=(), ca_files=None,
 
 
 def make_rule(domain, repository, destination, name="test-rule", tag_regex=".*", latest_n=5,
-              platforms=None, overwrite=False, credential=None):
-    source = {"type": "custom", "domain": domain, "repository": repository}
+              platforms=None, overwrite=False, credential=None, kind="custom"):
+    """A manual rule; `kind` is the source type (a vendor's takes no domain: pass None)."""
+    source = {"type": kind}
+    if domain:
+        source["domain"] = domain
+    source["repository"] = repository
     if credential:
         source["credential"] = credential
     policy = {"tag_regex": tag_regex, "latest_n": latest_n}
@@ -206,6 +211,50 @@ class SyncTarget:
         """A docker-registry serving this root (context manager from harness)."""
         return harness.Registry(self.root, workdir=os.path.join(self.workdir, "dest-registry"),
                                 **kwargs)
+
+
+def wait_until(predicate, alive, timeout):
+    """Polls predicate() every millisecond until it holds (True), alive() turns false or
+    `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        if not alive():
+            return False
+        time.sleep(0.001)
+    return False
+
+
+def kill_at(proc, log_path, moment, what, timeout, before_kill=None, on_exit=None):
+    """SIGKILLs a background `tributary sync` (`proc` from harness.start_process, its output in
+    `log_path`) as soon as moment() holds, polled every millisecond while the run lives; a run
+    still going without it after `timeout` seconds fails the test, naming `what`. When the
+    moment came, before_kill() runs just before the kill (e.g. to let other transfers move on).
+    on_exit() runs last whatever happened (e.g. release a proxy's stalled requests: nobody is
+    left to answer them). Returns "killed", or "finished (exit 0)" when the run ended first; a
+    run that ended first with another code fails the test with the tail of its log."""
+    def alive():
+        return proc.poll() is None
+    try:
+        if not wait_until(moment, alive, timeout) and alive():
+            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+        if before_kill is not None and alive():
+            before_kill()
+        if alive():
+            proc.send_signal(signal.SIGKILL)  # our own child, by PID
+            proc.wait(timeout=60)
+    finally:
+        harness.stop_process(proc)
+        if on_exit is not None:
+            on_exit()
+    if proc.returncode == -signal.SIGKILL:
+        return "killed"
+    if proc.returncode != 0:
+        with open(log_path, errors="replace") as f:
+            raise AssertionError("a run that ended before the kill failed (exit %d):\n%s" % (
+                proc.returncode, f.read()[-4000:]))
+    return "finished (exit 0)"
 
 
 def tree_snapshot(root):

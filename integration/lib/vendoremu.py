@@ -42,6 +42,7 @@ import http.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness
+import syncrun
 
 MANIFEST_PATH = re.compile(r"^/v2/(.+)/manifests/([^/]+)$")
 BLOB_PATH = re.compile(r"^/v2/(.+)/blobs/([^/]+)$")
@@ -418,15 +419,13 @@ class DockerHub(_Emulator):
                        "previous": None, "results": results})
 
 
-class Gcr(_Emulator):
-    """gcr.io / Artifact Registry: one origin, see the module docstring."""
+class _OneOriginEmulator(_Emulator):
+    """A vendor whose registry, token endpoint and tag API share one origin (GCR, Quay)."""
 
-    def __init__(self, upstream, certs, uploaded=None, users=None, page_size=3):
+    def __init__(self, upstream, certs, users, page_size):
         super().__init__(upstream, certs, ("registry",))
-        self.uploaded = dict(uploaded or {})  # "repo:tag" -> ms
         self.users = dict(users or {})
         self.page_size = page_size
-        self.manifest_gets = []  # references of manifest GETs
 
     @property
     def url(self):
@@ -435,6 +434,15 @@ class Gcr(_Emulator):
     @property
     def host(self):
         return self.servers["registry"].host
+
+
+class Gcr(_OneOriginEmulator):
+    """gcr.io / Artifact Registry: one origin, see the module docstring."""
+
+    def __init__(self, upstream, certs, uploaded=None, users=None, page_size=3):
+        super().__init__(upstream, certs, users, page_size)
+        self.uploaded = dict(uploaded or {})  # "repo:tag" -> ms
+        self.manifest_gets = []  # references of manifest GETs
 
     def handle(self, role, h):
         url = urllib.parse.urlparse(h.path)
@@ -485,25 +493,15 @@ class Gcr(_Emulator):
         reply(h, 200, {"child": [], "manifest": manifest, "name": repo, "tags": chunk}, headers)
 
 
-class Quay(_Emulator):
+class Quay(_OneOriginEmulator):
     """quay.io: registry + /v2/auth + REST API on one origin, see the module docstring."""
 
     def __init__(self, upstream, certs, start_ts=None, users=None, page_size=3,
                  oauth_token=None):
-        super().__init__(upstream, certs, ("registry",))
+        super().__init__(upstream, certs, users, page_size)
         self.start_ts = dict(start_ts or {})  # "repo:tag" -> unix seconds
-        self.users = dict(users or {})
-        self.page_size = page_size
         self.oauth_token = oauth_token
         self.api_pages = 0
-
-    @property
-    def url(self):
-        return self.servers["registry"].url
-
-    @property
-    def host(self):
-        return self.servers["registry"].host
 
     def handle(self, role, h):
         url = urllib.parse.urlparse(h.path)
@@ -577,17 +575,9 @@ def provider_config(certs, hosts, cache_dir=None, endpoints=None, concurrency=4,
 
 def vendor_rule(kind, repository, destination, name="vendor-rule", tag_regex=".*", latest_n=5,
                 platforms=None, credential=None, domain=None):
-    source = {"type": kind, "repository": repository}
-    if credential:
-        source["credential"] = credential
-    if domain:
-        source["domain"] = domain
-    policy = {"tag_regex": tag_regex, "latest_n": latest_n}
-    if platforms is not None:
-        policy["platforms"] = list(platforms)
-    return {"name": name, "source": source, "policy": policy,
-            "destination": {"repository": destination, "overwrite": False},
-            "acceleration": False, "update_period": "manual"}
+    return syncrun.make_rule(domain, repository, destination, name=name, tag_regex=tag_regex,
+                             latest_n=latest_n, platforms=platforms, credential=credential,
+                             kind=kind)
 
 
 __all__ = ["DockerHub", "Gcr", "Quay", "provider_config", "vendor_rule", "harness"]

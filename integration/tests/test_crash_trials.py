@@ -34,7 +34,6 @@ TRIB_CRASH_TRIALS=N for more, TRIB_CRASH_SEED for other moments (printed).
 
 import os
 import random
-import signal
 import time
 
 import checks
@@ -121,18 +120,6 @@ def read(path):
         return None
 
 
-def wait_until(predicate, alive, timeout):
-    """Poll predicate() every ms until it holds (True), the process ended or timeout (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if not alive():
-            return False
-        time.sleep(0.001)
-    return False
-
-
 class Trials:
     def __init__(self, work, src, proxy, rng):
         self.work = work
@@ -204,11 +191,29 @@ class Trials:
             harness.run(["rm", "-rf", os.path.join(self.work, "pull")])
         return state, tags
 
+    def hold_blob_mid_stream(self, new, changed):
+        """A stall fault on a random changed single-arch tag's own layer, at a random byte.
+        Returns (fault, label)."""
+        layer = self.rng.choice([new[t].layers[-1] for t in changed if t not in ("t0", "t1")])
+        at = self.rng.randrange(16 * KiB, layer.size - 16 * KiB)
+        fault = self.proxy.add_fault("stall", path="/blobs/" + layer.digest + "$",
+                                     after_bytes=at, seconds=120)
+        return fault, "blob %s held at byte %d of %d" % (layer.digest[7:15], at, layer.size)
+
     # -- sync --------------------------------------------------------------------------------
     def start_sync(self):
         argv = [syncrun.tributary_binary(), "sync", "--config", self.dest.config_path,
                 "--rule", self.dest.write_rule(self.rule), "--json"]
-        return harness.start_process(argv, os.path.join(self.work, "killed-sync.log"))
+        return harness.start_process(argv, self.sync_log)
+
+    @property
+    def sync_log(self):
+        return os.path.join(self.work, "killed-sync.log")
+
+    def release_faults(self):
+        """No new request stalls, and the stalled ones go: nobody is left to answer them."""
+        self.proxy.clear_faults()
+        self.proxy.release_stalls()
 
     def sync_trial(self, kind, old, new):
         rng, root = self.rng, self.dest.root
@@ -216,11 +221,7 @@ class Trials:
         target = rng.choice(changed[:max(1, len(changed) - 2)])
         fault = None
         if kind == "stream":
-            layer = rng.choice([new[t].layers[-1] for t in changed if t not in ("t0", "t1")])
-            at = rng.randrange(16 * KiB, layer.size - 16 * KiB)
-            fault = self.proxy.add_fault("stall", path="/blobs/" + layer.digest + "$",
-                                         after_bytes=at, seconds=120)
-            label = "blob %s held at byte %d of %d" % (layer.digest[7:15], at, layer.size)
+            fault, label = self.hold_blob_mid_stream(new, changed)
             predicate = fault.fired.is_set
         elif kind == "request":
             k = rng.randint(1, max(1, self.clean_requests - 1))
@@ -246,24 +247,13 @@ class Trials:
             label = "after %.2fs (clean run %.2fs)" % (delay, self.clean_seconds)
             t0 = time.monotonic()
             predicate = lambda: time.monotonic() - t0 >= delay  # noqa: E731
-        proc = self.start_sync()
-        try:
-            hit = wait_until(predicate, lambda: proc.poll() is None, 120)
-            if fault is not None and hit:
+        before_kill = None
+        if fault is not None:
+            def before_kill():
                 time.sleep(rng.uniform(0, 0.05))  # let the other transfers move on a little
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)  # our own child, by PID
-                proc.wait(timeout=30)
-                outcome = "killed"
-            else:
-                outcome = "finished (exit %d)" % proc.returncode
-        finally:
-            harness.stop_process(proc)
-            self.proxy.clear_faults()
-            self.proxy.release_stalls()
-        if outcome != "killed":
-            with open(os.path.join(self.work, "killed-sync.log"), errors="replace") as f:
-                assert proc.returncode == 0, f.read()[-3000:]
+        outcome = syncrun.kill_at(self.start_sync(), self.sync_log, predicate, label,
+                                  timeout=120, before_kill=before_kill,
+                                  on_exit=self.release_faults)
         if kind in ("stream", "request"):
             assert outcome == "killed", (label, outcome)
         return label, outcome
@@ -295,11 +285,7 @@ class Trials:
             path, want = tag_link(svc.storage_root, SERVE_REPO, target), new[target].digest
             predicate = lambda: read(path) == want  # noqa: E731
         elif kind == "stream":
-            layer = rng.choice([new[t].layers[-1] for t in changed if t not in ("t0", "t1")])
-            at = rng.randrange(16 * KiB, layer.size - 16 * KiB)
-            fault = self.proxy.add_fault("stall", path="/blobs/" + layer.digest + "$",
-                                         after_bytes=at, seconds=120)
-            label = "blob %s held at byte %d of %d" % (layer.digest[7:15], at, layer.size)
+            fault, label = self.hold_blob_mid_stream(new, changed)
             predicate = fault.fired.is_set
         else:
             delay = rng.uniform(0.05, 0.6) * self.clean_seconds
@@ -311,14 +297,13 @@ class Trials:
             return svc.ok("GET", "/api/v1/tasks/%d" % task_id)["status"] in ("queued",
                                                                              "running")
         try:
-            hit = wait_until(predicate, running, 120)
+            hit = syncrun.wait_until(predicate, running, 120)
             if fault is not None and hit:
                 time.sleep(rng.uniform(0, 0.05))
             still = running()
             svc.kill()  # SIGKILL, by PID
         finally:
-            self.proxy.clear_faults()
-            self.proxy.release_stalls()
+            self.release_faults()
         return label, ("killed" if still else "finished"), task_id, still
 
     def serve_heal(self, task_id, interrupted):

@@ -23,7 +23,6 @@ TRIB_KILL_SEED picks another set of moments (the seed is printed).
 import os
 import random
 import shutil
-import signal
 import time
 
 import checks
@@ -159,52 +158,25 @@ class Destination:
                 if p.startswith("stray file")]
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
-
-
 def kill_run(d, px, fault=None, delay=None, until=None, settle=None):
     """Start a sync; SIGKILL it once `fault` fired (and then, if given, once `settle()` holds
     or 30 s passed), or once `until()` holds, or after `delay` seconds. Returns "killed" or,
-    when the run ended first, "finished (exit N)"."""
+    when the run ended first, "finished (exit 0)"."""
     proc, log = d.start()
-    try:
-        if fault is not None:
-            wait_for(lambda: fault.fired.is_set() or proc.poll() is not None, 180,
-                     "fault %s or the end of the run" % fault.describe())
-            if settle is not None:
-                deadline = time.monotonic() + 30
-                while not settle() and proc.poll() is None and time.monotonic() < deadline:
-                    time.sleep(0.01)
-        elif until is not None:
-            while not until() and proc.poll() is None:
-                time.sleep(0.001)
-        else:
-            try:
-                proc.wait(timeout=delay)
-            except Exception:  # pylint: disable=broad-except  # TimeoutExpired: still running
-                pass
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)  # our own child, by PID
-            proc.wait(timeout=60)
-            outcome = "killed"
-        else:
-            outcome = "finished (exit %d)" % proc.returncode
-    finally:
-        harness.stop_process(proc)
-        px.release_stalls()  # the stalled request has nobody left to answer
-    if outcome == "killed":
-        assert proc.returncode == -signal.SIGKILL, proc.returncode
-    elif proc.returncode != 0:
-        with open(log, errors="replace") as f:
-            raise AssertionError("an unkilled run failed (%d):\n%s" % (proc.returncode,
-                                                                      f.read()[-4000:]))
-    return outcome
+    before_kill = None
+    if fault is not None:
+        moment, what = fault.fired.is_set, "fault %s" % fault.describe()
+        if settle is not None:
+            def before_kill():
+                syncrun.wait_until(settle, lambda: proc.poll() is None, 30)
+    elif until is not None:
+        moment, what = until, "the moment to kill"
+    else:
+        t0 = time.monotonic()
+        moment, what = (lambda: time.monotonic() - t0 >= delay), "%.2fs to pass" % delay
+    # The stalled request has nobody left to answer once the run is gone.
+    return syncrun.kill_at(proc, log, moment, what, timeout=180, before_kill=before_kill,
+                           on_exit=px.release_stalls)
 
 
 def rerun_and_check(d, px, sk, new, context):

@@ -16,8 +16,8 @@
 
 #include "tributary/cli/ApiClient.h"
 #include "tributary/serve/ServeConfig.h"
-#include "tributary/sidecar/ProgressBar.h"
-#include "tributary/sidecar/ReportPrinter.h"
+#include "tributary/sync/ProgressBar.h"
+#include "tributary/sync/ReportPrinter.h"
 
 namespace tributary::cli {
 namespace {
@@ -284,7 +284,7 @@ int ClientCommand::run() {
     if (auto code = request("POST", "/api/v1/rules/" + encode(*id) + "/plan", "", reply)) {
       return *code;
     }
-    if (o.json || !sidecar::ReportPrinter::printPlan(out_, reply.body).isOk()) out_ << reply.body;
+    if (o.json || !sync::ReportPrinter::printPlan(out_, reply.body).isOk()) out_ << reply.body;
     return kOk;
   }
 
@@ -297,14 +297,14 @@ int ClientCommand::run() {
          << timeOnly(field(t, "started_at")) << ", ended " << timeOnly(field(t, "ended_at"))
          << '\n';
     auto p = t->getObject("progress");
-    out_ << "  progress: " << sidecar::formatBytes(static_cast<uint64_t>(number(p, "bytes_done")))
-         << " of " << sidecar::formatBytes(static_cast<uint64_t>(number(p, "bytes_total")))
+    out_ << "  progress: " << sync::formatBytes(static_cast<uint64_t>(number(p, "bytes_done")))
+         << " of " << sync::formatBytes(static_cast<uint64_t>(number(p, "bytes_total")))
          << ", " << number(p, "blobs_done") << "/" << number(p, "blobs_total") << " blobs, "
          << number(p, "tags_done") << " tags done\n";
     if (t->has("report") && !t->get("report").isEmpty()) {
       std::ostringstream report;
       t->get("report").extract<Object::Ptr>()->stringify(report);
-      (void)sidecar::ReportPrinter::printReport(out_, report.str());
+      (void)sync::ReportPrinter::printReport(out_, report.str());
     }
   };
 
@@ -325,7 +325,7 @@ int ClientCommand::run() {
     if (!o.json && field(t, "joined") == "true") {
       err_ << "rule already running or queued: following task " << taskId << '\n';
     }
-    sidecar::ProgressBar bar(err_, !o.json && sidecar::ProgressBar::stderrIsTerminal());
+    sync::ProgressBar bar(err_, !o.json && sync::ProgressBar::stderrIsTerminal());
     while (true) {
       const std::string status = field(t, "status");
       if (status != "queued" && status != "running") break;
@@ -371,7 +371,7 @@ int ClientCommand::run() {
            << field(t->getObject("rule"), "name") << std::setw(11) << field(t, "trigger")
            << std::setw(11) << field(t, "status") << std::setw(21)
            << timeOnly(field(t, "queued_at")) << number(p, "tags_done") << " tags, "
-           << sidecar::formatBytes(static_cast<uint64_t>(number(p, "bytes_done"))) << '\n';
+           << sync::formatBytes(static_cast<uint64_t>(number(p, "bytes_done"))) << '\n';
     }
     return kOk;
   }

@@ -13,23 +13,23 @@
 #include "tributary/Schedule.h"
 #include "tributary/api/AdminApi.h"
 #include "tributary/api/AdminServer.h"
+#include "tributary/config/RegistryConfig.h"
+#include "tributary/host/HostServices.h"
+#include "tributary/host/StorageFactory.h"
 #include "tributary/loader/ProviderLibrary.h"
 #include "tributary/metrics/ServiceMetrics.h"
 #include "tributary/scheduler/TaskService.h"
 #include "tributary/serve/ServeConfig.h"
-#include "tributary/sidecar/ExitCodes.h"
-#include "tributary/sidecar/HostServices.h"
-#include "tributary/sidecar/RegistryConfig.h"
-#include "tributary/sidecar/StorageFactory.h"
-#include "tributary/sidecar/SyncCommand.h"
 #include "tributary/state/StateLocation.h"
 #include "tributary/state/StateStore.h"
+#include "tributary/sync/ExitCodes.h"
+#include "tributary/sync/SyncCommand.h"
 
 namespace tributary::serve {
 
-using sidecar::kExitBadInput;
-using sidecar::kExitStorageUnusable;
-using sidecar::kExitSucceeded;
+using sync::kExitBadInput;
+using sync::kExitStorageUnusable;
+using sync::kExitSucceeded;
 
 ServeCommand::ServeCommand(std::vector<std::string> args, std::ostream& out, std::ostream& err)
     : args_(std::move(args)), out_(out), err_(err) {}
@@ -85,7 +85,7 @@ int ServeCommand::run() {
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
-  auto registry = sidecar::RegistryConfig::load(configPath);
+  auto registry = config::RegistryConfig::load(configPath);
   if (!registry.isOk()) return fail(kExitBadInput, registry.status().message());
   auto config = ServeConfig::load(configPath, registry->stateDirectory());
   if (!config.isOk()) return fail(kExitBadInput, config.status().message());
@@ -99,7 +99,7 @@ int ServeCommand::run() {
   }
 
   // The publishing mode (replication.publish) decides the table, as for `tributary sync`.
-  auto storage = sidecar::openHostStorage(*registry);
+  auto storage = host::openHostStorage(*registry);
   if (!storage.isOk()) {
     const std::string message = storage.status().message();
     return fail(message.rfind("replication.", 0) == 0 ? kExitBadInput : kExitStorageUnusable,
@@ -121,9 +121,9 @@ int ServeCommand::run() {
     return fail(kExitBadInput, configPath + ": replication.state: " + store.status().message());
   }
 
-  sidecar::HostServices host(registry->credentials(), (*storage)->table(), level, err_);
+  host::HostServices host(registry->credentials(), (*storage)->table(), level, err_);
   if (libraryPath.empty()) libraryPath = registry->providerLibrary();
-  if (libraryPath.empty()) libraryPath = sidecar::SyncCommand::defaultProviderLibrary();
+  if (libraryPath.empty()) libraryPath = sync::SyncCommand::defaultProviderLibrary();
   auto library = loader::ProviderLibrary::load(libraryPath, host.table());
   if (!library.isOk()) {
     return fail(kExitBadInput, library.status().message() + " (replication.provider.library)");

@@ -100,6 +100,42 @@ Result<bool> parseBool(const std::string& text, const char* what) {
   return unavailableError(std::string(what) + ": IsTruncated is `" + text + "`");
 }
 
+// One page of a list answer (ListObjectsV2, ListMultipartUploads): the document (it owns
+// `root`) and whether more pages follow.
+struct ListPage {
+  Poco::AutoPtr<Poco::XML::Document> document;
+  const Node* root = nullptr;
+  bool truncated = false;
+};
+
+// Parses a list answer with root <rootName>; a truncated one must carry <markerName>, the
+// marker the next page starts from.
+Result<ListPage> parseListPage(std::string_view body, const char* what, std::string_view rootName,
+                               std::string_view markerName) {
+  ListPage page;
+  TRIB_ASSIGN_OR_RETURN(page.document, parseDocument(body, what));
+  page.root = page.document->documentElement();
+  TRIB_RETURN_IF_ERROR(expectRoot(page.root, rootName, what));
+  TRIB_ASSIGN_OR_RETURN(page.truncated, parseBool(childText(page.root, "IsTruncated"), what));
+  if (page.truncated && childText(page.root, markerName).empty())
+    return unavailableError(std::string(what) + ": truncated without a " +
+                            std::string(markerName));
+  return page;
+}
+
+// Every <name> child of `root` read by `readEntry` (node -> Result<Entry>), in order; the
+// first entry it refuses fails the page.
+template <typename Entry, typename ReadEntry>
+Result<std::vector<Entry>> readEntries(const Node* root, std::string_view name,
+                                       ReadEntry readEntry) {
+  std::vector<Entry> entries;
+  for (const Node* node : children(root, name)) {
+    TRIB_ASSIGN_OR_RETURN(Entry entry, readEntry(node));
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
 std::string xmlEscaped(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -127,15 +163,9 @@ S3ErrorBody parseErrorBody(std::string_view body) {
 
 Result<S3ObjectPage> parseListObjectsV2(std::string_view body) {
   constexpr const char* what = "ListObjectsV2 answer";
-  TRIB_ASSIGN_OR_RETURN(auto document, parseDocument(body, what));
-  const Node* root = document->documentElement();
-  TRIB_RETURN_IF_ERROR(expectRoot(root, "ListBucketResult", what));
-  S3ObjectPage page;
-  TRIB_ASSIGN_OR_RETURN(page.truncated, parseBool(childText(root, "IsTruncated"), what));
-  page.nextContinuationToken = childText(root, "NextContinuationToken");
-  if (page.truncated && page.nextContinuationToken.empty())
-    return unavailableError(std::string(what) + ": truncated without a NextContinuationToken");
-  for (const Node* contents : children(root, "Contents")) {
+  TRIB_ASSIGN_OR_RETURN(ListPage list,
+                        parseListPage(body, what, "ListBucketResult", "NextContinuationToken"));
+  auto readObject = [&](const Node* contents) -> Result<S3Object> {
     S3Object object;
     object.key = childText(contents, "Key");
     const std::string size = childText(contents, "Size");
@@ -143,14 +173,20 @@ Result<S3ObjectPage> parseListObjectsV2(std::string_view body) {
     object.size = std::strtoull(size.c_str(), &end, 10);
     if (object.key.empty() || size.empty() || end == nullptr || *end != '\0')
       return unavailableError(std::string(what) + ": a <Contents> without a Key or a numeric Size");
-    page.objects.push_back(std::move(object));
-  }
-  for (const Node* common : children(root, "CommonPrefixes")) {
+    return object;
+  };
+  auto readPrefix = [&](const Node* common) -> Result<std::string> {
     std::string prefix = childText(common, "Prefix");
     if (prefix.empty())
       return unavailableError(std::string(what) + ": a <CommonPrefixes> without a Prefix");
-    page.commonPrefixes.push_back(std::move(prefix));
-  }
+    return prefix;
+  };
+  S3ObjectPage page;
+  page.truncated = list.truncated;
+  page.nextContinuationToken = childText(list.root, "NextContinuationToken");
+  TRIB_ASSIGN_OR_RETURN(page.objects, readEntries<S3Object>(list.root, "Contents", readObject));
+  TRIB_ASSIGN_OR_RETURN(page.commonPrefixes,
+                        readEntries<std::string>(list.root, "CommonPrefixes", readPrefix));
   return page;
 }
 
@@ -183,16 +219,9 @@ Status parseCompleteMultipartUpload(std::string_view body) {
 
 Result<S3UploadPage> parseListMultipartUploads(std::string_view body) {
   constexpr const char* what = "ListMultipartUploads answer";
-  TRIB_ASSIGN_OR_RETURN(auto document, parseDocument(body, what));
-  const Node* root = document->documentElement();
-  TRIB_RETURN_IF_ERROR(expectRoot(root, "ListMultipartUploadsResult", what));
-  S3UploadPage page;
-  TRIB_ASSIGN_OR_RETURN(page.truncated, parseBool(childText(root, "IsTruncated"), what));
-  page.nextKeyMarker = childText(root, "NextKeyMarker");
-  page.nextUploadIdMarker = childText(root, "NextUploadIdMarker");
-  if (page.truncated && page.nextKeyMarker.empty())
-    return unavailableError(std::string(what) + ": truncated without a NextKeyMarker");
-  for (const Node* upload : children(root, "Upload")) {
+  TRIB_ASSIGN_OR_RETURN(ListPage list,
+                        parseListPage(body, what, "ListMultipartUploadsResult", "NextKeyMarker"));
+  auto readUpload = [&](const Node* upload) -> Result<S3Upload> {
     S3Upload u;
     u.key = childText(upload, "Key");
     u.uploadId = childText(upload, "UploadId");
@@ -204,8 +233,13 @@ Result<S3UploadPage> parseListMultipartUploads(std::string_view body) {
       return unavailableError(std::string(what) + ": upload " + u.key + ": Initiated `" +
                               initiated + "` is not an ISO 8601 time");
     u.initiatedUnixSeconds = *seconds;
-    page.uploads.push_back(std::move(u));
-  }
+    return u;
+  };
+  S3UploadPage page;
+  page.truncated = list.truncated;
+  page.nextKeyMarker = childText(list.root, "NextKeyMarker");
+  page.nextUploadIdMarker = childText(list.root, "NextUploadIdMarker");
+  TRIB_ASSIGN_OR_RETURN(page.uploads, readEntries<S3Upload>(list.root, "Upload", readUpload));
   return page;
 }
 
