@@ -243,7 +243,39 @@ Object::Ptr ruleObject(const RuleRecord& rule, int64_t nextRunAt) {
   return obj;
 }
 
-Object::Ptr taskObject(const TaskRecord& t) {
+// What a list shows of an ended task's report: the stored summary (ReportSummary::
+// taskSummaryJson), or for a task that ended without one (the provider's execute failed, it
+// was cancelled or interrupted) the same members at zero; `error` says why a failed task
+// failed. null while the task is queued or running.
+Poco::Dynamic::Var summaryOf(const TaskRecord& t) {
+  if (state::task_status::isActive(t.status)) return Poco::Dynamic::Var();
+  Object::Ptr summary;
+  if (!t.summaryJson.empty()) {
+    try {
+      Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));  // keys in stored order
+      summary = parser.parse(t.summaryJson).extract<Object::Ptr>();
+    } catch (const std::exception&) {
+      summary = nullptr;  // not written by this code: shown as having no report
+    }
+  }
+  if (!summary) {
+    summary = newObject();
+    summary->set("counts", newObject());
+    summary->set("bytes_fetched", 0);
+    summary->set("blobs_fetched", 0);
+    summary->set("blobs_reused", 0);
+  }
+  if (t.status == state::task_status::kFailed && !summary->has("error")) {
+    summary->set("error", t.reason);
+  }
+  return summary;
+}
+
+enum class WithReport { kNo, kYes };
+
+// A list's task carries `summary`; one task (GET /api/v1/tasks/{id}, execute, cancel) also
+// its whole `report`.
+Object::Ptr taskObject(const TaskRecord& t, WithReport withReport = WithReport::kYes) {
   auto obj = newObject();
   obj->set("id", t.id);
   auto rule = newObject();
@@ -265,7 +297,8 @@ Object::Ptr taskObject(const TaskRecord& t) {
   progress->set("blobs_total", t.blobsTotal);
   progress->set("tags_done", t.tagsDone);
   obj->set("progress", progress);
-  obj->set("report", parsedOrNull(t.reportJson));
+  obj->set("summary", summaryOf(t));
+  if (withReport == WithReport::kYes) obj->set("report", parsedOrNull(t.reportJson));
   return obj;
 }
 
@@ -657,7 +690,7 @@ ApiResponse AdminApi::listTasks(const std::string& query) {
   auto list = tasks_.tasks(ruleId, status, cursor, limit + 1);
   Array::Ptr array = new Array;
   for (size_t i = 0; i < list.size() && i < static_cast<size_t>(limit); ++i) {
-    array->add(taskObject(list[i]));
+    array->add(taskObject(list[i], WithReport::kNo));
   }
   auto obj = newObject();
   obj->set("tasks", array);
