@@ -246,7 +246,8 @@ Object::Ptr ruleObject(const RuleRecord& rule, int64_t nextRunAt) {
 // What a list shows of an ended task's report: the stored summary (ReportSummary::
 // taskSummaryJson), or for a task that ended without one (the provider's execute failed, it
 // was cancelled or interrupted) the same members at zero; `error` says why a failed task
-// failed. null while the task is queued or running.
+// failed (the report's error, else the task's reason; absent when only its tags failed: see
+// `counts`). null while the task is queued or running.
 Poco::Dynamic::Var summaryOf(const TaskRecord& t) {
   if (state::task_status::isActive(t.status)) return Poco::Dynamic::Var();
   Object::Ptr summary;
@@ -265,7 +266,7 @@ Poco::Dynamic::Var summaryOf(const TaskRecord& t) {
     summary->set("blobs_fetched", 0);
     summary->set("blobs_reused", 0);
   }
-  if (t.status == state::task_status::kFailed && !summary->has("error")) {
+  if (t.status == state::task_status::kFailed && !summary->has("error") && !t.reason.empty()) {
     summary->set("error", t.reason);
   }
   return summary;

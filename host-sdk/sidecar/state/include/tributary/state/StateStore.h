@@ -78,9 +78,9 @@ class StateStore {
 
   // Tasks.
   TaskRecord insertTask(const RuleRecord& rule, const std::string& trigger, int64_t now);
-  /// Every column but id/rule/trigger/queuedAt/owner (the summary with the report) — only while the stored task is still
-  /// queued or running: an ended task is final (a sidecar whose lease was taken over cannot
-  /// overwrite the failure recorded for it).
+  /// Every column but id/rule/trigger/queuedAt/owner (the summary with the report) — only
+  /// while the stored task is still queued or running: an ended task is final (a sidecar whose
+  /// lease was taken over cannot overwrite the failure recorded for it).
   void saveTask(const TaskRecord& task);
   /// One task with its report.
   std::optional<TaskRecord> task(int64_t id);
