@@ -134,6 +134,27 @@ try {
   }
   await shot(page, 'task-succeeded');
 
+  step('the history lists the task with its summary, and opens its per-tag report');
+  const listAnswer = page.waitForResponse((r) => /\/api\/v1\/tasks\?rule=/.test(r.url()));
+  await page.getByRole('button', { name: 'History of page-rule' }).click();
+  const listed = await (await listAnswer).json();
+  assert.ok(listed.tasks.length >= 1, 'the history lists no task');
+  for (const t of listed.tasks) {
+    assert.ok(!('report' in t), `task ${t.id} listed with its whole report`);
+    assert.ok(t.summary && t.summary.counts, `task ${t.id} listed without a summary`);
+  }
+  const history = page.getByRole('table', { name: 'Task history' });
+  await history.getByRole('row').filter({ hasText: 'succeeded' })
+    .filter({ hasText: `${expectedTags.length} synced` }).waitFor();
+  await shot(page, 'task-history');
+  const detailAnswer = page.waitForResponse((r) => /\/api\/v1\/tasks\/\d+$/.test(r.url()));
+  await history.getByRole('button', { name: `Open task ${listed.tasks[0].id}` }).click();
+  const detail = await (await detailAnswer).json();
+  assert.equal(detail.report.tags.length, expectedTags.length, 'the task view has no report');
+  for (const tag of expectedTags) {
+    await results.getByRole('row').filter({ hasText: tag }).filter({ hasText: 'synced' }).waitFor();
+  }
+
   step('the repository view shows the synced tags');
   await page.getByRole('link', { name: 'Repositories' }).click();
   await page.getByLabel('Repository', { exact: true }).fill('mirror/page');

@@ -4,7 +4,8 @@ Rules CRUD through the provider's validate_rule (normalised; precise 400s naming
 PCRE2's message and offset for a bad regex; 409 on a duplicate name); the edition's rule quota
 (403 naming edition and quota) and its override surviving a restart; bearer auth (401 without
 or with a wrong token; /healthz open); 413 over the body limit; execute and join a running task;
-the task's report, the destination's tags as served, the dry run, task paging; /metrics passing
+the task's report, the destination's tags as served, the dry run, task paging (a listed task
+carries its summary, not its report); /metrics passing
 `promtool check metrics`; delete."""
 
 import json
@@ -158,6 +159,25 @@ def main():
         page2 = svc.ok("GET", "/api/v1/tasks?rule=app&limit=1&cursor=" + page1["next_cursor"])
         assert len(page2["tasks"]) == 1 and page2["tasks"][0]["id"] < page1["tasks"][0]["id"]
         assert svc.ok("GET", "/api/v1/tasks?status=failed")["tasks"] == []
+
+        # -- a list carries each task's summary, only the task itself its per-tag report -------
+        listed = svc.ok("GET", "/api/v1/tasks?rule=app&limit=1000")["tasks"]
+        assert len(listed) == 2, listed
+        for item in listed:
+            assert "report" not in item, item
+            detail = svc.ok("GET", "/api/v1/tasks/%d" % item["id"])
+            report = detail["report"]
+            assert {t["tag"] for t in report["tags"]} == set(fixture), detail
+            assert item["summary"] == detail["summary"], (item, detail)
+            assert item["summary"] == {"counts": report["counts"],
+                                       "bytes_fetched": report["totals"]["bytes"],
+                                       "blobs_fetched": report["totals"]["blobs"],
+                                       "blobs_reused": report["totals"]["blobs_reused"]}, item
+            assert {k: v for k, v in item.items() if k != "summary"} == \
+                {k: v for k, v in detail.items() if k not in ("summary", "report")}, (item, detail)
+        cold, noop = listed[1]["summary"], listed[0]["summary"]
+        assert cold["counts"]["synced"] == 3 and cold["bytes_fetched"] > 0, cold
+        assert noop["counts"]["unchanged"] == 3 and noop["bytes_fetched"] == 0, noop
         status, answer = svc.api("GET", "/api/v1/tasks?status=bogus")
         assert status == 400 and answer["field"] == "status", answer
 

@@ -78,10 +78,19 @@ def main():
 
         tasks = svc.cli("tasks", "--rule", "cli-rule", "--json").expect(0).json
         assert [t["id"] for t in tasks["tasks"]] == [2, 1], tasks
+        listed = {t["id"]: t for t in tasks["tasks"]}
+        assert all("report" not in t for t in listed.values()), tasks
+        assert listed[1]["summary"]["counts"]["synced"] == 2, listed[1]
         res = svc.cli("tasks").expect(0)
         assert "cli-rule" in res.stdout and "succeeded" in res.stdout, res.describe()
+        # One line per task with its summary, not the per-tag rows.
+        lines = {line.split()[0]: line for line in res.stdout.splitlines()[1:]}
+        assert "2 synced; " in lines["1"] and "2 unchanged; 0 B in 0 blobs" in lines["2"], \
+            res.describe()
+        assert "v1" not in res.stdout, res.describe()
         res = svc.cli("task", "1").expect(0)
         assert "task 1" in res.stdout and "succeeded" in res.stdout, res.describe()
+        assert "v1" in res.stdout and "v2" in res.stdout, res.describe()  # the per-tag report
         res = svc.cli("cancel", "1").expect(2)
         assert "already ended" in res.stderr, res.describe()
         svc.cli("task", "99").expect(2)

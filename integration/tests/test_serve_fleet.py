@@ -81,14 +81,14 @@ def main():
         for svc in trio:
             svc.wait_ready()
         assert pg.query("migrate3", "SELECT value FROM meta WHERE key = 'schema_version'") == \
-            [["2"]]
+            [["3"]]
         assert pg.query("migrate3", "SELECT count(*) FROM leases") == [["0"]]
         # A second migration would have failed in the server ("relation ... already exists").
         assert "ERROR:" not in pg.log(), pg.log()
         for svc in trio:
             assert svc.stop()[0] == 0
             no_errors(svc)
-        print("three concurrent starts: schema_version 2, no error", flush=True)
+        print("three concurrent starts: schema_version 3, no error", flush=True)
 
         # -- two sidecars, one database ------------------------------------------------------
         pg.create_database("fleet")

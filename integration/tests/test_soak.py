@@ -283,7 +283,7 @@ def main():
                 assert took < MAX_TASK_SECONDS, t
             failed = [t for t in tasks if t["status"] != "succeeded"]
             assert not failed, "tasks that did not succeed: %s" % [
-                (t["id"], t["status"], t.get("reason"), (t.get("report") or {}).get("error"))
+                (t["id"], t["status"], t.get("reason"), (t.get("summary") or {}).get("error"))
                 for t in failed[:5]]
             missing = [k for k, n in applied.items() if n == 0]
             assert not missing, "faults never applied: %s" % missing

@@ -514,11 +514,29 @@ async function showHistory(ruleId, name) {
   $('history-table').querySelector('tbody').replaceChildren(...tasks.map((t) => {
     const open = el('button', { type: 'button', text: String(t.id), 'aria-label': `Open task ${t.id}`,
                                 onclick: () => watchTask(t.id, name) });
-    const totals = (t.report && t.report.totals) || {};
     return el('tr', {}, el('td', {}, open), td(t.trigger),
       td(t.status, `status-${t.status}`), td(when(t.queued_at)), td(when(t.ended_at)),
-      td(bytes(totals.bytes ?? totals.bytes_fetched)));
+      td(summaryText(t)));
   }));
+}
+
+// A history row's summary: a list carries no per-tag report (the task view fetches it), only
+// `summary` — tags per action, bytes and blobs fetched, the error of a failed task.
+function summaryText(t) {
+  const s = t.summary;
+  if (!s) {
+    const p = t.progress || {};
+    return `running · ${p.tags_done ?? 0} tags, ${bytes(p.bytes_done ?? 0)} so far`;
+  }
+  const counts = Object.entries(s.counts || {}).filter(([, n]) => n > 0)
+    .map(([action, n]) => `${n} ${action}`);
+  // Ended without a report (execute failed, cancelled, interrupted): nothing to count.
+  if (!counts.length && !s.bytes_fetched && s.error) return s.error;
+  const parts = [counts.length ? counts.join(', ') : 'no tags'];
+  parts.push(`${bytes(s.bytes_fetched ?? 0)} in ${s.blobs_fetched ?? 0} blobs` +
+             (s.blobs_reused ? `, ${s.blobs_reused} reused` : ''));
+  if (s.error) parts.push(s.error);
+  return parts.join(' · ');
 }
 
 // ---- repository view ------------------------------------------------------------------------

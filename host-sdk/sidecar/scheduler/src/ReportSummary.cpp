@@ -3,8 +3,12 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/DateTimeParser.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
 #include <Poco/Timestamp.h>
+
+#include <sstream>
 
 namespace tributary::scheduler {
 namespace {
@@ -42,6 +46,16 @@ ReportSummary ReportSummary::parse(std::string_view reportJson) {
     if (root->has("status")) s.status = root->getValue<std::string>("status");
     auto counts = root->getObject("counts");
     s.deferred = intField(counts, "deferred");
+    if (counts) {
+      for (const auto& [name, value] : *counts) {
+        if (s.counts.size() >= kMaxCounts) break;
+        if (value.isInteger()) s.counts[name] = intField(counts, name.c_str());
+      }
+    }
+    auto error = root->getObject("error");
+    if (error && error->has("message") && error->get("message").isString()) {
+      s.errorMessage = error->getValue<std::string>("message").substr(0, kMaxErrorBytes);
+    }
     auto totals = root->getObject("totals");
     s.bytesFetched = firstOf(totals, "bytes", "bytes_fetched");
     s.bytesReused = intField(totals, "bytes_reused");
@@ -68,6 +82,23 @@ ReportSummary ReportSummary::parse(std::string_view reportJson) {
     // a field of an unexpected type: keep what was read
   }
   return s;
+}
+
+std::string ReportSummary::taskSummaryJson() const {
+  if (!valid) return "";
+  Poco::JSON::Object summary(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr byAction = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& [action, n] : counts.empty() ? tagsByAction : counts) {
+    byAction->set(action, n);
+  }
+  summary.set("counts", byAction);
+  summary.set("bytes_fetched", bytesFetched);
+  summary.set("blobs_fetched", blobsFetched);
+  summary.set("blobs_reused", blobsReused);
+  if (!errorMessage.empty()) summary.set("error", errorMessage);
+  std::ostringstream out;
+  summary.stringify(out);
+  return out.str();
 }
 
 int64_t parseRfc3339Ms(const std::string& text) {

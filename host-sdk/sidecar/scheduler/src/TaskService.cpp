@@ -312,7 +312,10 @@ std::vector<TaskRecord> TaskService::tasks(int64_t ruleId, const std::string& st
   std::vector<TaskRecord> list = store_.tasks(ruleId, status, beforeId, limit);
   MutexLock lock(mutex_);
   for (TaskRecord& t : list) {
-    if (auto it = active_.find(t.id); it != active_.end()) t = snapshot(*it->second);
+    if (auto it = active_.find(t.id); it != active_.end()) {
+      t = snapshot(*it->second);
+      t.reportJson.clear();  // ended, not yet forgotten by its worker: a list has no reports
+    }
   }
   return list;
 }
@@ -486,6 +489,7 @@ void TaskService::run(const std::shared_ptr<Live>& live) {
     r.tagsDone = live->tagsDone;
     if (reply.ok()) {
       r.reportJson = reply.json;
+      r.summaryJson = summary.taskSummaryJson();  // what task lists show instead
       if (summary.status == ts::kSucceeded || summary.status == ts::kPartial ||
           summary.status == ts::kFailed) {
         r.status = summary.status;

@@ -8,6 +8,7 @@
 #include <Poco/Exception.h>
 
 #include "SqlDialect.h"
+#include "tributary/scheduler/ReportSummary.h"
 
 namespace tributary::state {
 
@@ -30,15 +31,24 @@ const char* const kLaterMigrations[] = {
     "ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE tasks ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX leases_by_owner ON leases(owner);",
+    // 3: a task's report summary, so a task list need not read the reports (backfilled from
+    // the stored reports by backfillSummaries).
+    "ALTER TABLE tasks ADD COLUMN summary TEXT NOT NULL DEFAULT '';",
 };
 static_assert(sizeof(kLaterMigrations) / sizeof(kLaterMigrations[0]) + 1 ==
                   StateStore::kSchemaVersion,
               "one migration per schema version");
 
 const char kRuleColumns[] = "id, name, json, created_at, updated_at, next_run_at, retry_at";
-const char kTaskColumns[] =
-    "id, rule_id, rule_name, trigger, status, reason, error_code, queued_at, started_at, "
-    "ended_at, bytes_done, bytes_total, blobs_done, blobs_total, tags_done, report, owner";
+// A list reads every column but `report` (kTaskListColumns): a page of 1000 tasks then holds
+// 1000 summaries of a few hundred bytes, not 1000 reports of up to megabytes each.
+#define TRIB_TASK_LIST_COLUMNS                                                                 \
+  "id, rule_id, rule_name, trigger, status, reason, error_code, queued_at, started_at, "      \
+  "ended_at, bytes_done, bytes_total, blobs_done, blobs_total, tags_done, owner, summary"
+const char kTaskListColumns[] = TRIB_TASK_LIST_COLUMNS;
+const char kTaskColumns[] = TRIB_TASK_LIST_COLUMNS ", report";
+#undef TRIB_TASK_LIST_COLUMNS
+constexpr size_t kReportColumn = 17;
 const char kActive[] = "status IN ('queued', 'running')";
 
 int64_t i64(RecordSet& rs, size_t col, size_t row) {
@@ -92,8 +102,9 @@ std::vector<TaskRecord> readTasks(RecordSet& rs) {
     t.blobsDone = i64(rs, 12, row);
     t.blobsTotal = i64(rs, 13, row);
     t.tagsDone = i64(rs, 14, row);
-    t.reportJson = str(rs, 15, row);
-    t.owner = str(rs, 16, row);
+    t.owner = str(rs, 15, row);
+    t.summaryJson = str(rs, 16, row);
+    if (rs.columnCount() > kReportColumn) t.reportJson = str(rs, kReportColumn, row);
     out.push_back(std::move(t));
   }
   return out;
@@ -108,6 +119,28 @@ void runScript(Poco::Data::Session& s, const std::string& script) {
     std::string sql = script.substr(start, end - start);
     if (sql.find_first_not_of(" \n") != std::string::npos) s << sql, now;
     start = end + 1;
+  }
+}
+
+// Schema 3: the summary of every task that already has a report, a few reports at a time
+// (a database may hold thousands of large ones).
+void backfillSummaries(Poco::Data::Session& s, const SqlDialect& dialect) {
+  constexpr I kBatch = 32;
+  I after = 0;
+  for (;;) {
+    Statement select(s);
+    select << dialect.sql("SELECT id, report FROM tasks WHERE id > ? AND report <> '' "
+                          "ORDER BY id LIMIT ?"),
+        bind(after), bind(kBatch), now;
+    RecordSet rs(select);
+    if (rs.rowCount() == 0) return;
+    for (size_t row = 0; row < rs.rowCount(); ++row) {
+      after = i64(rs, 0, row);
+      const std::string summary =
+          scheduler::ReportSummary::parse(str(rs, 1, row)).taskSummaryJson();
+      s << dialect.sql("UPDATE tasks SET summary = ? WHERE id = ?"), bind(summary), bind(after),
+          now;
+    }
   }
 }
 
@@ -225,6 +258,7 @@ Status StateStore::migrate() {
   if (version == kSchemaVersion) return Status();  // the transaction rolls back: nothing to do
   for (int v = version + 1; v <= kSchemaVersion; ++v) {
     runScript(s, v == 1 ? dialect_.migration1 : kLaterMigrations[v - 2]);
+    if (v == 3) backfillSummaries(s, dialect_);
   }
   s << dialect_.sql("INSERT INTO meta(key, value) VALUES('schema_version', ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
@@ -386,11 +420,11 @@ void StateStore::saveTask(const TaskRecord& t) {
   session() << dialect_.sql(
                    std::string("UPDATE tasks SET status = ?, reason = ?, error_code = ?, "
                                "started_at = ?, ended_at = ?, bytes_done = ?, bytes_total = ?, "
-                               "blobs_done = ?, blobs_total = ?, tags_done = ?, report = ? "
-                               "WHERE id = ? AND ") + kActive),
+                               "blobs_done = ?, blobs_total = ?, tags_done = ?, report = ?, "
+                               "summary = ? WHERE id = ? AND ") + kActive),
       bind(t.status), bind(t.reason), bind(t.errorCode), bind(I(t.startedAt)), bind(I(t.endedAt)),
       bind(I(t.bytesDone)), bind(I(t.bytesTotal)), bind(I(t.blobsDone)), bind(I(t.blobsTotal)),
-      bind(I(t.tagsDone)), bind(t.reportJson), bind(I(t.id)), now;
+      bind(I(t.tagsDone)), bind(t.reportJson), bind(t.summaryJson), bind(I(t.id)), now;
 }
 
 std::optional<TaskRecord> StateStore::taskLocked(int64_t id) {
@@ -412,7 +446,7 @@ std::vector<TaskRecord> StateStore::tasks(int64_t ruleId, const std::string& sta
                                           int64_t beforeId, int limit) {
   MutexLock lock(mutex_);
   Statement select(session());
-  select << "SELECT " << kTaskColumns
+  select << "SELECT " << kTaskListColumns
          << dialect_.sql(" FROM tasks WHERE (? = 0 OR rule_id = ?) AND (? = '' OR status = ?)"
                          " AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?"),
       bind(I(ruleId)), bind(I(ruleId)), bind(status), bind(status), bind(I(beforeId)),
@@ -424,7 +458,8 @@ std::vector<TaskRecord> StateStore::tasks(int64_t ruleId, const std::string& sta
 std::vector<TaskRecord> StateStore::activeTasks() {
   MutexLock lock(mutex_);
   Statement select(session());
-  select << "SELECT " << kTaskColumns << " FROM tasks WHERE " << kActive << " ORDER BY id", now;
+  select << "SELECT " << kTaskListColumns << " FROM tasks WHERE " << kActive << " ORDER BY id",
+      now;
   RecordSet rs(select);
   return readTasks(rs);
 }
@@ -574,7 +609,8 @@ std::vector<TaskRecord> StateStore::recoverTasks(const std::string& owner,
   MutexLock lock(mutex_);
   Poco::Data::Session& s = session();
   Statement select(s);
-  select << "SELECT " << kTaskColumns << " FROM tasks WHERE " << kActive << " ORDER BY id", now;
+  select << "SELECT " << kTaskListColumns << " FROM tasks WHERE " << kActive << " ORDER BY id",
+      now;
   RecordSet rs(select);
   std::vector<TaskRecord> queued;
   for (TaskRecord& t : readTasks(rs)) {

@@ -241,4 +241,29 @@ BOOST_AUTO_TEST_CASE(report_summary_reads_old_and_new_shapes) {
   BOOST_TEST(formatRfc3339Ms(1767323045123LL) == "2026-01-02T03:04:05.123Z");
 }
 
+BOOST_AUTO_TEST_CASE(a_task_summary_has_the_reports_counts_totals_and_error_and_no_tag_rows) {
+  // The report's own counts (every action it names), whatever the rows say.
+  auto withCounts = ReportSummary::parse(
+      "{\"status\":\"failed\",\"counts\":{\"synced\":0,\"failed\":0,\"note\":\"x\"},"
+      "\"totals\":{\"bytes\":0,\"blobs\":0,\"blobs_reused\":0},\"error\":{\"code\":"
+      "\"RP_ERR_UNAVAILABLE\",\"message\":\"listing tags of a/b: connection refused\"},"
+      "\"tags\":[{\"tag\":\"v1\",\"action\":\"synced\"}]}");
+  BOOST_TEST(withCounts.taskSummaryJson() ==
+             "{\"counts\":{\"failed\":0,\"synced\":0},\"bytes_fetched\":0,\"blobs_fetched\":0,"
+             "\"blobs_reused\":0,\"error\":\"listing tags of a/b: connection refused\"}");
+  // An older report without counts: its rows counted by action.
+  auto rowsOnly = ReportSummary::parse(
+      "{\"status\":\"partial\",\"totals\":{\"bytes_fetched\":5},\"tags\":[{\"tag\":\"a\","
+      "\"action\":\"synced\"},{\"tag\":\"b\",\"action\":\"synced\"},{\"tag\":\"c\","
+      "\"action\":\"deferred\"}]}");
+  BOOST_TEST(rowsOnly.taskSummaryJson() ==
+             "{\"counts\":{\"deferred\":1,\"synced\":2},\"bytes_fetched\":5,"
+             "\"blobs_fetched\":0,\"blobs_reused\":0}");
+  // A huge error message is cut: the summary stays small.
+  auto huge = ReportSummary::parse("{\"error\":{\"message\":\"" + std::string(100000, 'x') +
+                                   "\"}}");
+  BOOST_TEST(huge.taskSummaryJson().size() < ReportSummary::kMaxErrorBytes + 200);
+  BOOST_TEST(ReportSummary::parse("not json").taskSummaryJson() == "");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

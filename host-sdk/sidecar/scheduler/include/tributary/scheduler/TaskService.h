@@ -118,6 +118,7 @@ class TaskService {
 
   /// A task with its live progress when it is active here, else as stored.
   std::optional<state::TaskRecord> task(int64_t id) EXCLUDES(mutex_);
+  /// Without reports (StateStore::tasks): a list carries each task's summary.
   std::vector<state::TaskRecord> tasks(int64_t ruleId, const std::string& status,
                                        int64_t beforeId, int limit) EXCLUDES(mutex_);
 

@@ -44,7 +44,12 @@ struct TaskRecord {
   std::string errorCode;  // the provider's status name when execute itself failed, else ""
   int64_t queuedAt = 0, startedAt = 0, endedAt = 0;
   int64_t bytesDone = 0, bytesTotal = 0, blobsDone = 0, blobsTotal = 0, tagsDone = 0;
-  std::string reportJson;  // the provider's report once it ended, else ""
+  /// The provider's report once it ended, else "". Read only for one task (StateStore::task):
+  /// a list carries `summaryJson` instead and leaves this empty.
+  std::string reportJson;
+  /// What a list shows of the report (ReportSummary::taskSummaryJson), written with it; ""
+  /// when there is no report.
+  std::string summaryJson;
   std::string owner;       // the sidecar that queued and runs it (replication.sidecar_id)
 };
 

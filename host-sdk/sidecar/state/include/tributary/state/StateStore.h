@@ -42,7 +42,7 @@ struct SqlDialect;
 /// the next call. Methods throw Poco::Exception on a database error, except open().
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static constexpr int64_t kMigrationLock = 0x7472696275746172;  // "tributar"
 
   /// `passfile`: PostgreSQL only, replication.state_passfile ("" = libpq's own PGPASSFILE /
@@ -78,15 +78,18 @@ class StateStore {
 
   // Tasks.
   TaskRecord insertTask(const RuleRecord& rule, const std::string& trigger, int64_t now);
-  /// Every column but id/rule/trigger/queuedAt/owner — only while the stored task is still
-  /// queued or running: an ended task is final (a sidecar whose lease was taken over cannot
-  /// overwrite the failure recorded for it).
+  /// Every column but id/rule/trigger/queuedAt/owner (the summary with the report) — only
+  /// while the stored task is still queued or running: an ended task is final (a sidecar whose
+  /// lease was taken over cannot overwrite the failure recorded for it).
   void saveTask(const TaskRecord& task);
+  /// One task with its report.
   std::optional<TaskRecord> task(int64_t id);
   /// Newest first; `ruleId` 0 and `status` "" = any; ids below `beforeId` (0 = no bound).
+  /// Without reports (`reportJson` empty; `summaryJson` says what a list shows): the report
+  /// column is not even read, so a page costs `limit` summaries of memory.
   std::vector<TaskRecord> tasks(int64_t ruleId, const std::string& status, int64_t beforeId,
                                 int limit);
-  /// Tasks in queued or running state, oldest first.
+  /// Tasks in queued or running state, oldest first (no report: an active task has none).
   std::vector<TaskRecord> activeTasks();
   /// Marks every `running` task failed with `reason`; returns how many.
   int failRunningTasks(const std::string& reason, int64_t now);
