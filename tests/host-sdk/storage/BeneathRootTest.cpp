@@ -9,7 +9,7 @@
 #include <ostream>
 
 #include "BeneathRoot.h"
-#include "StorageTestSupport.h"
+#include "OpenedStorage.h"
 #include "tributary/storage/DistributionStorage.h"
 
 using namespace tributary;
@@ -24,29 +24,8 @@ inline std::ostream& operator<<(std::ostream& os, StatusCode code) {
 
 namespace {
 
-struct Rooted {
-  TempDir dir;
+struct Rooted : OpenedStorage {
   TempDir outside;
-  std::unique_ptr<DistributionStorage> storage;
-  std::string v2;
-
-  Rooted() {
-    DistributionStorage::Options options;
-    options.fsync = false;
-    auto opened = DistributionStorage::open(dir.path(), options);
-    BOOST_REQUIRE_MESSAGE(opened.isOk(), opened.status().toString());
-    storage = std::move(opened).value();
-    v2 = storage->v2Root();
-  }
-
-  std::string putBlob(std::string_view bytes) {
-    std::string digest = sha256Of(bytes);
-    auto writer = storage->openBlobWriter(digest, bytes.size());
-    BOOST_REQUIRE_MESSAGE(writer.isOk(), writer.status().toString());
-    BOOST_REQUIRE((*writer)->write(bytes.data(), bytes.size()).isOk());
-    BOOST_REQUIRE((*writer)->commit().isOk());
-    return digest;
-  }
 
   bool outsideIsEmpty() const {
     return std::filesystem::is_empty(outside.path());

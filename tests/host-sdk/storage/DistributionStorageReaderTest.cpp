@@ -7,7 +7,7 @@
 
 #include <unistd.h>
 
-#include "StorageTestSupport.h"
+#include "OpenedStorage.h"
 #include "tributary/storage/DistributionStorage.h"
 
 using namespace tributary;
@@ -22,30 +22,7 @@ using namespace storage_test;
 
 namespace {
 
-struct ReaderFixture {
-  TempDir dir;
-  std::unique_ptr<DistributionStorage> storage;
-  std::string v2;
-
-  ReaderFixture() {
-    DistributionStorage::Options options;
-    options.fsync = false;
-    auto opened = DistributionStorage::open(dir.path(), options);
-    BOOST_REQUIRE_MESSAGE(opened.isOk(), opened.status().toString());
-    storage = std::move(opened).value();
-    v2 = storage->v2Root();
-  }
-
-  std::string putBlob(std::string_view bytes) {
-    const std::string digest = sha256Of(bytes);
-    auto writer = storage->openBlobWriter(digest, bytes.size());
-    BOOST_REQUIRE_MESSAGE(writer.isOk(), writer.status().toString());
-    BOOST_REQUIRE((*writer)->write(bytes.data(), bytes.size()).isOk());
-    Status committed = (*writer)->commit();
-    BOOST_REQUIRE_MESSAGE(committed.isOk(), committed.toString());
-    return digest;
-  }
-
+struct ReaderFixture : OpenedStorage {
   // A manifest stored as a revision of `repo` and tagged `tag`: its digest.
   std::string tagManifest(const std::string& repo, const std::string& tag,
                           const std::string& manifest) {
