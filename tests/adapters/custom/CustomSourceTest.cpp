@@ -13,6 +13,7 @@
 #include <set>
 
 #include "FakeRegistry.h"
+#include "ForwardingReader.h"
 #include "tributary/custom/CustomSource.h"
 #include "tributary/custom/TagListMemory.h"
 #include "tributary/JsonFileCache.h"
@@ -153,30 +154,24 @@ namespace {
 
 // FakeRegistry with chosen HEADs, manifest GETs or config fetches failing, to check what a
 // parallel listing does with broken tags.
-class FailingReader final : public registry::RegistryReader {
+class FailingReader final : public testing::ForwardingReader {
  public:
-  explicit FailingReader(testing::FakeRegistry& reg) : reg_(reg) {}
-  Result<std::vector<std::string>> listTags(const std::string& r) override {
-    return reg_.listTags(r);
-  }
+  explicit FailingReader(testing::FakeRegistry& reg) : ForwardingReader(reg) {}
   Result<registry::ManifestDescriptor> headManifest(const std::string& r,
                                                     const std::string& ref) override {
     if (failHeads.count(ref)) return unavailableError("HEAD of " + ref + " failed (test)");
-    return reg_.headManifest(r, ref);
+    return inner_.headManifest(r, ref);
   }
   Result<registry::Manifest> getManifest(const std::string& r, const std::string& ref) override {
     if (failManifests.count(ref)) return unavailableError("manifest " + ref + " failed (test)");
-    return reg_.getManifest(r, ref);
+    return inner_.getManifest(r, ref);
   }
   Status fetchBlob(const std::string& r, const std::string& d, uint64_t size,
                    registry::BlobSink& sink) override {
     if (failBlobs.count(d)) return unavailableError("blob " + d + " failed (test)");
-    return reg_.fetchBlob(r, d, size, sink);
+    return inner_.fetchBlob(r, d, size, sink);
   }
   std::set<std::string> failHeads, failBlobs, failManifests;
-
- private:
-  testing::FakeRegistry& reg_;
 };
 
 // 40 tags over 4 images (one an index), tags in listing order t10..t49.
@@ -314,9 +309,9 @@ namespace {
 
 // Holds tags/list until `waitForHeads` HEADs have arrived (or 5 s passed), so a test can tell
 // whether the HEADs went out while the list was still in flight.
-class SlowListReader final : public registry::RegistryReader {
+class SlowListReader final : public testing::ForwardingReader {
  public:
-  explicit SlowListReader(testing::FakeRegistry& reg) : reg_(reg) {}
+  explicit SlowListReader(testing::FakeRegistry& reg) : ForwardingReader(reg) {}
   Result<std::vector<std::string>> listTags(const std::string& r) override {
     std::unique_lock<std::mutex> lock(m_);
     headsBeforeList = heads_;
@@ -324,7 +319,7 @@ class SlowListReader final : public registry::RegistryReader {
                                       [&] { return heads_ >= waitForHeads; });
     headsBeforeList = heads_;
     lock.unlock();
-    return reg_.listTags(r);
+    return inner_.listTags(r);
   }
   Result<registry::ManifestDescriptor> headManifest(const std::string& r,
                                                     const std::string& ref) override {
@@ -334,14 +329,7 @@ class SlowListReader final : public registry::RegistryReader {
       headed.push_back(ref);
     }
     cv_.notify_all();
-    return reg_.headManifest(r, ref);
-  }
-  Result<registry::Manifest> getManifest(const std::string& r, const std::string& ref) override {
-    return reg_.getManifest(r, ref);
-  }
-  Status fetchBlob(const std::string& r, const std::string& d, uint64_t size,
-                   registry::BlobSink& sink) override {
-    return reg_.fetchBlob(r, d, size, sink);
+    return inner_.headManifest(r, ref);
   }
   int waitForHeads = 0;
   std::chrono::milliseconds patience{5000};
@@ -350,7 +338,6 @@ class SlowListReader final : public registry::RegistryReader {
   std::vector<std::string> headed;
 
  private:
-  testing::FakeRegistry& reg_;
   std::mutex m_;
   std::condition_variable cv_;
   int heads_ = 0;

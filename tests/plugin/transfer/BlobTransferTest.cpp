@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "FakeRegistry.h"
+#include "ForwardingReader.h"
 #include "FakeHostServices.h"
 #include "FakeSource.h"
 #include "FakeStorage.h"
@@ -22,6 +23,7 @@
 using namespace tributary;
 using namespace tributary::plugin;
 using testing::FakeRegistry;
+using testing::ForwardingReader;
 using testing::FakeSource;
 using testing::FakeStorage;
 using testing::FlagTask;
@@ -53,22 +55,11 @@ class FlippingSink final : public registry::BlobSink {
 
 // A FakeRegistry whose deliveries of one digest are corrupted a set number of times (a whole
 // fetch, or the first part of a ranged round), or fail with a set error; counts deliveries.
-class FlakyReader final : public registry::RegistryReader {
+class FlakyReader final : public ForwardingReader {
  public:
   FlakyReader(FakeRegistry& inner, std::string digest)
-      : inner_(inner), digest_(std::move(digest)) {}
+      : ForwardingReader(inner), digest_(std::move(digest)) {}
 
-  Result<std::vector<std::string>> listTags(const std::string& repository) override {
-    return inner_.listTags(repository);
-  }
-  Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
-                                                    const std::string& reference) override {
-    return inner_.headManifest(repository, reference);
-  }
-  Result<registry::Manifest> getManifest(const std::string& repository,
-                                         const std::string& reference) override {
-    return inner_.getManifest(repository, reference);
-  }
   Status fetchBlob(const std::string& repository, const std::string& digest, uint64_t size,
                    registry::BlobSink& sink) override {
     if (digest != digest_) return inner_.fetchBlob(repository, digest, size, sink);
@@ -109,7 +100,6 @@ class FlakyReader final : public registry::RegistryReader {
     return true;
   }
 
-  FakeRegistry& inner_;
   const std::string digest_;
   std::mutex mu_;
   int deliveries_ = 0;  // guarded by mu_
@@ -117,20 +107,9 @@ class FlakyReader final : public registry::RegistryReader {
 
 // A reader whose blob fetches hold until `release`, then answer kCancelled, as a real fetch
 // that sees the task's cancellation does.
-class HoldingReader final : public registry::RegistryReader {
+class HoldingReader final : public ForwardingReader {
  public:
-  explicit HoldingReader(FakeRegistry& inner) : inner_(inner) {}
-  Result<std::vector<std::string>> listTags(const std::string& repository) override {
-    return inner_.listTags(repository);
-  }
-  Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
-                                                    const std::string& reference) override {
-    return inner_.headManifest(repository, reference);
-  }
-  Result<registry::Manifest> getManifest(const std::string& repository,
-                                         const std::string& reference) override {
-    return inner_.getManifest(repository, reference);
-  }
+  explicit HoldingReader(FakeRegistry& inner) : ForwardingReader(inner) {}
   Status fetchBlob(const std::string&, const std::string&, uint64_t,
                    registry::BlobSink&) override {
     started = true;
@@ -144,8 +123,6 @@ class HoldingReader final : public registry::RegistryReader {
   }
   std::atomic<bool> started{false}, release{false}, ended{false};
 
- private:
-  FakeRegistry& inner_;
 };
 
 std::string randomBytes(size_t n, unsigned seed) {
