@@ -1,7 +1,6 @@
 #include "HttpConnectionPool.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/Timespan.h>
 
 namespace tributary::registry {
@@ -13,28 +12,12 @@ Result<Poco::Net::Context::Ptr> HttpConnectionPool::tlsContext() {
   std::lock_guard<std::mutex> lock(tlsMu_);
   if (!tlsTried_) {
     tlsTried_ = true;
-    // OpenSSL's library set-up (it seeds the DRBG: a fifth of a plain-HTTP no-op's CPU) is
-    // reference counted and, like the CA bundle, only paid once TLS is really used.
-    Poco::Net::initializeSSL();
-    sslInitialized_ = true;
-    // One context per client, shared by its connections: building one loads the system CA
-    // store, far too slow per request.
-    try {
-      Poco::Net::Context::Params params;
-      params.caLocation = options_.caFile;
-      params.loadDefaultCAs = true;
-      params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-      params.verificationDepth = 9;
-      params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
-      context_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-      context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-    } catch (const Poco::Exception& e) {
-      context_.reset();
-      tlsStatus_ = failedPreconditionError(
-          "cannot set up TLS" +
-          (options_.caFile.empty() ? std::string() : " with CA file " + options_.caFile) + ": " +
-          e.displayText());
-    }
+    // One context per client at least, shared by its connections: building one loads the
+    // system CA store, far too slow per request (and, with a provider's TlsContexts, per run).
+    if (!options_.tlsContexts) options_.tlsContexts = std::make_shared<TlsContexts>();
+    auto context = options_.tlsContexts->get(options_.caFile);
+    if (context.isOk()) context_ = *context;
+    else tlsStatus_ = context.status();
   }
   if (!tlsStatus_.isOk()) return tlsStatus_;
   return context_;
@@ -48,10 +31,10 @@ bool HttpConnectionPool::tlsContextBuilt() const {
 }
 
 HttpConnectionPool::~HttpConnectionPool() {
-  // Connections and the context go before OpenSSL's set-up is released.
+  // Connections and the context go before the TlsContexts (options_, destroyed last), which
+  // releases OpenSSL's set-up when it is the pool's own.
   idle_.clear();
   context_.reset();
-  if (sslInitialized_) Poco::Net::uninitializeSSL();
 }
 
 Result<std::unique_ptr<PooledSession>> HttpConnectionPool::checkout(const Url& url) {

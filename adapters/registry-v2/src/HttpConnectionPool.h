@@ -1,8 +1,9 @@
 // Keep-alive connections per origin (scheme+host+port), shared by all threads of one
-// RegistryClient, and the one TLS context they use. The context is built on the first https
-// connection, not up front: building it parses the whole system CA bundle (tens of ms, most of
-// a no-op run's CPU), which a plain-HTTP source never needs; so is OpenSSL's own library set-up
-// (Poco::Net::initializeSSL), released again when the pool goes.
+// RegistryClient, and the one TLS context they use. The context is asked for on the first
+// https connection, not up front: building it parses the whole system CA bundle (tens of ms,
+// most of a no-op run's CPU), which a plain-HTTP source never needs. It comes from the
+// provider's TlsContexts when the options carry one (built once for every run), else from the
+// pool's own.
 //
 // Thread rules: checkout/giveBack may be called from any thread (internally locked). A checked
 // out session belongs to the caller until it is given back or destroyed.
@@ -19,6 +20,7 @@
 #include "AddressPolicy.h"
 #include "PooledSession.h"
 #include "Url.h"
+#include "tributary/registry/TlsContexts.h"
 #include "tributary/Status.h"
 
 namespace tributary::registry {
@@ -30,6 +32,8 @@ struct ConnectionPoolOptions {
   size_t maxIdlePerOrigin = 8;
   /// Empty = the system resolver. Each new connection resolves its host once, through this.
   AddressPolicy::Resolver resolver;
+  /// Shared TLS contexts (a provider's); null = the pool keeps its own.
+  std::shared_ptr<TlsContexts> tlsContexts;
 };
 
 class HttpConnectionPool {
@@ -61,7 +65,6 @@ class HttpConnectionPool {
   AddressPolicy policy_;
   mutable std::mutex tlsMu_;  // held while the context is built, so it is built once
   bool tlsTried_ = false;            // guarded by tlsMu_
-  bool sslInitialized_ = false;      // guarded by tlsMu_; Poco::Net::initializeSSL was called
   Poco::Net::Context::Ptr context_;  // guarded by tlsMu_
   Status tlsStatus_;                 // guarded by tlsMu_
   std::mutex mu_;

@@ -83,7 +83,7 @@ class RegistryClient::Impl {
         base(registryBaseUrl(options)),
         pool(ConnectionPoolOptions{options.caFile, options.allowPrivateNetworks,
                                    static_cast<int>(socketTimeout(options).count()), 8,
-                                   poolResolver(options.resolveHost)}),
+                                   poolResolver(options.resolveHost), options.tlsContexts}),
         retry(options.maxAttempts, kRetryBaseDelay, options.isCancelled,
               options.maxAttemptsOn429),
         transport(pool, retry, options.userAgent,

@@ -30,7 +30,8 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                            std::function<bool()> isCancelled,
                                                            JsonFileCache& createdCache,
                                                            Logger& logger,
-                                                           custom::TagListMemory* tagMemory) {
+                                                           custom::TagListMemory* tagMemory,
+                                                           std::shared_ptr<registry::TlsContexts> tls) {
   const std::string& type = rule.source.type;
   if (type != "custom" && type != "dockerhub" && type != "gcr" && type != "quay")
     return unimplementedError("source type " + type + " is not available in this build");
@@ -49,6 +50,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
     o.maxTags = static_cast<size_t>(config.maxTags);
     o.maxTagListBytes = config.maxTagListBytes;
     o.isCancelled = isCancelled;
+    o.tlsContexts = tls;  // the provider's: the CA store is parsed once, not once per run
     return o;
   };
   // A configured endpoint: plain http only with the host's consent in insecure_registries.

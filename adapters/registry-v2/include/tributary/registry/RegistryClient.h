@@ -40,6 +40,8 @@ struct Credentials {
   bool empty() const { return username.empty() && password.empty() && token.empty(); }
 };
 
+class TlsContexts;
+
 struct RegistryClientOptions {
   std::string host;                   // host[:port]: "registry-1.docker.io", "127.0.0.1:5001"
   bool plainHttp = false;             // http:// — only for hosts in insecure_registries
@@ -47,6 +49,9 @@ struct RegistryClientOptions {
   /// credentials only when its own host:port is listed here.
   std::set<std::string> insecureHosts;
   std::string caFile;                 // extra PEM CA bundle for this host; "" = system CAs only
+  /// TLS contexts shared with the provider's other clients (built once, not once per run);
+  /// null = this client builds its own on its first https connection.
+  std::shared_ptr<TlsContexts> tlsContexts;
   Credentials credentials;            // empty = anonymous
   bool allowPrivateNetworks = false;  // else refuse loopback/private/link-local/metadata IPs
   /// A host name's addresses (IPv4/IPv6 literals); may throw. Empty = the system resolver.

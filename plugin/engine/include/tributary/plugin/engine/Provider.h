@@ -21,6 +21,7 @@
 #include "tributary/plugin/host/TaskContext.h"
 #include "tributary/plugin/report/RunReport.h"
 #include "tributary/registry/RegistryClient.h"
+#include "tributary/registry/TlsContexts.h"
 
 namespace tributary::plugin {
 
@@ -69,6 +70,8 @@ class Provider {
   JsonFileCache createdCache_;  // manifest digest -> image created ms (custom)
   JsonFileCache choiceCache_;   // index digest|platform -> chosen child digest
   custom::TagListMemory tagMemory_;  // a rule's last listing, HEADed early by the next (custom)
+  // TLS contexts of every run's clients: the system CA store is parsed once per provider.
+  std::shared_ptr<registry::TlsContexts> tlsContexts_ = std::make_shared<registry::TlsContexts>();
 };
 
 }  // namespace tributary::plugin

@@ -32,6 +32,7 @@
 #include "tributary/plugin/source/SourceEndpoints.h"
 #include "tributary/registry/RegistryClient.h"
 #include "tributary/registry/SourceAdapter.h"
+#include "tributary/registry/TlsContexts.h"
 
 namespace tributary::plugin {
 
@@ -68,7 +69,9 @@ class SourceFactory {
                                                      std::function<bool()> isCancelled,
                                                      JsonFileCache& createdCache,
                                                      Logger& logger,
-                                                     custom::TagListMemory* tagMemory = nullptr);
+                                                     custom::TagListMemory* tagMemory = nullptr,
+                                                     std::shared_ptr<registry::TlsContexts> tls =
+                                                         nullptr);
 };
 
 }  // namespace tributary::plugin
