@@ -7,6 +7,10 @@
 #                        the long mode is e.g. TRIB_FUZZ_SECONDS=1800 ./scripts/fuzz.sh)
 #   TRIB_FUZZ_TARGETS    space-separated subset (default: all)
 #   TRIB_FUZZ_ARTIFACTS  where crashes are kept (default: build-fuzz/artifacts)
+#   TRIB_FUZZ_CONFIGURE_ONLY=1  configure build-fuzz/ and stop (scripts/test.sh with TRIB_FUZZ=0)
+# The build is also clang's thread-safety check (-Werror=thread-safety, scripts/test.sh builds
+# its objects from here), and keeps line tables only (-gline-tables-only: crash stacks print
+# file:line) rather than full -g.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
@@ -16,9 +20,11 @@ all_targets="fuzz_rule fuzz_manifest fuzz_www_authenticate fuzz_link_header fuzz
 targets=${TRIB_FUZZ_TARGETS:-$all_targets}
 
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+flags="$flags -Wthread-safety -Werror=thread-safety"
 CC=clang CXX=clang++ cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTRIB_FUZZ=ON -DBUILD_TESTING=OFF \
+  -DTRIB_FUZZ=ON -DBUILD_TESTING=OFF -DTRIB_DEBUG_INFO=lines \
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" >/dev/null
+[ "${TRIB_FUZZ_CONFIGURE_ONLY:-0}" = 0 ] || exit 0
 # shellcheck disable=SC2086
 cmake --build "$build_dir" -j"$(nproc)" --target $targets
 

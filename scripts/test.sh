@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set-up (if needed), build, then every test: Boost.Test unit tests and the integration tests
-# that run real docker-registry, skopeo and chromium on 127.0.0.1. Then clang's thread-safety
-# check, a bounded fuzzing run (TRIB_FUZZ=0 skips it; TRIB_FUZZ_SECONDS per target, default
-# 15), and the same suite again on an AddressSanitizer + UndefinedBehaviorSanitizer build
+# that run real docker-registry, skopeo and chromium on 127.0.0.1. Then a bounded fuzzing run
+# (TRIB_FUZZ=0 skips it; TRIB_FUZZ_SECONDS per target, default 15), clang's thread-safety check
+# (on the fuzz build's objects), and the same suite again on an AddressSanitizer + UndefinedBehaviorSanitizer build
 # (build-asan/), so memory errors fail CI rather than production; TRIB_SANITIZERS=0 skips that
 # second pass. TRIB_TEST_JOBS: tests run at once (default 4 — most of an integration test's
 # time is spent waiting on its servers, not on a core).
@@ -13,14 +13,22 @@ jobs=${TRIB_TEST_JOBS:-4}
 "$repo/scripts/setup.sh"
 ctest --test-dir "$build_dir" --output-on-failure -j"$jobs" "$@"
 
+# ---- Fuzzing, bounded (scripts/fuzz.sh; TRIB_FUZZ_SECONDS per target, TRIB_FUZZ=0 skips) ----
+fuzz_dir=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
+export FUZZ_BUILD_DIR=$fuzz_dir
+if [ "${TRIB_FUZZ:-1}" != 0 ]; then
+  TRIB_FUZZ_SECONDS=${TRIB_FUZZ_SECONDS:-15} "$repo/scripts/fuzz.sh"
+else
+  TRIB_FUZZ_CONFIGURE_ONLY=1 "$repo/scripts/fuzz.sh"
+fi
+
 # ---- Thread-safety check (clang -Wthread-safety) -------------------------------------------
 # Shared state is annotated (common/include/tributary/Mutex.h: GUARDED_BY, REQUIRES); gcc
-# ignores the annotations, so the sources that use them are compiled once more with clang,
-# warnings on those annotations as errors. Only those objects are built (build-clang/).
-clang_dir=${CLANG_BUILD_DIR:-$repo/build-clang}
-cmake -S "$repo" -B "$clang_dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=OFF \
-  -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" >/dev/null
+# ignores the annotations, so the sources that use them are compiled with clang, warnings on
+# those annotations as errors. The fuzz build is that clang build (scripts/fuzz.sh compiles
+# everything with -Werror=thread-safety): its fuzz targets link all of these objects, so after
+# fuzzing each line below only confirms the object is there (and builds it with TRIB_FUZZ=0
+# or a TRIB_FUZZ_TARGETS subset), with no configuration of its own.
 for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
               common:src/SecretRedactor.cpp.o \
               adapters/custom:src/TagListMemory.cpp.o \
@@ -35,19 +43,14 @@ for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
               host-sdk/storage/s3:src/S3Client.cpp.o \
               host-sdk/storage/s3:src/S3BlobWriter.cpp.o \
               host-sdk/storage/s3:src/S3PartUploader.cpp.o; do
-  make -s -C "$clang_dir/${object%%:*}" "${object#*:}"
+  make -s -C "$fuzz_dir/${object%%:*}" "${object#*:}"
 done
 # --------------------------------------------------------------------------------------------
-
-# ---- Fuzzing, bounded (scripts/fuzz.sh; TRIB_FUZZ_SECONDS per target, TRIB_FUZZ=0 skips) ----
-if [ "${TRIB_FUZZ:-1}" != 0 ]; then
-  TRIB_FUZZ_SECONDS=${TRIB_FUZZ_SECONDS:-15} "$repo/scripts/fuzz.sh"
-fi
 
 if [ "${TRIB_SANITIZERS:-1}" != 0 ]; then
   asan_dir=${ASAN_BUILD_DIR:-$repo/build-asan}
   flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-  cmake -S "$repo" -B "$asan_dir" -DCMAKE_BUILD_TYPE=Debug \
+  cmake -S "$repo" -B "$asan_dir" -DCMAKE_BUILD_TYPE=Debug -DTRIB_DEBUG_INFO=lines \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
     -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" \
     -DCMAKE_MODULE_LINKER_FLAGS="$flags" >/dev/null
