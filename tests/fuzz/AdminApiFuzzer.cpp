@@ -20,6 +20,7 @@
 #include "tributary/plugin/config/RuleValidator.h"
 #include "tributary/scheduler/TaskService.h"
 #include "tributary/state/StateStore.h"
+#include "tributary/storage/DistributionStorage.h"
 
 using namespace tributary;
 
@@ -31,6 +32,7 @@ struct Service {
   std::string dir;
   std::unique_ptr<state::StateStore> store;
   std::unique_ptr<scheduler::TaskService> tasks;
+  std::unique_ptr<storage::DistributionStorage> storage;  // the stored-tags view reads it
   std::unique_ptr<api::AdminApi> api;
 
   Service() {
@@ -60,12 +62,14 @@ struct Service {
     };
     calls.plan = [](const std::string&) { return rp::ProviderReply{RP_OK, "{\"tags\":[]}", ""}; };
     calls.infoJson = "{\"name\":\"fuzz\",\"version\":\"1\",\"source_types\":[]}";
-    api = std::make_unique<api::AdminApi>(*store, *tasks, nullptr, calls,
-                                          api::ApiSettings{kToken, "basic", 5, dir + "/storage"});
     std::filesystem::create_directories(dir + "/storage");
+    storage = std::move(storage::DistributionStorage::open(dir + "/storage")).value();
+    api = std::make_unique<api::AdminApi>(*store, *tasks, nullptr, calls,
+                                          api::ApiSettings{kToken, "basic", 5, storage.get()});
   }
   ~Service() {
     api.reset();
+    storage.reset();
     tasks->stop();
     tasks.reset();
     store.reset();
