@@ -19,7 +19,6 @@ of --repeat runs (tools interleaved within a repetition), peak RSS the worst.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -187,17 +186,7 @@ def main():
     print()
     print(md)
     results["failures"] = failures
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=2, default=str)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(md)
-    if failures:
-        print("VERIFICATION FAILURES (figures above do not count):")
-        for f_ in failures:
-            print("  " + f_)
-        return 1
-    return 0
+    return run_bench.write_outputs(results, args.out, args.markdown, md, failures)
 
 
 if __name__ == "__main__":

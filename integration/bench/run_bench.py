@@ -743,13 +743,19 @@ def main():
     results["failures"] = failures
     print()
     print_table(results)
-    with open(args.out, "w") as f:
+    return write_outputs(results, args.out, args.markdown, markdown(results), failures)
+
+
+def write_outputs(results, out_path, markdown_path, markdown_text, failures):
+    """Writes the JSON results (and the markdown table when asked for); lists verification
+    failures. Returns the exit code: 1 when any failed (its figures do not count)."""
+    with open(out_path, "w") as f:
         json.dump(results, f, indent=2, default=str)
-    print("\nwrote %s" % args.out)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(markdown(results))
-        print("wrote %s" % args.markdown)
+    print("\nwrote %s" % out_path)
+    if markdown_path:
+        with open(markdown_path, "w") as f:
+            f.write(markdown_text)
+        print("wrote %s" % markdown_path)
     if failures:
         print("\nVERIFICATION FAILURES (figures above do not count):")
         for f_ in failures:
