@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 
 import harness  # noqa: E402
 import images  # noqa: E402
-from regclient import RegistryClient, MANIFEST_ACCEPT  # noqa: E402
+from regclient import RegistryClient  # noqa: E402
 
 MiB = 1024 * 1024
 # "tributary": the provider config from the task brief (no cache_dir); "tributary_cached":
