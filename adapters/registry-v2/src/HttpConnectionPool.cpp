@@ -6,7 +6,10 @@
 namespace tributary::registry {
 
 HttpConnectionPool::HttpConnectionPool(ConnectionPoolOptions options)
-    : options_(std::move(options)), policy_(options_.allowPrivateNetworks, options_.resolver) {}
+    : options_(std::move(options)), policy_(options_.allowPrivateNetworks, options_.resolver) {
+  // Without a provider's contexts the pool keeps its own (cheap until TLS is used).
+  if (!options_.tlsContexts) options_.tlsContexts = std::make_shared<TlsContexts>();
+}
 
 Result<Poco::Net::Context::Ptr> HttpConnectionPool::tlsContext() {
   std::lock_guard<std::mutex> lock(tlsMu_);
@@ -14,7 +17,6 @@ Result<Poco::Net::Context::Ptr> HttpConnectionPool::tlsContext() {
     tlsTried_ = true;
     // One context per client at least, shared by its connections: building one loads the
     // system CA store, far too slow per request (and, with a provider's TlsContexts, per run).
-    if (!options_.tlsContexts) options_.tlsContexts = std::make_shared<TlsContexts>();
     auto context = options_.tlsContexts->get(options_.caFile);
     if (context.isOk()) context_ = *context;
     else tlsStatus_ = context.status();

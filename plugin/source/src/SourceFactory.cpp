@@ -111,13 +111,13 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
   } else if (type == "gcr") {
     credentials.realmOrigins = {registryOrigin};  // gcr.io/v2/token, <loc>-docker.pkg.dev/v2/token
   }
-  if (type == "custom") {
-    options.onRegistryResponse = [flag = session->challenged](
-                                     const std::string&, int status,
-                                     const std::map<std::string, std::string>&) {
-      if (status == 401) flag->store(true);
-    };
-  }
+  // Any 401 from the source or a mirror marks the run as challenged (see SourceSession).
+  const auto noteChallenge = [flag = session->challenged](
+                                 const std::string&, int status,
+                                 const std::map<std::string, std::string>&) {
+    if (status == 401) flag->store(true);
+  };
+  if (type == "custom") options.onRegistryResponse = noteChallenge;
   // A vendor endpoint's scheme decides (endpoint() checked insecure_registries for http).
   if (type != "custom") options.plainHttp = registryOrigin.rfind("http://", 0) == 0;
   const auto onIssuedToken = credentials.onIssuedToken;  // the Hub API login's tokens too
@@ -135,11 +135,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
     for (const std::string& mirror : mirrors->second) {
       registry::RegistryClientOptions m = optionsFor(mirror);
       m.maxAttempts = 1;
-      m.onRegistryResponse = [flag = session->challenged](
-                                 const std::string&, int status,
-                                 const std::map<std::string, std::string>&) {
-        if (status == 401) flag->store(true);
-      };
+      m.onRegistryResponse = noteChallenge;
       session->mirrorClients.push_back(std::make_unique<registry::RegistryClient>(std::move(m)));
       session->mirrorReaders.push_back(
           std::make_unique<registry::ClientRegistryReader>(*session->mirrorClients.back()));
