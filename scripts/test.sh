@@ -36,6 +36,7 @@ for object in common:src/WorkerPool.cpp.o common:src/JsonFileCache.cpp.o \
               plugin/source:src/SourceEndpoints.cpp.o \
               adapters/registry-v2:src/SocketWatchdog.cpp.o \
               adapters/registry-v2:src/TlsContexts.cpp.o \
+              adapters/registry-v2:src/IdleConnections.cpp.o \
               plugin/transfer:src/BlobTransfer.cpp.o \
               plugin/transfer:src/RangedBlobFetcher.cpp.o \
               host-sdk/sidecar/state:src/StateStore.cpp.o \

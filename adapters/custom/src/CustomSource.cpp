@@ -137,15 +137,22 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
       lookups.back().firstTag = i;
     }
   }
-  ImageCreatedResolver resolver(reader_);
-  BoundedParallel::run(lookups.size(), concurrency_, [&](size_t k) {
+  // Cached times first, on this thread: an unchanged source is all cache hits, which are
+  // not worth a thread start each.
+  std::vector<size_t> misses;
+  for (size_t k = 0; k < lookups.size(); ++k) {
     CreatedLookup& l = lookups[k];
-    TagHead& h = heads[l.firstTag];
-    if (auto cached = cache_.get(h.digest)) {
+    if (auto cached = cache_.get(heads[l.firstTag].digest)) {
       l.fromCache = true;
       l.createdMs = decodeCached(*cached);
-      return true;
+    } else {
+      misses.push_back(k);
     }
+  }
+  ImageCreatedResolver resolver(reader_);
+  BoundedParallel::run(misses.size(), concurrency_, [&](size_t m) {
+    CreatedLookup& l = lookups[misses[m]];
+    TagHead& h = heads[l.firstTag];
     if (!h.manifest) {
       auto m = reader_.getManifest(repository_, h.digest);
       if (!m) {

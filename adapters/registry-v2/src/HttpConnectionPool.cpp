@@ -1,5 +1,7 @@
 #include "HttpConnectionPool.h"
 
+#include <cstdio>
+
 #include <Poco/Exception.h>
 #include <Poco/Timespan.h>
 
@@ -33,6 +35,20 @@ bool HttpConnectionPool::tlsContextBuilt() const {
 }
 
 HttpConnectionPool::~HttpConnectionPool() {
+  if (options_.idleConnections && !options_.resolver) {
+    Poco::Net::Context::Ptr context;
+    {
+      std::lock_guard<std::mutex> lock(tlsMu_);
+      context = context_;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [origin, list] : idle_) {
+      const bool https = origin.rfind("https://", 0) == 0;
+      for (auto& session : list)
+        options_.idleConnections->put(sharedKey(origin, https ? context.get() : nullptr),
+                                      std::move(session));
+    }
+  }
   // Connections and the context go before the TlsContexts (options_, destroyed last), which
   // releases OpenSSL's set-up when it is the pool's own.
   idle_.clear();
@@ -50,6 +66,16 @@ Result<std::unique_ptr<PooledSession>> HttpConnectionPool::checkout(const Url& u
       return s;
     }
   }
+  if (options_.idleConnections && !options_.resolver) {
+    Poco::Net::Context::Ptr context;
+    if (url.isHttps()) {
+      TRIB_ASSIGN_OR_RETURN(context, tlsContext());
+    }
+    if (auto s = options_.idleConnections->take(sharedKey(key, context.get()))) {
+      prepare(*s);
+      return s;
+    }
+  }
   // A new connection: this is where a host (registry, realm or redirect target) is vetted,
   // and the session connects to exactly the address that passed (no second lookup).
   TRIB_ASSIGN_OR_RETURN(Poco::Net::IPAddress address, policy_.vet(url.host(), "host"));
@@ -60,11 +86,24 @@ Result<std::unique_ptr<PooledSession>> HttpConnectionPool::checkout(const Url& u
   } else {
     s = PooledSession::createPlain(key, url.host(), address, url.port());
   }
+  prepare(*s);
+  return s;
+}
+
+void HttpConnectionPool::prepare(PooledSession& session) const {
   Poco::Timespan t(static_cast<long>(options_.timeoutMs / 1000),
                    static_cast<long>((options_.timeoutMs % 1000) * 1000));
-  s->http().setTimeout(t, t, t);
-  s->http().setKeepAlive(true);
-  return s;
+  session.http().setTimeout(t, t, t);
+  session.http().setKeepAlive(true);
+}
+
+std::string HttpConnectionPool::sharedKey(const std::string& origin,
+                                          const Poco::Net::Context* context) const {
+  // A context stays alive while a connection made with it is kept, so its address is not
+  // reused by another context meanwhile.
+  char ctx[32] = "";
+  if (context != nullptr) std::snprintf(ctx, sizeof(ctx), "%p", static_cast<const void*>(context));
+  return origin + (options_.allowPrivateNetworks ? " private-ok " : " public-only ") + ctx;
 }
 
 void HttpConnectionPool::giveBack(std::unique_ptr<PooledSession> session) {

@@ -5,6 +5,12 @@
 // provider's TlsContexts when the options carry one (built once for every run), else from the
 // pool's own.
 //
+// With an IdleConnections (a provider's) in the options, a checkout that finds no idle
+// connection of its own takes one a previous client left there, and the pool leaves its idle
+// connections there when it goes: consecutive runs against one registry reuse connections.
+// Not with an injected resolver (tests that play a rebinding DNS expect each client to look
+// its hosts up itself).
+//
 // Thread rules: checkout/giveBack may be called from any thread (internally locked). A checked
 // out session belongs to the caller until it is given back or destroyed.
 #pragma once
@@ -20,6 +26,7 @@
 #include "AddressPolicy.h"
 #include "PooledSession.h"
 #include "Url.h"
+#include "tributary/registry/IdleConnections.h"
 #include "tributary/registry/TlsContexts.h"
 #include "tributary/Status.h"
 
@@ -34,6 +41,9 @@ struct ConnectionPoolOptions {
   AddressPolicy::Resolver resolver;
   /// Shared TLS contexts (a provider's); null = the pool keeps its own.
   std::shared_ptr<TlsContexts> tlsContexts;
+  /// Connections shared with the provider's other clients, before and after this one; null =
+  /// this pool's connections end with it.
+  std::shared_ptr<IdleConnections> idleConnections;
 };
 
 class HttpConnectionPool {
@@ -60,6 +70,11 @@ class HttpConnectionPool {
  private:
   /// The shared context, built once on first use (thread-safe); an error if that failed.
   Result<Poco::Net::Context::Ptr> tlsContext();
+  /// The IdleConnections key of `origin`: the origin, the address policy and, for https, the
+  /// TLS context (a CA file rebuilt since gives another key).
+  std::string sharedKey(const std::string& origin, const Poco::Net::Context* context) const;
+  /// The options' timeouts and keep-alive on a session about to be handed out.
+  void prepare(PooledSession& session) const;
 
   ConnectionPoolOptions options_;
   AddressPolicy policy_;

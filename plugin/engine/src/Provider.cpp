@@ -172,7 +172,7 @@ Result<RunReport> Provider::planAndApply(const Rule& rule, TaskContext& task, bo
   TRIB_ASSIGN_OR_RETURN(std::unique_ptr<SourceSession> session,
                         SourceFactory::open(rule, config_, std::move(creds), cancelProbe(task),
                                             createdCache_, logger_, &tagMemory_,
-                                            tlsContexts_));
+                                            tlsContexts_, idleConnections_));
   source.registry = session->endpoints->originHost();
   source.repository = session->adapter->repository();
   Planner planner(rule, *session->adapter, *session->reader, storage_, choiceCache_, task,

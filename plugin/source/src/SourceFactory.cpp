@@ -31,7 +31,8 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
                                                            JsonFileCache& createdCache,
                                                            Logger& logger,
                                                            custom::TagListMemory* tagMemory,
-                                                           std::shared_ptr<registry::TlsContexts> tls) {
+                                                           std::shared_ptr<registry::TlsContexts> tls,
+                                                           std::shared_ptr<registry::IdleConnections> idle) {
   const std::string& type = rule.source.type;
   if (type != "custom" && type != "dockerhub" && type != "gcr" && type != "quay")
     return unimplementedError("source type " + type + " is not available in this build");
@@ -51,6 +52,7 @@ Result<std::unique_ptr<SourceSession>> SourceFactory::open(const Rule& rule,
     o.maxTagListBytes = config.maxTagListBytes;
     o.isCancelled = isCancelled;
     o.tlsContexts = tls;  // the provider's: the CA store is parsed once, not once per run
+    o.idleConnections = idle;  // the provider's: the next run reuses this one's connections
     return o;
   };
   // A configured endpoint: plain http only with the host's consent in insecure_registries.

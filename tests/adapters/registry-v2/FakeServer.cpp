@@ -39,7 +39,9 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 
 }  // namespace
 
-FakeServer::FakeServer(Handler handler, Poco::Net::Context::Ptr tls) : tls_(!tls.isNull()) {
+FakeServer::FakeServer(Handler handler, Poco::Net::Context::Ptr tls,
+                       Poco::Timespan keepAliveTimeout)
+    : tls_(!tls.isNull()) {
   Poco::Net::SocketAddress addr("127.0.0.1", 0);
   Poco::Net::ServerSocket socket =
       tls_ ? Poco::Net::SecureServerSocket(addr, 64, tls) : Poco::Net::ServerSocket(addr, 64);
@@ -47,6 +49,7 @@ FakeServer::FakeServer(Handler handler, Poco::Net::Context::Ptr tls) : tls_(!tls
   auto* params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(16);
   params->setKeepAlive(true);
+  params->setKeepAliveTimeout(keepAliveTimeout);
   params->setTimeout(Poco::Timespan(5, 0));
   server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(std::move(handler)), socket, params);
   server_->start();

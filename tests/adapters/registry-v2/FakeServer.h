@@ -10,6 +10,7 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Timespan.h>
 
 namespace tributary::registry::testing {
 
@@ -18,8 +19,10 @@ class FakeServer {
   using Handler =
       std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&)>;
 
-  /// Plain HTTP, or HTTPS when `tls` is a server context.
-  explicit FakeServer(Handler handler, Poco::Net::Context::Ptr tls = nullptr);
+  /// Plain HTTP, or HTTPS when `tls` is a server context. An idle keep-alive connection is
+  /// closed by the server after `keepAliveTimeout`.
+  explicit FakeServer(Handler handler, Poco::Net::Context::Ptr tls = nullptr,
+                      Poco::Timespan keepAliveTimeout = Poco::Timespan(10, 0));
   ~FakeServer();
 
   uint16_t port() const { return port_; }

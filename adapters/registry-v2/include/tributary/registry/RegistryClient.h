@@ -40,6 +40,7 @@ struct Credentials {
   bool empty() const { return username.empty() && password.empty() && token.empty(); }
 };
 
+class IdleConnections;
 class TlsContexts;
 
 struct RegistryClientOptions {
@@ -52,6 +53,9 @@ struct RegistryClientOptions {
   /// TLS contexts shared with the provider's other clients (built once, not once per run);
   /// null = this client builds its own on its first https connection.
   std::shared_ptr<TlsContexts> tlsContexts;
+  /// Keep-alive connections shared with the provider's other clients, before and after this
+  /// one (IdleConnections.h); null = this client's connections close with it.
+  std::shared_ptr<IdleConnections> idleConnections;
   Credentials credentials;            // empty = anonymous
   bool allowPrivateNetworks = false;  // else refuse loopback/private/link-local/metadata IPs
   /// A host name's addresses (IPv4/IPv6 literals); may throw. Empty = the system resolver.

@@ -20,6 +20,7 @@
 #include "tributary/plugin/host/Storage.h"
 #include "tributary/plugin/host/TaskContext.h"
 #include "tributary/plugin/report/RunReport.h"
+#include "tributary/registry/IdleConnections.h"
 #include "tributary/registry/RegistryClient.h"
 #include "tributary/registry/TlsContexts.h"
 
@@ -72,6 +73,9 @@ class Provider {
   custom::TagListMemory tagMemory_;  // a rule's last listing, HEADed early by the next (custom)
   // TLS contexts of every run's clients: the system CA store is parsed once per provider.
   std::shared_ptr<registry::TlsContexts> tlsContexts_ = std::make_shared<registry::TlsContexts>();
+  // Keep-alive connections one run leaves for the next (after tlsContexts_: closed first).
+  std::shared_ptr<registry::IdleConnections> idleConnections_ =
+      std::make_shared<registry::IdleConnections>();
 };
 
 }  // namespace tributary::plugin

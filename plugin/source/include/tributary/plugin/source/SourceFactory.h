@@ -31,6 +31,7 @@
 #include "tributary/plugin/config/Rule.h"
 #include "tributary/plugin/source/SourceEndpoints.h"
 #include "tributary/registry/RegistryClient.h"
+#include "tributary/registry/IdleConnections.h"
 #include "tributary/registry/SourceAdapter.h"
 #include "tributary/registry/TlsContexts.h"
 
@@ -71,7 +72,9 @@ class SourceFactory {
                                                      Logger& logger,
                                                      custom::TagListMemory* tagMemory = nullptr,
                                                      std::shared_ptr<registry::TlsContexts> tls =
-                                                         nullptr);
+                                                         nullptr,
+                                                     std::shared_ptr<registry::IdleConnections>
+                                                         idle = nullptr);
 };
 
 }  // namespace tributary::plugin
