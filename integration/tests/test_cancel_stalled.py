@@ -16,6 +16,10 @@ provider notices cancellation within a second (rp_task_v1.is_cancelled); so here
   (c) SIGINT to a one-shot `tributary sync` while stalled: exits promptly with its documented
       exit code for a cancelled run (1, "cancelled by signal").
 
+(a) and (b) also for a source that never answers a connection attempt (Blackhole: a listener
+whose accept queue is full, so the kernel drops the SYNs and the connect waits for its
+timeout, 60 s here): the connect itself must end on cancellation.
+
 Each time the destination was synced once from the un-stalled source, then the source tag
 moved: after every cancellation the destination still serves the previous image of the tag
 (read through a stock docker-registry on the same root for (c)).
@@ -23,6 +27,7 @@ moved: after every cancellation the destination still serves the previous image 
 
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -91,6 +96,42 @@ def wait_fired(fault, what, log=""):
     time.sleep(0.3)  # the provider is now blocked in the held read
 
 
+class Blackhole:
+    """127.0.0.1:<port> where a TCP connect never completes: a listener with a backlog of 0
+    whose accept queue is filled by connections nobody accepts, so further SYNs are dropped."""
+
+    tls = None
+
+    def __enter__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        self.host = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.fillers = []
+        for _ in range(3):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(self.listener.getsockname())
+            except BlockingIOError:
+                pass
+            self.fillers.append(s)
+        probe = socket.socket()
+        probe.settimeout(1.5)
+        try:
+            probe.connect(self.listener.getsockname())
+            raise AssertionError("the blackhole accepted a connection")
+        except (socket.timeout, TimeoutError):
+            pass
+        finally:
+            probe.close()
+        return self
+
+    def __exit__(self, *exc):
+        for s in self.fillers + [self.listener]:
+            s.close()
+
+
 def provider_config(sources):
     cfg = syncrun.provider_config_for(sources)
     cfg["timeout_seconds"] = STALL
@@ -102,9 +143,9 @@ def provider_config(sources):
     return cfg
 
 
-def serve_scenarios(work, src, proxy, source):
+def serve_scenarios(work, src, proxy, source, blackhole):
     svc = servicerun.Service(os.path.join(work, "svc"), os.path.join(work, "svc-root"),
-                             provider_config=provider_config([src, proxy]),
+                             provider_config=provider_config([src, proxy, blackhole]),
                              extra={"workers": 2})
     svc.start()
     try:
@@ -156,6 +197,21 @@ def serve_scenarios(work, src, proxy, source):
                 took, where, CANCEL_LIMIT, svc.log())
             assert dest_digest("mirror/" + name) == previous.digest, where
 
+        # -- (b) API cancel while the connect to the source hangs -----------------------------
+        svc.ok("POST", "/api/v1/rules", syncrun.make_rule(
+            blackhole.host, SRC_REPO, "mirror/blackhole", name="blackhole"), expect=(201,))
+        task = svc.ok("POST", "/api/v1/rules/blackhole/execute")
+        time.sleep(1.0)  # in the connect by now (a loopback connect otherwise takes < 1 ms)
+        assert svc.ok("GET", "/api/v1/tasks/%d" % task["id"])["status"] == "running"
+        started = time.time()
+        status, answer = svc.api("POST", "/api/v1/tasks/%d/cancel" % task["id"])
+        assert status == 202, (status, answer)
+        ended = svc.wait_task(task["id"], timeout=STALL + 30)
+        took = time.time() - started
+        print("API cancel, connecting: %s after %.2f s" % (ended["status"], took), flush=True)
+        assert ended["status"] == "cancelled", (ended, svc.log())
+        assert took < CANCEL_LIMIT, "cancel took %.1f s while connecting\n%s" % (took, svc.log())
+
         # -- (a) SIGTERM while a task is stalled ----------------------------------------------
         for where, name in (("blob-body", "plain"), ("manifest-head", "plain"),
                             ("ranged-parts", "ranged")):
@@ -179,6 +235,20 @@ def serve_scenarios(work, src, proxy, source):
             after = svc.ok("GET", "/api/v1/tasks/%d" % task["id"])
             assert after["status"] == "cancelled" and after["reason"] == "shutdown", after
             assert dest_digest("mirror/" + name) == previous.digest, where
+
+        # -- (a) SIGTERM while the connect to the source hangs --------------------------------
+        task = svc.ok("POST", "/api/v1/rules/blackhole/execute")
+        time.sleep(1.0)
+        assert svc.ok("GET", "/api/v1/tasks/%d" % task["id"])["status"] == "running"
+        code, took = svc.stop(signal.SIGTERM, timeout=STALL + 30)
+        print("SIGTERM, connecting: exit %s after %.2f s" % (code, took), flush=True)
+        log = svc.log()
+        assert code == 0 and took < SHUTDOWN_LIMIT, (code, took, log)
+        assert "did not return" not in log, log
+        svc.start()
+        after = svc.ok("GET", "/api/v1/tasks/%d" % task["id"])
+        assert after["status"] == "cancelled" and after["reason"] == "shutdown", after
+
         sync_clean()
         code, _ = svc.stop()
         assert code == 0
@@ -252,11 +322,11 @@ def main():
     work = harness.make_temp_dir("trib-cancel-stalled-")
     with harness.Registry(os.path.join(work, "src-root"),
                           workdir=os.path.join(work, "src-reg")) as src, \
-            faultproxy.FaultProxy(src, timeout=STALL + 30) as proxy:
+            faultproxy.FaultProxy(src, timeout=STALL + 30) as proxy, Blackhole() as blackhole:
         source = Source(src)
         source.push()
         sync_scenarios(work, src, proxy, source)
-        serve_scenarios(work, src, proxy, source)
+        serve_scenarios(work, src, proxy, source, blackhole)
         assert not proxy.errors, proxy.errors
     print("ok")
 

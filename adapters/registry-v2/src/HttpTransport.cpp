@@ -18,6 +18,25 @@ std::string lower(std::string s) {
   return s;
 }
 constexpr size_t kDiscardLimit = 64 * 1024;
+
+// Sets a session's connect watch for one sendRequest() and clears it after, whatever
+// happens: the session may go back to the pool and on to another client's transport.
+class ConnectWatchScope {
+ public:
+  ConnectWatchScope(PooledSession& session, SocketWatchdog& watchdog) : session_(session) {
+    session_.setConnectWatch([&watchdog](int fd) -> std::optional<SocketWatchdog::Guard> {
+      SocketWatchdog::Guard guard = watchdog.watch(fd);
+      guard.headArrived();  // cancellation only: the connection timeout bounds the rest
+      return guard;
+    });
+  }
+  ~ConnectWatchScope() { session_.setConnectWatch(nullptr); }
+  ConnectWatchScope(const ConnectWatchScope&) = delete;
+  ConnectWatchScope& operator=(const ConnectWatchScope&) = delete;
+
+ private:
+  PooledSession& session_;
+};
 }  // namespace
 
 std::string HttpResponseHead::header(const std::string& lowerName) const {
@@ -207,9 +226,16 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
       if (!request.contentType.empty()) req.setContentType(request.contentType);
       req.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
     }
-    std::ostream& os = session->http().sendRequest(req);
-    if (hasRequestBody) os.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
-    os.flush();
+    {
+      // A new connection (first use, or Poco reconnecting an idle one) is made in here: its
+      // connect and TLS handshake are watched for cancellation (a source that drops SYNs
+      // would otherwise hold the task for the whole connect timeout).
+      ConnectWatchScope connectWatch(*session, watchdog_);
+      std::ostream& os = session->http().sendRequest(req);
+      if (hasRequestBody)
+        os.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+      os.flush();
+    }
 
     // Watched from here, not before sendRequest: Poco may reconnect in there (an idle
     // connection past its keep-alive), which would change the descriptor.
@@ -248,6 +274,7 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
   } catch (const std::exception& e) {
     if (watch && watch->expired()) return headTimeout(context);
     if (watch && watch->cancelled()) return cancelledError(context + ": cancelled");
+    if (session && session->connectCancelled()) return cancelledError(context + ": cancelled");
     staleConnection = session && session->reused() && !responseStarted &&
                       !dynamic_cast<const Poco::TimeoutException*>(&e);
     return HttpErrorMapping::fromException(

@@ -2,6 +2,7 @@
 
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/StreamSocket.h>
 
 namespace tributary::registry {
 
@@ -18,6 +19,20 @@ class PlainSession final : public PooledSession, public Poco::Net::HTTPClientSes
         Poco::Net::HTTPClientSession(address.toString(), port) {}
   Poco::Net::HTTPClientSession& http() override { return *this; }
   int readBody(char* buffer, std::streamsize length) override { return read(buffer, length); }
+
+ protected:
+  // The socket is created before it connects, so that its descriptor can be watched while it
+  // does (Poco's connect uses a socket that already has one).
+  void connect(const Poco::Net::SocketAddress& address) override {
+    attachSocket(Poco::Net::StreamSocket(address.family()));
+    std::optional<SocketWatchdog::Guard> guard = watchConnect(socket().impl()->sockfd());
+    try {
+      Poco::Net::HTTPClientSession::connect(address);
+    } catch (...) {
+      connectFailed(guard);
+      throw;
+    }
+  }
 };
 
 class TlsSession final : public PooledSession, public Poco::Net::HTTPSClientSession {
@@ -26,24 +41,50 @@ class TlsSession final : public PooledSession, public Poco::Net::HTTPSClientSess
              uint16_t port, Poco::Net::Context::Ptr context)
       : PooledSession(std::move(key), address),
         Poco::Net::HTTPSClientSession(address.toString(), port, context),
-        name_(host) {}
+        name_(host),
+        context_(std::move(context)) {}
   Poco::Net::HTTPClientSession& http() override { return *this; }
   int readBody(char* buffer, std::streamsize length) override { return read(buffer, length); }
 
  protected:
-  // SNI and certificate verification use the peer host name; Poco would take the session's
-  // host (here the address literal) when none is set.
+  // The TCP connection first, on a socket whose descriptor is watched from before it
+  // connects, then the TLS handshake over it (same descriptor, still watched), each bounded by
+  // the connection timeout as Poco's own connect does. SNI and certificate verification use
+  // the peer host name (Poco would take the session's host, here the address literal).
   void connect(const Poco::Net::SocketAddress& address) override {
-    Poco::Net::SecureStreamSocket secure(socket());
-    secure.setPeerHostName(name_);
-    Poco::Net::HTTPSClientSession::connect(address);
+    const Poco::Timespan timeout = getTimeout();  // the pool sets one value for all three
+    Poco::Net::StreamSocket plain(address.family());
+    std::optional<SocketWatchdog::Guard> guard = watchConnect(plain.impl()->sockfd());
+    try {
+      plain.connect(address, timeout);
+      plain.setReceiveTimeout(timeout);
+      plain.setSendTimeout(timeout);
+      Poco::Net::SecureStreamSocket secure =
+          Poco::Net::SecureStreamSocket::attach(plain, name_, context_);
+      secure.setNoDelay(true);
+      attachSocket(secure);
+    } catch (...) {
+      connectFailed(guard);
+      throw;
+    }
   }
 
  private:
   std::string name_;
+  Poco::Net::Context::Ptr context_;
 };
 
 }  // namespace
+
+std::optional<SocketWatchdog::Guard> PooledSession::watchConnect(int fd) {
+  connectCancelled_ = false;
+  if (!connectWatch_) return std::nullopt;
+  return connectWatch_(fd);
+}
+
+void PooledSession::connectFailed(const std::optional<SocketWatchdog::Guard>& guard) {
+  connectCancelled_ = guard && guard->cancelled();
+}
 
 std::unique_ptr<PooledSession> PooledSession::createPlain(std::string key, const std::string&,
                                                           const Poco::Net::IPAddress& address,

@@ -8,13 +8,17 @@
 // verifies the certificate against it.
 #pragma once
 
+#include <functional>
 #include <ios>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/IPAddress.h>
+
+#include "SocketWatchdog.h"
 
 namespace tributary::registry {
 
@@ -34,6 +38,17 @@ class PooledSession {
   bool reused() const { return reused_; }
   void markReused() { reused_ = true; }
 
+  /// Watches each new connection (the TCP connect and, over https, the TLS handshake) while it
+  /// is made: given the new socket's descriptor before it connects, returns the guard kept
+  /// until the connection is up (empty: not watched). Poco connects inside sendRequest(), on
+  /// first use and when it reconnects an idle connection; the transport sets this around that
+  /// call only and clears it after (a session outlives the transport that set it).
+  using ConnectWatch = std::function<std::optional<SocketWatchdog::Guard>(int fd)>;
+  void setConnectWatch(ConnectWatch watch) { connectWatch_ = std::move(watch); }
+  /// True when the last connection attempt failed because its watch shut it down (the task
+  /// was cancelled), not because of the network.
+  bool connectCancelled() const { return connectCancelled_; }
+
   /// `host` is the name (TLS SNI and certificate), `address` where to connect.
   static std::unique_ptr<PooledSession> createPlain(std::string key, const std::string& host,
                                                     const Poco::Net::IPAddress& address,
@@ -46,7 +61,14 @@ class PooledSession {
   PooledSession(std::string key, const Poco::Net::IPAddress& address)
       : key_(std::move(key)), address_(address) {}
 
+  /// The guard for a new socket about to connect, if a watch is set.
+  std::optional<SocketWatchdog::Guard> watchConnect(int fd);
+  /// After a failed connect: remembers whether the watch ended it.
+  void connectFailed(const std::optional<SocketWatchdog::Guard>& guard);
+
  private:
+  ConnectWatch connectWatch_;
+  bool connectCancelled_ = false;
   std::string key_;
   Poco::Net::IPAddress address_;
   bool reused_ = false;

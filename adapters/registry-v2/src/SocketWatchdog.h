@@ -64,8 +64,9 @@ class SocketWatchdog {
     uint64_t id_;
   };
 
-  /// Watches socket `fd` (connected, its request sent) from now until the guard goes; the
-  /// head deadline runs from now.
+  /// Watches socket `fd` (connected, its request sent; or connecting, see
+  /// PooledSession::setConnectWatch) from now until the guard goes; the head deadline runs
+  /// from now.
   Guard watch(int fd) EXCLUDES(mu_);
 
   std::chrono::milliseconds headLimit() const { return headLimit_; }
