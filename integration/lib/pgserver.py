@@ -79,7 +79,11 @@ class PostgresServer:
             "-p", str(self.port), "-k", self.socket_dir,
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=50"]
-        self.proc = harness.start_process(argv, self.log_path)
+        self._argv = argv
+        return self._launch()
+
+    def _launch(self):
+        self.proc = harness.start_process(self._argv, self.log_path)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -91,7 +95,12 @@ class PostgresServer:
             time.sleep(0.1)
         raise AssertionError("postgres not ready on :%d\n%s" % (self.port, self.log()))
 
-    def stop(self):
+    def restart(self):
+        """Fast shutdown (clients cut off) and a new server on the same data and port."""
+        self._halt()
+        return self._launch()
+
+    def _halt(self):
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGINT)  # fast shutdown: clients are cut off
@@ -101,6 +110,9 @@ class PostgresServer:
                     pass
             harness.stop_process(self.proc)  # SIGKILL if it is still there; forgets it
             self.proc = None
+
+    def stop(self):
+        self._halt()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
