@@ -168,6 +168,35 @@ def serve_scenarios(work, src, proxy, source, blackhole):
                 assert dest_digest("mirror/" + name) == source.current.digest
             return source.current
 
+        def cancel_by_api(task, what):
+            assert svc.ok("GET", "/api/v1/tasks/%d" % task["id"])["status"] == "running"
+            started = time.time()
+            status, answer = svc.api("POST", "/api/v1/tasks/%d/cancel" % task["id"])
+            assert status == 202, (status, answer)
+            ended = svc.wait_task(task["id"], timeout=STALL + 30)
+            took = time.time() - started
+            print("API cancel, %s: %s after %.2f s" % (what, ended["status"], took), flush=True)
+            assert ended["status"] == "cancelled", (what, ended, svc.log())
+            assert ended["reason"] == "cancelled by request", ended
+            assert took < CANCEL_LIMIT, "cancel took %.1f s, %s (limit %.0f s)\n%s" % (
+                took, what, CANCEL_LIMIT, svc.log())
+
+        def sigterm(task, what):
+            """SIGTERM mid-task: a prompt exit 0 with the provider returned; after a restart
+            (faults cleared) the task is recorded cancelled by the shutdown."""
+            assert svc.ok("GET", "/api/v1/tasks/%d" % task["id"])["status"] == "running"
+            code, took = svc.stop(signal.SIGTERM, timeout=STALL + 30)
+            print("SIGTERM, %s: exit %s after %.2f s" % (what, code, took), flush=True)
+            log = svc.log()
+            assert code == 0, (what, code, log)
+            assert took < SHUTDOWN_LIMIT, "shutdown took %.1f s, %s\n%s" % (took, what, log)
+            assert "did not return" not in log, log
+            proxy.release_stalls()
+            proxy.clear_faults()
+            svc.start()
+            after = svc.ok("GET", "/api/v1/tasks/%d" % task["id"])
+            assert after["status"] == "cancelled" and after["reason"] == "shutdown", after
+
         # -- (b) API cancel of a stalled task -------------------------------------------------
         for where, name in (("blob-body", "plain"), ("manifest-head", "plain"),
                             ("manifest-body", "plain"), ("ranged-parts", "ranged")):
@@ -183,18 +212,7 @@ def serve_scenarios(work, src, proxy, source, blackhole):
                 held = len(proxy.applied_by(fault))
                 assert held >= 2, "ranged fetch held %d part(s), expected several" % held
                 assert all("range" in r["headers"] for r in proxy.applied_by(fault))
-            assert svc.ok("GET", "/api/v1/tasks/%d" % task["id"])["status"] == "running"
-            started = time.time()
-            status, answer = svc.api("POST", "/api/v1/tasks/%d/cancel" % task["id"])
-            assert status == 202, (status, answer)
-            ended = svc.wait_task(task["id"], timeout=STALL + 30)
-            took = time.time() - started
-            print("API cancel, stalled at %s: %s after %.2f s" % (where, ended["status"], took),
-                  flush=True)
-            assert ended["status"] == "cancelled", (where, ended, svc.log())
-            assert ended["reason"] == "cancelled by request", ended
-            assert took < CANCEL_LIMIT, "cancel took %.1f s stalled at %s (limit %.0f s)\n%s" % (
-                took, where, CANCEL_LIMIT, svc.log())
+            cancel_by_api(task, "stalled at " + where)
             assert dest_digest("mirror/" + name) == previous.digest, where
 
         # -- (b) API cancel while the connect to the source hangs -----------------------------
@@ -202,15 +220,7 @@ def serve_scenarios(work, src, proxy, source, blackhole):
             blackhole.host, SRC_REPO, "mirror/blackhole", name="blackhole"), expect=(201,))
         task = svc.ok("POST", "/api/v1/rules/blackhole/execute")
         time.sleep(1.0)  # in the connect by now (a loopback connect otherwise takes < 1 ms)
-        assert svc.ok("GET", "/api/v1/tasks/%d" % task["id"])["status"] == "running"
-        started = time.time()
-        status, answer = svc.api("POST", "/api/v1/tasks/%d/cancel" % task["id"])
-        assert status == 202, (status, answer)
-        ended = svc.wait_task(task["id"], timeout=STALL + 30)
-        took = time.time() - started
-        print("API cancel, connecting: %s after %.2f s" % (ended["status"], took), flush=True)
-        assert ended["status"] == "cancelled", (ended, svc.log())
-        assert took < CANCEL_LIMIT, "cancel took %.1f s while connecting\n%s" % (took, svc.log())
+        cancel_by_api(task, "connecting")
 
         # -- (a) SIGTERM while a task is stalled ----------------------------------------------
         for where, name in (("blob-body", "plain"), ("manifest-head", "plain"),
@@ -220,34 +230,13 @@ def serve_scenarios(work, src, proxy, source, blackhole):
             fault = stalls(proxy, moved, where)
             task = svc.ok("POST", "/api/v1/rules/%s/execute" % name)
             wait_fired(fault, where, svc.log())
-            assert svc.ok("GET", "/api/v1/tasks/%d" % task["id"])["status"] == "running"
-            code, took = svc.stop(signal.SIGTERM, timeout=STALL + 30)
-            print("SIGTERM, stalled at %s: exit %s after %.2f s" % (where, code, took),
-                  flush=True)
-            log = svc.log()
-            assert code == 0, (where, code, log)
-            assert took < SHUTDOWN_LIMIT, "shutdown took %.1f s stalled at %s\n%s" % (
-                took, where, log)
-            assert "did not return" not in log, log
-            proxy.release_stalls()
-            proxy.clear_faults()
-            svc.start()
-            after = svc.ok("GET", "/api/v1/tasks/%d" % task["id"])
-            assert after["status"] == "cancelled" and after["reason"] == "shutdown", after
+            sigterm(task, "stalled at " + where)
             assert dest_digest("mirror/" + name) == previous.digest, where
 
         # -- (a) SIGTERM while the connect to the source hangs --------------------------------
         task = svc.ok("POST", "/api/v1/rules/blackhole/execute")
         time.sleep(1.0)
-        assert svc.ok("GET", "/api/v1/tasks/%d" % task["id"])["status"] == "running"
-        code, took = svc.stop(signal.SIGTERM, timeout=STALL + 30)
-        print("SIGTERM, connecting: exit %s after %.2f s" % (code, took), flush=True)
-        log = svc.log()
-        assert code == 0 and took < SHUTDOWN_LIMIT, (code, took, log)
-        assert "did not return" not in log, log
-        svc.start()
-        after = svc.ok("GET", "/api/v1/tasks/%d" % task["id"])
-        assert after["status"] == "cancelled" and after["reason"] == "shutdown", after
+        sigterm(task, "connecting")
 
         sync_clean()
         code, _ = svc.stop()
