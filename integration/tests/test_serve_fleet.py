@@ -11,7 +11,8 @@ integration/lib/pgserver.py) and one registry storage:
 - kill -9 of the sidecar holding a rule's lease: B joins the orphaned task until the lease
   expires, then records it failed and, as it was a manual Execute, runs the rule again at once;
 - PostgreSQL restarts under B: its API answers again (a failed request in between is a JSON
-  5xx, never a crash) and an Execute succeeds.
+  5xx, never a crash) and an Execute succeeds; under ASan, B's exit also shows the reconnect
+  leaked nothing (Poco's own reconnect leaked the broken libpq connection, memory and socket).
 
 A fault proxy in front of the source stalls blob downloads so a run lasts as long as needed.
 Leases are short here (replication.lease: ttl 3 s, renew 1 s) and intervals 60x faster

@@ -1,6 +1,7 @@
 #include "tributary/state/StateStore.h"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -210,8 +211,23 @@ bool StateStore::sharedByFleet() const { return dialect_.postgres; }
 
 Poco::Data::Session& StateStore::session() {
   // A PostgreSQL server restart or a dropped connection leaves the session bad; the statement
-  // that found it threw, the next call reconnects.
-  if (dialect_.postgres && !session_->isConnected()) session_->reconnect();
+  // that found it threw, the next call reconnects. Not through Session::reconnect(): Poco's
+  // PostgreSQL handle finishes only a connection that is still good, so reconnecting a broken
+  // one leaked its libpq connection (memory and socket) at every outage. PQreset (the
+  // handle's reset()) reconnects the same libpq connection instead; a transaction the break
+  // interrupted is over on the server, and the handle is told so.
+  if (dialect_.postgres && !session_->isConnected()) {
+    auto* pg = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session_->impl());
+    if (pg == nullptr) {
+      session_->reconnect();
+    } else if (pg->handle().reset() && pg->handle().isTransaction()) {
+      try {
+        pg->handle().rollback();
+      } catch (const Poco::Exception&) {
+        // the next statement reports the connection's state
+      }
+    }
+  }
   return *session_;
 }
 
