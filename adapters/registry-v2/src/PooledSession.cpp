@@ -1,5 +1,8 @@
 #include "PooledSession.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocket.h>
@@ -25,11 +28,11 @@ class PlainSession final : public PooledSession, public Poco::Net::HTTPClientSes
   // does (Poco's connect uses a socket that already has one).
   void connect(const Poco::Net::SocketAddress& address) override {
     attachSocket(Poco::Net::StreamSocket(address.family()));
-    std::optional<SocketWatchdog::Guard> guard = watchConnect(socket().impl()->sockfd());
+    ConnectWatchHold watch = watchConnect(socket().impl()->sockfd());
     try {
       Poco::Net::HTTPClientSession::connect(address);
     } catch (...) {
-      connectFailed(guard);
+      connectFailed(watch);
       throw;
     }
   }
@@ -54,7 +57,7 @@ class TlsSession final : public PooledSession, public Poco::Net::HTTPSClientSess
   void connect(const Poco::Net::SocketAddress& address) override {
     const Poco::Timespan timeout = getTimeout();  // the pool sets one value for all three
     Poco::Net::StreamSocket plain(address.family());
-    std::optional<SocketWatchdog::Guard> guard = watchConnect(plain.impl()->sockfd());
+    ConnectWatchHold watch = watchConnect(plain.impl()->sockfd());
     try {
       plain.connect(address, timeout);
       plain.setReceiveTimeout(timeout);
@@ -64,7 +67,7 @@ class TlsSession final : public PooledSession, public Poco::Net::HTTPSClientSess
       secure.setNoDelay(true);
       attachSocket(secure);
     } catch (...) {
-      connectFailed(guard);
+      connectFailed(watch);
       throw;
     }
   }
@@ -76,14 +79,30 @@ class TlsSession final : public PooledSession, public Poco::Net::HTTPSClientSess
 
 }  // namespace
 
-std::optional<SocketWatchdog::Guard> PooledSession::watchConnect(int fd) {
-  connectCancelled_ = false;
-  if (!connectWatch_) return std::nullopt;
-  return connectWatch_(fd);
+PooledSession::ConnectWatchHold::ConnectWatchHold(ConnectWatchHold&& other) noexcept
+    : guard_(std::move(other.guard_)), fd_(other.fd_) {
+  other.guard_.reset();
+  other.fd_ = -1;
 }
 
-void PooledSession::connectFailed(const std::optional<SocketWatchdog::Guard>& guard) {
-  connectCancelled_ = guard && guard->cancelled();
+PooledSession::ConnectWatchHold::~ConnectWatchHold() {
+  guard_.reset();  // unregistered first: the watchdog never sees the number after close()
+  if (fd_ >= 0) ::close(fd_);
+}
+
+PooledSession::ConnectWatchHold PooledSession::watchConnect(int fd) {
+  connectCancelled_ = false;
+  ConnectWatchHold hold;
+  if (!connectWatch_ || fd < 0) return hold;
+  hold.fd_ = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (hold.fd_ < 0) return hold;  // out of descriptors: unwatched, bounded by its timeout
+  if (std::optional<SocketWatchdog::Guard> guard = connectWatch_(hold.fd_))
+    hold.guard_.emplace(std::move(*guard));
+  return hold;
+}
+
+void PooledSession::connectFailed(const ConnectWatchHold& hold) {
+  connectCancelled_ = hold.cancelled();
 }
 
 std::unique_ptr<PooledSession> PooledSession::createPlain(std::string key, const std::string&,

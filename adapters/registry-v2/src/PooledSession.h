@@ -61,10 +61,31 @@ class PooledSession {
   PooledSession(std::string key, const Poco::Net::IPAddress& address)
       : key_(std::move(key)), address_(address) {}
 
-  /// The guard for a new socket about to connect, if a watch is set.
-  std::optional<SocketWatchdog::Guard> watchConnect(int fd);
+  /// What watches one connection attempt: the guard is on a duplicate of the new socket's
+  /// descriptor (shutdown(2) acts on the socket, so it still ends the connect or handshake),
+  /// closed only after the guard is gone. Poco may close the socket's own descriptor inside
+  /// a failing handshake, before the guard could be destroyed; the duplicate keeps that
+  /// number from being reused by another connection the watchdog could then shut down.
+  class ConnectWatchHold {
+   public:
+    ConnectWatchHold() = default;
+    ConnectWatchHold(ConnectWatchHold&& other) noexcept;
+    ConnectWatchHold(const ConnectWatchHold&) = delete;
+    ConnectWatchHold& operator=(const ConnectWatchHold&) = delete;
+    ConnectWatchHold& operator=(ConnectWatchHold&&) = delete;
+    ~ConnectWatchHold();
+    bool cancelled() const { return guard_ && guard_->cancelled(); }
+
+   private:
+    friend class PooledSession;
+    std::optional<SocketWatchdog::Guard> guard_;
+    int fd_ = -1;
+  };
+
+  /// The watch for a new socket about to connect (nothing when no watch is set).
+  ConnectWatchHold watchConnect(int fd);
   /// After a failed connect: remembers whether the watch ended it.
-  void connectFailed(const std::optional<SocketWatchdog::Guard>& guard);
+  void connectFailed(const ConnectWatchHold& hold);
 
  private:
   ConnectWatch connectWatch_;

@@ -2,11 +2,15 @@
 // CLI; the client trusts the server only through caFile, and never follows https->http.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include <Poco/File.h>
 #include <Poco/Net/Context.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/TemporaryFile.h>
 
 #include "FakeServer.h"
@@ -94,6 +98,30 @@ BOOST_AUTO_TEST_CASE(custom_ca_is_required_and_sufficient) {
   BOOST_TEST(refused.status().code() == StatusCode::kFailedPrecondition);
   BOOST_TEST(refused.status().message().find("certificate") != std::string::npos);
   BOOST_TEST(refused.status().message().find(s.hostPort()) != std::string::npos);
+}
+
+// A server that takes the TCP connection (the kernel's backlog does) and never answers the
+// TLS handshake: cancellation ends the handshake at once, not after the 30 s timeout.
+BOOST_AUTO_TEST_CASE(a_stalled_tls_handshake_ends_on_cancellation) {
+  Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));  // never accepts
+  std::atomic<bool> cancel{false};
+  RegistryClientOptions o;
+  o.host = "127.0.0.1:" + std::to_string(listener.address().port());
+  o.allowPrivateNetworks = true;
+  o.maxAttempts = 1;
+  o.timeout = std::chrono::seconds(30);
+  o.isCancelled = [&cancel] { return cancel.load(); };
+  RegistryClient client(o);
+  std::thread canceller([&cancel] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto head = client.headManifest("foo/bar", "v1");
+  const auto took = std::chrono::steady_clock::now() - started;
+  canceller.join();
+  BOOST_TEST(head.status().code() == StatusCode::kCancelled, head.status().toString());
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 10000);
 }
 
 BOOST_AUTO_TEST_CASE(https_to_http_redirect_is_refused) {
