@@ -82,6 +82,7 @@ Status BlobFetcher::attempt(const Url& blobUrl, const std::string& scope,
   if (total > 0 && have == total) return Status();
   HttpRequest req;
   req.url = blobUrl;
+  req.abandoned = [&sink] { return sink.abandoned(); };
   // The digest is over the stored bytes: no transparent decompression anywhere.
   req.headers.emplace_back("Accept-Encoding", "identity");
   const bool wantRange = rangeMode || have > 0;

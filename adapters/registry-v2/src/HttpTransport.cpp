@@ -239,7 +239,8 @@ Result<std::unique_ptr<HttpExchange>> HttpTransport::attempt(const HttpRequest& 
 
     // Watched from here, not before sendRequest: Poco may reconnect in there (an idle
     // connection past its keep-alive), which would change the descriptor.
-    watch.emplace(watchdog_.watch(session->http().socket().impl()->sockfd()));
+    watch.emplace(
+        watchdog_.watch(session->http().socket().impl()->sockfd(), request.abandoned));
     Poco::Net::HTTPResponse resp;
     std::istream& rs = session->http().receiveResponse(resp);
     // Poco may take the shut-down connection's EOF for the end of the head: the answer is

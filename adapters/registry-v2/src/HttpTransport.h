@@ -35,6 +35,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;         // sent when method is POST/PUT
   std::string contentType;  // for body
+  /// True = the answer is no longer wanted: the request is cut like a cancelled one
+  /// (SocketWatchdog::watch). May be empty. Kept across redirects.
+  std::function<bool()> abandoned;
 };
 
 struct HttpResponseHead {

@@ -24,12 +24,14 @@ SocketWatchdog::~SocketWatchdog() {
   if (thread.joinable()) thread.join();
 }
 
-SocketWatchdog::Guard SocketWatchdog::watch(int fd) {
-  if ((headLimit_.count() <= 0 && !isCancelled_) || fd < 0) return Guard(nullptr, 0);
+SocketWatchdog::Guard SocketWatchdog::watch(int fd, std::function<bool()> abandoned) {
+  if ((headLimit_.count() <= 0 && !isCancelled_ && !abandoned) || fd < 0)
+    return Guard(nullptr, 0);
   MutexLock lock(mu_);
   const uint64_t id = nextId_++;
-  entries_[id] = Entry{fd, headLimit_.count() > 0 ? Clock::now() + headLimit_
-                                                  : Clock::time_point::max()};
+  entries_[id] = Entry{fd,
+                       headLimit_.count() > 0 ? Clock::now() + headLimit_ : Clock::time_point::max(),
+                       std::move(abandoned)};
   if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   wake_.notify_all();
   return Guard(this, id);
@@ -69,6 +71,7 @@ void SocketWatchdog::run() {
     const auto now = Clock::now();
     auto next = Clock::time_point::max();
     bool watching = false;
+    bool probing = false;  // some entry has its own abandoned() probe
     for (auto& [id, e] : entries_) {
       if (e.ended != Ended::kNo) continue;
       // Under mu_: the guard (and so the socket) cannot go away meanwhile. The blocked
@@ -79,20 +82,31 @@ void SocketWatchdog::run() {
         continue;
       }
       watching = true;
+      if (e.abandoned) probing = true;
       if (e.deadline < next) next = e.deadline;
     }
-    if (watching && isCancelled_) {
-      if (now >= nextProbe) {
+    if (watching && (isCancelled_ || probing)) {
+      if (now >= nextProbe && probing) {
+        // Under mu_: a guard (and so what its probe reads) cannot go away meanwhile.
+        for (auto& [id, e] : entries_) {
+          if (e.ended == Ended::kNo && e.abandoned && e.abandoned()) {
+            ::shutdown(e.fd, SHUT_RDWR);
+            e.ended = Ended::kCancelled;
+          }
+        }
+      }
+      if (now >= nextProbe && isCancelled_) {
         // The host's callback, without the mutex: a guard may come and go meanwhile.
         lock.unlock();
         const bool cancelled = isCancelled_();
         lock.lock();
-        nextProbe = now + cancelPoll_;
         if (cancelled) {
           cancelSeen_ = true;
+          nextProbe = now + cancelPoll_;
           continue;  // the next pass shuts every watched socket down
         }
       }
+      if (now >= nextProbe) nextProbe = now + cancelPoll_;
       if (nextProbe < next) next = nextProbe;
     }
     if (next == Clock::time_point::max()) {

@@ -66,8 +66,10 @@ class SocketWatchdog {
 
   /// Watches socket `fd` (connected, its request sent; or connecting, see
   /// PooledSession::setConnectWatch) from now until the guard goes; the head deadline runs
-  /// from now.
-  Guard watch(int fd) EXCLUDES(mu_);
+  /// from now. `abandoned` (may be empty), polled with the cancellation probe but under the
+  /// watchdog's lock (so the guard, and what the probe reads, cannot go meanwhile), ends this
+  /// socket alone the way cancellation ends them all (Guard::cancelled()).
+  Guard watch(int fd, std::function<bool()> abandoned = {}) EXCLUDES(mu_);
 
   std::chrono::milliseconds headLimit() const { return headLimit_; }
 
@@ -76,6 +78,7 @@ class SocketWatchdog {
   struct Entry {
     int fd;
     std::chrono::steady_clock::time_point deadline;  // max() = none
+    std::function<bool()> abandoned;                 // may be empty
     Ended ended = Ended::kNo;
   };
   Ended endedOf(uint64_t id) const EXCLUDES(mu_);

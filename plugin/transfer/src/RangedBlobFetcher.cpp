@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -20,12 +21,13 @@ constexpr std::chrono::milliseconds kPoll{100};  // cancellation and stop checks
 }  // namespace
 
 // One part's bytes, allocated in full when the part starts. Counts itself in `live` (and
-// the high-water mark in `peak`) so the memory bound can be checked from outside.
+// the high-water mark in `peak`) so the memory bound can be checked from outside. Abandoned
+// once `stopped` says the blob failed elsewhere: its request is cut, stalled or not.
 class RangedBlobFetcher::PartBuffer final : public registry::BlobSink {
  public:
   PartBuffer(uint64_t length, const TaskContext& task, std::atomic<int>& live,
-             std::atomic<int>& peak)
-      : length_(length), task_(task), live_(live) {
+             std::atomic<int>& peak, std::function<bool()> stopped)
+      : length_(length), task_(task), live_(live), stopped_(std::move(stopped)) {
     bytes_.reserve(static_cast<size_t>(length));
     const int now = ++live_;
     int seen = peak.load();
@@ -38,6 +40,7 @@ class RangedBlobFetcher::PartBuffer final : public registry::BlobSink {
 
   Status write(const char* data, size_t len) override {
     if (task_.isCancelled()) return cancelledError("task cancelled");
+    if (abandoned()) return cancelledError("part abandoned: the blob failed elsewhere");
     if (bytes_.size() + len > length_)
       return dataLossError("part received more than its " + std::to_string(length_) + " bytes");
     bytes_.append(data, len);
@@ -48,12 +51,14 @@ class RangedBlobFetcher::PartBuffer final : public registry::BlobSink {
     return Status();
   }
   uint64_t offset() const override { return bytes_.size(); }
+  bool abandoned() const override { return stopped_ && stopped_(); }
   const std::string& bytes() const { return bytes_; }
 
  private:
   const uint64_t length_;
   const TaskContext& task_;
   std::atomic<int>& live_;
+  const std::function<bool()> stopped_;
   std::string bytes_;
 };
 
@@ -192,7 +197,8 @@ Status RangedBlobFetcher::runPart(Blob& blob, uint64_t index, PartWindow& window
   if (!window.awaitRoom(index, task_)) return cancelledError("part not started: fetch stopped");
   const uint64_t offset = index * blob.partSize;
   const uint64_t length = std::min(blob.partSize, blob.size - offset);
-  auto buffer = std::make_unique<PartBuffer>(length, task_, blob.live, blob.peak);
+  auto buffer = std::make_unique<PartBuffer>(length, task_, blob.live, blob.peak,
+                                             [&window] { return window.stopped(); });
   Status s;
   try {  // an exception must not end the fetch without a reason
     s = fetchPart(blob, index, window, *buffer);
@@ -202,6 +208,10 @@ Status RangedBlobFetcher::runPart(Blob& blob, uint64_t index, PartWindow& window
     s = internalError("part fetch: unknown exception");
   }
   if (!s.isOk()) {
+    // Cut because the blob had already failed (another part, or the writer): that failure
+    // is the reason, and this part must not take its place as the lowest-index error.
+    if (s.code() == StatusCode::kCancelled && window.stopped() && !task_.isCancelled())
+      return Status();
     window.stop();  // the blob has failed: no other part needs to finish
     return s;
   }

@@ -233,6 +233,36 @@ BOOST_AUTO_TEST_CASE(blob_streams_into_sink_identity_encoding) {
   BOOST_TEST(b.acceptEncodings[0] == "identity");
 }
 
+// A part of a blob whose sibling failed for good is abandoned (BlobSink::abandoned): its
+// request, stalled before any answer, is cut by the watchdog at once instead of waiting for
+// the 30 s timeout, with no task cancellation involved.
+BOOST_AUTO_TEST_CASE(a_request_whose_sink_is_abandoned_is_cut) {
+  Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));  // never answers
+  RegistryClientOptions o;
+  o.host = "127.0.0.1:" + std::to_string(listener.address().port());
+  o.plainHttp = true;
+  o.allowPrivateNetworks = true;
+  o.maxAttempts = 1;
+  o.timeout = std::chrono::seconds(30);
+  o.lowSpeedLimitBytes = 0;  // no head deadline either: only the abandonment may end it
+  RegistryClient client(o);
+  struct AbandonableSink : MemorySink {
+    std::atomic<bool> gone{false};
+    bool abandoned() const override { return gone.load(); }
+  } sink;
+  std::thread abandon([&sink] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sink.gone = true;
+  });
+  const auto started = std::chrono::steady_clock::now();
+  Status s = client.fetchBlobRange("foo/bar", "sha256:" + std::string(64, 'a'), 0, 100, sink);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  abandon.join();
+  BOOST_TEST(s.code() == StatusCode::kCancelled, s.toString());
+  BOOST_TEST(took.count() < 10000);
+}
+
 BOOST_AUTO_TEST_CASE(blob_resumes_with_range_after_a_dropped_connection) {
   BlobServer b;
   b.blob = randomBytes(3 * 1024 * 1024, 2);

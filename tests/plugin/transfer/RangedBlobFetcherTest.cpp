@@ -77,6 +77,13 @@ class PartReader final : public registry::RegistryReader {
   Status fetchBlobRange(const std::string&, const std::string&, uint64_t offset, uint64_t length,
                         registry::BlobSink& sink) override {
     ++rangeCalls;
+    if (stallUntilAbandoned && stallUntilAbandoned(offset)) {
+      // What the client's watchdog does to a stalled request whose sink is abandoned.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!sink.abandoned() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      return cancelledError("request cut: its part was abandoned (fake)");
+    }
     if (beforePart) {
       Status s = beforePart(offset, length);
       if (!s.isOk()) return s;
@@ -94,6 +101,8 @@ class PartReader final : public registry::RegistryReader {
   }
 
   std::function<Status(uint64_t offset, uint64_t length)> beforePart;
+  /// Parts (by offset) whose source stalls until the fetcher abandons them.
+  std::function<bool(uint64_t offset)> stallUntilAbandoned;
   std::mutex mu;
   std::condition_variable done;
   std::vector<uint64_t> completed;  // offsets, in completion order; guarded by mu
@@ -207,6 +216,30 @@ BOOST_AUTO_TEST_CASE(a_part_that_keeps_failing_fails_the_blob) {
   BOOST_TEST(s.message().find("part 2/4 failed after 3 tries") != std::string::npos, s.message());
   BOOST_TEST(triesOfPart2.load() == 3);
   BOOST_TEST(sink.bytes.size() < blob.size());
+}
+
+// Part 2 fails for good while part 1's source has stalled: part 1 is abandoned (with a real
+// client its socket is shut down) rather than waited for, and the blob fails with part 2's
+// error, not with part 1's cut nor OK.
+BOOST_AUTO_TEST_CASE(a_part_failing_for_good_abandons_its_stalled_sibling) {
+  const std::string blob = randomBytes(4000, 9);
+  PartReader reader(blob);
+  reader.stallUntilAbandoned = [](uint64_t offset) { return offset == 0; };
+  reader.beforePart = [](uint64_t offset, uint64_t) {
+    if (offset == 1000) return notFoundError("HTTP 404 (fake)");
+    return Status();
+  };
+  FlagTask task;
+  RangedBlobFetcher fetcher(reader, task, partsOf(1000, 2, 2));
+  OrderedSink sink;
+  const auto started = std::chrono::steady_clock::now();
+  Status s = fetcher.fetch("up/app", kDigest, blob.size(), sink);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  BOOST_TEST(s.code() == StatusCode::kNotFound, s.toString());
+  BOOST_TEST(s.message().find("part 2/4") != std::string::npos, s.message());
+  BOOST_TEST(took.count() < 10000);
+  BOOST_TEST(sink.bytes.empty());  // part 1 never arrived, so nothing was written
 }
 
 BOOST_AUTO_TEST_CASE(range_ignored_is_unimplemented_without_retries) {

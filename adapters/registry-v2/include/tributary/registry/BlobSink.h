@@ -19,6 +19,12 @@ class BlobSink {
   virtual Status reset() = 0;
   /// Bytes accepted so far; a resumed fetch asks for `Range: bytes=<offset()>-`.
   virtual uint64_t offset() const = 0;
+  /// True once the caller no longer wants these bytes (a sibling part of the blob failed for
+  /// good): a request in flight for them is cut (its socket shut down, as on cancellation)
+  /// instead of waiting for a stalled source's timeout, and the fetch ends kCancelled. Polled
+  /// about every 200 ms by the client's watchdog thread under its lock: must be quick, must
+  /// not block, and must not take a lock held while a request starts or ends.
+  virtual bool abandoned() const { return false; }
 };
 
 }  // namespace tributary::registry
