@@ -122,8 +122,30 @@ def main():
                                                   "succeeded"], history
         # the old image is still served; a normal run now replaces it
         assert dest_digest("mirror/a") == old.digest
+        before = len(src.access_log())
         svc.wait_task(svc.ok("POST", "/api/v1/rules/a/execute")["id"])
         assert dest_digest("mirror/a") == new.digest
+
+        # -- conditional HEADs: a run asks the source whether v1 still names what the last
+        # listing saw (If-None-Match); Distribution answers 304 without reading the manifest.
+        def v1_heads(since):
+            return [s for m, p, s in src.access_log()[since:]
+                    if m == "HEAD" and p == "/v2/%s/manifests/v1" % SRC_REPO]
+        # Just restarted: nothing remembered, a plain HEAD.
+        assert v1_heads(before) == [200], v1_heads(before)
+        moved = images.make_image("tasks/moved", created="2024-03-01T00:00:00Z")
+        images.push_artifact(sc, SRC_REPO, moved, ["v1"])
+        before = len(src.access_log())
+        t = svc.wait_task(svc.ok("POST", "/api/v1/rules/a/execute")["id"])
+        assert t["status"] == "succeeded", t
+        assert v1_heads(before) == [200], v1_heads(before)  # moved: the new digest, synced
+        assert dest_digest("mirror/a") == moved.digest
+        before = len(src.access_log())
+        t = svc.wait_task(svc.ok("POST", "/api/v1/rules/a/execute")["id"])
+        assert t["status"] == "succeeded", t
+        assert v1_heads(before) == [304], v1_heads(before)  # unchanged: nothing fetched
+        assert not [p for m, p, s in src.access_log()[before:] if m == "GET" and "/manifests/" in p]
+        assert dest_digest("mirror/a") == moved.digest
 
         # -- schedule: `1m` = every second here; each run takes ~1.5 s: never overlaps --------
         proxy.add_fault("stall", path=r"/tags/list", nth=None, seconds=1.5)
@@ -173,7 +195,7 @@ def main():
         svc.start()
         after = svc.ok("GET", "/api/v1/tasks/%d" % victim["id"])
         assert after["status"] == "cancelled" and after["reason"].startswith("shutdown"), after
-        assert dest_digest("mirror/a") == new.digest
+        assert dest_digest("mirror/a") == moved.digest
         code, _ = svc.stop()
         assert code == 0
     print("ok")

@@ -39,11 +39,13 @@ struct CreatedLookup {
   std::optional<int64_t> createdMs;
 };
 
-// Phase 1 for one tag: HEAD, or GET when the HEAD carries no digest.
+// Phase 1 for one tag: HEAD, or GET when the HEAD carries no digest. With `knownDigest` (what
+// the tag named at the last listing) the HEAD is conditional: a 304 says it names it still.
 TagHead headTag(registry::RegistryReader& reader, const std::string& repository,
-                const std::string& tag) {
+                const std::string& tag, const std::string& knownDigest = {}) {
   TagHead h;
-  auto head = reader.headManifest(repository, tag);
+  auto head = knownDigest.empty() ? reader.headManifest(repository, tag)
+                                  : reader.headManifestIfChanged(repository, tag, knownDigest);
   if (!head) {
     if (head.status().code() == StatusCode::kNotFound) h.gone = true;
     else h.status = head.status().withContext("HEAD " + repository + ":" + tag);
@@ -80,14 +82,14 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
   // one round trip, not two. Not on a serial configuration (one request at a time), and
   // nothing is remembered where the source answered 401: every speculative request would draw
   // its own challenge and token request.
-  const std::vector<std::string> remembered =
+  const std::vector<TagListMemory::Tag> remembered =
       memory_.memory && concurrency_ > 1 ? memory_.memory->recall(memory_.key)
-                                         : std::vector<std::string>{};
+                                         : std::vector<TagListMemory::Tag>{};
   std::vector<TagHead> early(remembered.size());
   std::unique_ptr<WorkerPool> earlyHeads;
   if (!remembered.empty()) {
     earlyHeads = std::make_unique<WorkerPool>(remembered.size(), concurrency_ - 1, [&](size_t i) {
-      early[i] = headTag(reader_, repository_, remembered[i]);
+      early[i] = headTag(reader_, repository_, remembered[i].name, remembered[i].digest);
       return Status();
     });
   }
@@ -104,7 +106,7 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
   std::vector<size_t> pending;
   {
     std::map<std::string, size_t> earlyOf;
-    for (size_t i = 0; i < remembered.size(); ++i) earlyOf.emplace(remembered[i], i);
+    for (size_t i = 0; i < remembered.size(); ++i) earlyOf.emplace(remembered[i].name, i);
     for (size_t i = 0; i < tags.size(); ++i) {
       auto it = earlyOf.find(tags[i]);
       if (it != earlyOf.end()) heads[i] = std::move(early[it->second]);
@@ -119,9 +121,10 @@ Result<std::vector<registry::TagInfo>> CustomSource::listTags(
     if (memory_.challenged && memory_.challenged()) {
       memory_.memory->forget(memory_.key);
     } else {
-      std::vector<std::string> present;
+      std::vector<TagListMemory::Tag> present;
       for (size_t i = 0; i < tags.size(); ++i)
-        if (!heads[i].gone) present.push_back(tags[i]);
+        if (!heads[i].gone)
+          present.push_back({tags[i], heads[i].status.isOk() ? heads[i].digest : std::string()});
       memory_.memory->remember(memory_.key, std::move(present));
     }
   }

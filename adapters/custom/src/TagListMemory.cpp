@@ -4,13 +4,13 @@
 
 namespace tributary::custom {
 
-std::vector<std::string> TagListMemory::recall(const std::string& key) const {
+std::vector<TagListMemory::Tag> TagListMemory::recall(const std::string& key) const {
   MutexLock lock(mutex_);
   auto it = entries_.find(key);
-  return it == entries_.end() ? std::vector<std::string>{} : it->second.tags;
+  return it == entries_.end() ? std::vector<Tag>{} : it->second.tags;
 }
 
-void TagListMemory::remember(const std::string& key, std::vector<std::string> tags) {
+void TagListMemory::remember(const std::string& key, std::vector<Tag> tags) {
   MutexLock lock(mutex_);
   forgetLocked(key);
   if (tags.empty()) return;

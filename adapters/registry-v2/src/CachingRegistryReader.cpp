@@ -48,6 +48,11 @@ Result<ManifestDescriptor> CachingRegistryReader::headManifest(const std::string
   return inner_.headManifest(repository, reference);
 }
 
+Result<ManifestDescriptor> CachingRegistryReader::headManifestIfChanged(
+    const std::string& repository, const std::string& reference, const std::string& knownDigest) {
+  return inner_.headManifestIfChanged(repository, reference, knownDigest);
+}
+
 Result<Manifest> CachingRegistryReader::getManifest(const std::string& repository,
                                                     const std::string& reference) {
   if (!isDigest(reference)) {

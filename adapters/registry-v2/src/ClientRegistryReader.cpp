@@ -16,6 +16,11 @@ Result<registry::ManifestDescriptor> ClientRegistryReader::headManifest(
   return client_.headManifest(repository, reference);
 }
 
+Result<registry::ManifestDescriptor> ClientRegistryReader::headManifestIfChanged(
+    const std::string& repository, const std::string& reference, const std::string& knownDigest) {
+  return client_.headManifest(repository, reference, knownDigest);
+}
+
 Result<registry::Manifest> ClientRegistryReader::getManifest(const std::string& repository,
                                                              const std::string& reference) {
   return client_.getManifest(repository, reference);

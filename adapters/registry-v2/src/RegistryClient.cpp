@@ -202,7 +202,8 @@ Result<std::vector<std::string>> RegistryClient::listTags(
 }
 
 Result<ManifestDescriptor> RegistryClient::headManifest(const std::string& repository,
-                                                        const std::string& reference) {
+                                                        const std::string& reference,
+                                                        const std::string& knownDigest) {
   const std::string context =
       "checking manifest " + repository + (isDigestReference(reference) ? "@" : ":") + reference +
       " on " + impl_->hostName();
@@ -213,7 +214,18 @@ Result<ManifestDescriptor> RegistryClient::headManifest(const std::string& repos
   req.method = "HEAD";
   req.url = impl_->url("/v2/" + repository + "/manifests/" + reference);
   req.headers.emplace_back("Accept", kManifestAccept);
+  // Distribution matches the value quoted or not; quoted is the HTTP form (RFC 9110 8.8.3).
+  const bool conditional = !knownDigest.empty() && parseDigest(knownDigest).isOk();
+  if (conditional) req.headers.emplace_back("If-None-Match", "\"" + knownDigest + "\"");
   TRIB_ASSIGN_OR_RETURN(auto ex, impl_->requester.open(req, impl_->scopeFor(repository), context));
+  if (ex->status() == 304 && conditional) {
+    if (isDigestReference(reference) && knownDigest != reference)
+      return dataLossError(context + ": registry answers 304 for digest " + knownDigest);
+    ManifestDescriptor unchanged;
+    unchanged.digest = knownDigest;
+    unchanged.notModified = true;
+    return unchanged;
+  }
   if (ex->status() != 200)
     return HttpErrorMapping::fromHttpStatus(ex->status(), ex->head().reason, "", context);
   ManifestDescriptor d;

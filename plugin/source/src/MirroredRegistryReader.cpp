@@ -19,6 +19,11 @@ Result<registry::ManifestDescriptor> MirroredRegistryReader::headManifest(
   return endpoints_.origin().headManifest(repository, reference);
 }
 
+Result<registry::ManifestDescriptor> MirroredRegistryReader::headManifestIfChanged(
+    const std::string& repository, const std::string& reference, const std::string& knownDigest) {
+  return endpoints_.origin().headManifestIfChanged(repository, reference, knownDigest);
+}
+
 Result<registry::Manifest> MirroredRegistryReader::getManifest(const std::string& repository,
                                                                const std::string& reference) {
   // By tag: the origin decides what the tag means; a mirror may be stale.

@@ -323,25 +323,42 @@ class SlowListReader final : public testing::ForwardingReader {
   }
   Result<registry::ManifestDescriptor> headManifest(const std::string& r,
                                                     const std::string& ref) override {
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      ++heads_;
-      headed.push_back(ref);
-    }
-    cv_.notify_all();
+    counted(ref, false);
     return inner_.headManifest(r, ref);
+  }
+  Result<registry::ManifestDescriptor> headManifestIfChanged(const std::string& r,
+                                                             const std::string& ref,
+                                                             const std::string& known) override {
+    counted(ref, true);
+    return inner_.headManifestIfChanged(r, ref, known);
   }
   int waitForHeads = 0;
   std::chrono::milliseconds patience{5000};
+  int conditionalHeads = 0;
   int headsBeforeList = 0;
   bool listWaitedForHeads = false;
   std::vector<std::string> headed;
 
  private:
+  void counted(const std::string& ref, bool conditional) {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      ++heads_;
+      if (conditional) ++conditionalHeads;
+      headed.push_back(ref);
+    }
+    cv_.notify_all();
+  }
   std::mutex m_;
   std::condition_variable cv_;
   int heads_ = 0;
 };
+
+std::vector<std::string> namesOf(const std::vector<TagListMemory::Tag>& tags) {
+  std::vector<std::string> out;
+  for (const auto& t : tags) out.push_back(t.name);
+  return out;
+}
 
 }  // namespace
 
@@ -361,12 +378,17 @@ BOOST_AUTO_TEST_CASE(a_remembered_listing_is_headed_while_the_list_is_in_flight)
   m.reg.tag("lib/app", "t99", m.images[0]);
   SlowListReader slow(m.reg);
   slow.waitForHeads = 40;
+  m.reg.resetCounters();
   CustomSource second(slow, "lib/app", cache, 8, remember);
   auto warm = second.listTags(nullptr);
   BOOST_REQUIRE(warm.isOk());
   BOOST_TEST(slow.listWaitedForHeads);
   BOOST_TEST(slow.headsBeforeList == 40);
   BOOST_TEST(slow.headed.size() == 41u);  // 40 remembered (t10 among them) + t99 after the list
+  // The remembered ones asked "still this digest?"; the 39 unchanged answered 304 (t10 is
+  // gone: 404); t99, never seen, a plain HEAD.
+  BOOST_TEST(slow.conditionalHeads == 40);
+  BOOST_TEST(m.reg.notModifiedAnswers == 39);
   BOOST_TEST(slow.headed.back() == "t99");
   BOOST_REQUIRE(warm->size() == 40u);  // t11..t49 and t99
   BOOST_TEST(warm->front().tag == "t11");
@@ -382,9 +404,13 @@ BOOST_AUTO_TEST_CASE(a_remembered_listing_is_headed_while_the_list_is_in_flight)
     BOOST_TEST((*warm)[i].digest == (*expected)[i].digest);
     BOOST_TEST(((*warm)[i].pushedAtMs == (*expected)[i].pushedAtMs));
   }
-  // What it remembers now: the tags present in this listing.
-  auto now = memory.recall(remember.key);
-  BOOST_TEST(now.size() == 40u);
+  // What it remembers now: the tags present in this listing, with their digests.
+  auto recalled = memory.recall(remember.key);
+  BOOST_REQUIRE(recalled.size() == 40u);
+  BOOST_TEST(recalled.back().name == "t99");
+  BOOST_TEST(recalled.back().digest == m.images[0]);
+  for (size_t i = 0; i < 40; ++i) BOOST_TEST(recalled[i].digest == (*expected)[i].digest);
+  auto now = namesOf(recalled);
   BOOST_TEST((std::find(now.begin(), now.end(), "t10") == now.end()));
   BOOST_TEST((std::find(now.begin(), now.end(), "t99") != now.end()));
 }
@@ -395,7 +421,7 @@ BOOST_AUTO_TEST_CASE(a_challenged_or_serial_listing_does_not_speculate) {
   JsonFileCache cache("");
   bool challenged = true;
   ListingMemory remember{&memory, "k", [&] { return challenged; }};
-  memory.remember("k", {"t10", "t11"});
+  memory.remember("k", {{"t10", ""}, {"t11", ""}});
   // A source that answered 401 this run: its listing is forgotten, not remembered.
   CustomSource source(m.reg, "lib/app", cache, 8, remember);
   BOOST_REQUIRE(source.listTags(nullptr).isOk());
@@ -403,7 +429,7 @@ BOOST_AUTO_TEST_CASE(a_challenged_or_serial_listing_does_not_speculate) {
 
   // One request at a time (concurrency 1): the list goes first, whatever is remembered.
   challenged = false;
-  memory.remember("k", {"t10", "t11"});
+  memory.remember("k", {{"t10", ""}, {"t11", ""}});
   SlowListReader slow(m.reg);
   slow.waitForHeads = 1;
   slow.patience = std::chrono::milliseconds(300);  // no HEAD may come before the list
@@ -416,7 +442,7 @@ BOOST_AUTO_TEST_CASE(a_challenged_or_serial_listing_does_not_speculate) {
 BOOST_AUTO_TEST_CASE(a_failed_list_waits_for_its_early_heads_and_fails) {
   ManyTags m;
   TagListMemory memory;
-  memory.remember("k", {"t10", "t11", "t12"});
+  memory.remember("k", {{"t10", ""}, {"t11", ""}, {"t12", ""}});
   m.reg.failList = true;
   JsonFileCache cache("");
   CustomSource source(m.reg, "lib/app", cache, 4, {&memory, "k", [] { return false; }});

@@ -136,6 +136,25 @@ class FakeRegistry final : public registry::RegistryReader {
     if (it == manifests_.end()) return notFoundError("manifest " + reference + " not found (fake)");
     return registry::ManifestDescriptor{digest, it->second.mediaType, it->second.bytes.size()};
   }
+  /// As Distribution: a 304 (notModified, nothing but the digest) when the reference still
+  /// names `knownDigest`, else headManifest's answer.
+  Result<registry::ManifestDescriptor> headManifestIfChanged(
+      const std::string& repository, const std::string& reference,
+      const std::string& knownDigest) override {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      if (!unreachable && resolve(repository, reference) == knownDigest &&
+          manifests_.count(knownDigest)) {
+        ++headCalls;
+        ++notModifiedAnswers;
+        registry::ManifestDescriptor unchanged;
+        unchanged.digest = knownDigest;
+        unchanged.notModified = true;
+        return unchanged;
+      }
+    }
+    return headManifest(repository, reference);
+  }
   Result<registry::Manifest> getManifest(const std::string& repository,
                                          const std::string& reference) override {
     std::lock_guard<std::mutex> l(m_);
@@ -227,13 +246,14 @@ class FakeRegistry final : public registry::RegistryReader {
   }
   void resetCounters() {
     std::lock_guard<std::mutex> l(m_);
-    listCalls = headCalls = getCalls = getByTagCalls = 0;
+    listCalls = headCalls = getCalls = getByTagCalls = notModifiedAnswers = 0;
     blobFetches.clear();
     rangeFetches.clear();
   }
 
   int listCalls = 0;
   int headCalls = 0;
+  int notModifiedAnswers = 0;  // conditional HEADs answered "still that digest"
   int getCalls = 0;
   int getByTagCalls = 0;
   std::map<std::string, int> blobFetches;

@@ -200,6 +200,64 @@ BOOST_AUTO_TEST_CASE(manifest_head_and_get_digest_from_exact_bytes) {
   BOOST_TEST(c.getManifest("Foo", "v1").status().code() == StatusCode::kInvalidArgument);
 }
 
+BOOST_AUTO_TEST_CASE(a_conditional_head_reads_304_as_the_known_digest) {
+  // As Distribution's manifest handler: If-None-Match equal to the tag's digest (quoted or
+  // not) is answered 304 with no body and no digest header, before the manifest is read.
+  const std::string current = "sha256:" + std::string(64, 'a');
+  const std::string older = "sha256:" + std::string(64, 'b');
+  std::vector<std::string> conditions;
+  std::mutex mu;
+  bool alwaysNotModified = false;  // a broken server: 304 whatever was asked
+  FakeServer s([&](HTTPServerRequest& rq, HTTPServerResponse& rs) {
+    const std::string condition = rq.get("If-None-Match", "");
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      conditions.push_back(condition);
+    }
+    if (alwaysNotModified || condition == "\"" + current + "\"") {
+      rs.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
+      rs.setContentLength(0);
+      rs.send();
+      return;
+    }
+    rs.set("Docker-Content-Digest", current);
+    reply(rs, 200, R"({"schemaVersion":2})", "application/vnd.oci.image.manifest.v1+json");
+  });
+  RegistryClient c(localOptions(s));
+
+  auto same = c.headManifest("foo/bar", "v1", current);
+  BOOST_TEST_REQUIRE(same.isOk(), same.status().toString());
+  BOOST_TEST(same->notModified);
+  BOOST_TEST(same->digest == current);
+
+  auto moved = c.headManifest("foo/bar", "v1", older);  // the tag moved since: a full answer
+  BOOST_TEST_REQUIRE(moved.isOk(), moved.status().toString());
+  BOOST_TEST(!moved->notModified);
+  BOOST_TEST(moved->digest == current);
+  BOOST_TEST(moved->mediaType == "application/vnd.oci.image.manifest.v1+json");
+
+  auto plain = c.headManifest("foo/bar", "v1");
+  BOOST_TEST_REQUIRE(plain.isOk());
+  BOOST_TEST(!plain->notModified);
+  (void)c.headManifest("foo/bar", "v1", "not-a-digest\r\nX-Injected: 1");  // never sent as is
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    BOOST_REQUIRE(conditions.size() == 4u);
+    BOOST_TEST(conditions[0] == "\"" + current + "\"");
+    BOOST_TEST(conditions[1] == "\"" + older + "\"");
+    BOOST_TEST(conditions[2].empty());
+    BOOST_TEST(conditions[3].empty());
+  }
+
+  // A 304 to a request that asked nothing is not "unchanged": it is an error.
+  alwaysNotModified = true;
+  auto unasked = c.headManifest("foo/bar", "v1");
+  BOOST_TEST(!unasked.isOk());
+  // By digest, a 304 for another digest than the reference cannot be right.
+  auto byDigest = c.headManifest("foo/bar", current, older);
+  BOOST_TEST(byDigest.status().code() == StatusCode::kDataLoss);
+}
+
 BOOST_AUTO_TEST_CASE(manifest_by_digest_mismatch_is_data_loss) {
   const std::string wantDigest = "sha256:" + std::string(64, 'c');
   FakeServer s([&](HTTPServerRequest&, HTTPServerResponse& rs) {

@@ -1,13 +1,16 @@
-// What the last listing of a custom source found for a rule: its wanted tags, by source,
-// repository and tag pattern. The next listing HEADs those tags while tags/list is still in
-// flight (CustomSource), so a run in which nothing changed costs the source one round trip
-// instead of two (the list, then the HEADs after it). On a remote registry that round trip is
-// most of a no-op run's time.
+// What the last listing of a custom source found for a rule: its wanted tags and the digest
+// each named, by source, repository and tag pattern. The next listing HEADs those tags while
+// tags/list is still in flight (CustomSource), so a run in which nothing changed costs the
+// source one round trip instead of two (the list, then the HEADs after it). On a remote
+// registry that round trip is most of a no-op run's time. Each HEAD carries the remembered
+// digest as If-None-Match, so an unchanged tag costs the source its tag lookup only (a 304
+// instead of a manifest read).
 //
 // Memory only, for the provider's lifetime: a long-running host's scheduled runs use it; a
 // one-shot `tributary sync` or a restarted host pays the two round trips once. A wrong memory
 // costs requests, never correctness: a remembered tag that is gone gets one HEAD (404) and is
-// forgotten; a new tag is HEADed after the list as before.
+// forgotten; a new tag is HEADed after the list as before; a tag that moved answers 200 with
+// its new digest, as a plain HEAD would.
 //
 // Bounded: at most kMaxTagsPerKey tags per key (the first ones of the listing) and kMaxKeys
 // keys (the one remembered longest ago goes first): a few MiB at most.
@@ -30,16 +33,21 @@ class TagListMemory {
   static constexpr size_t kMaxKeys = 1024;
   static constexpr size_t kMaxTagsPerKey = 256;
 
-  /// The tags remembered for `key`; empty when none.
-  std::vector<std::string> recall(const std::string& key) const EXCLUDES(mutex_);
+  struct Tag {
+    std::string name;
+    std::string digest;  // what it named at the last listing; "" when that HEAD failed
+  };
+
+  /// The tags remembered for `key`, in listing order; empty when none.
+  std::vector<Tag> recall(const std::string& key) const EXCLUDES(mutex_);
   /// Replaces what `key` remembers (an empty list forgets it).
-  void remember(const std::string& key, std::vector<std::string> tags) EXCLUDES(mutex_);
+  void remember(const std::string& key, std::vector<Tag> tags) EXCLUDES(mutex_);
   void forget(const std::string& key) EXCLUDES(mutex_);
   size_t keys() const EXCLUDES(mutex_);
 
  private:
   struct Entry {
-    std::vector<std::string> tags;
+    std::vector<Tag> tags;
     uint64_t age = 0;  // key into byAge_
   };
   void forgetLocked(const std::string& key) REQUIRES(mutex_);

@@ -22,6 +22,11 @@ class BudgetedRegistryReader final : public registry::RegistryReader {
                                                     const std::string& reference) override {
     return inner_.headManifest(repository, reference);
   }
+  Result<registry::ManifestDescriptor> headManifestIfChanged(
+      const std::string& repository, const std::string& reference,
+      const std::string& knownDigest) override {
+    return inner_.headManifestIfChanged(repository, reference, knownDigest);
+  }
   Result<registry::Manifest> getManifest(const std::string& repository,
                                          const std::string& reference) override;
   Status fetchBlob(const std::string& repository, const std::string& digest,

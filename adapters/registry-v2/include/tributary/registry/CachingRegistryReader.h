@@ -27,6 +27,9 @@ class CachingRegistryReader final : public RegistryReader {
       const std::string& repository, const std::function<bool(const std::string&)>& keep) override;
   Result<ManifestDescriptor> headManifest(const std::string& repository,
                                           const std::string& reference) override;
+  Result<ManifestDescriptor> headManifestIfChanged(const std::string& repository,
+                                                   const std::string& reference,
+                                                   const std::string& knownDigest) override;
   Result<Manifest> getManifest(const std::string& repository,
                                const std::string& reference) override;
   /// Blobs the store may keep (by `expectedSize`) are read whole into memory, verified, kept

@@ -14,6 +14,9 @@ class ClientRegistryReader final : public RegistryReader {
       const std::string& repository, const std::function<bool(const std::string&)>& keep) override;
   Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
                                                     const std::string& reference) override;
+  Result<registry::ManifestDescriptor> headManifestIfChanged(
+      const std::string& repository, const std::string& reference,
+      const std::string& knownDigest) override;
   Result<registry::Manifest> getManifest(const std::string& repository,
                                          const std::string& reference) override;
   Status fetchBlob(const std::string& repository, const std::string& digest,

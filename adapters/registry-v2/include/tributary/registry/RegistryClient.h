@@ -98,6 +98,10 @@ struct ManifestDescriptor {
   std::string digest;     // Docker-Content-Digest (validated grammar); may be "" if absent
   std::string mediaType;  // Content-Type, parameters stripped
   uint64_t size = 0;      // Content-Length
+  /// A 304 to `If-None-Match: "<known digest>"` (headManifest's `knownDigest`): the reference
+  /// still names that digest, which is `digest` then; mediaType and size are not sent with a
+  /// 304 and stay empty.
+  bool notModified = false;
 };
 
 /// A manifest as served: exact bytes, and the digest computed from them (sha256).
@@ -132,8 +136,16 @@ class RegistryClient {
                                             const std::function<bool(const std::string&)>& keep = {});
 
   /// HEAD a manifest by tag or digest. kNotFound when absent.
+  ///
+  /// With `knownDigest` (what the caller last saw `reference` name), the request carries
+  /// `If-None-Match: "<knownDigest>"`. Distribution compares it with the tag's link before
+  /// reading the manifest and answers 304 when they are equal, which spares the source a
+  /// manifest read and parse per unchanged tag; the descriptor is then `notModified` with
+  /// digest = knownDigest. Registries that ignore the header answer 200 as usual. Only a
+  /// digest of valid grammar is sent (anything else is a plain HEAD).
   Result<ManifestDescriptor> headManifest(const std::string& repository,
-                                          const std::string& reference);
+                                          const std::string& reference,
+                                          const std::string& knownDigest = {});
 
   /// GET a manifest by tag or digest. The digest is sha256 of the exact bytes; when
   /// `reference` is a digest, a mismatch is kDataLoss. Bodies over 4 MiB are refused.

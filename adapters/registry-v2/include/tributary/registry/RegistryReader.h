@@ -37,6 +37,17 @@ class RegistryReader {
   /// kNotFound when absent.
   virtual Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
                                                             const std::string& reference) = 0;
+  /// headManifest for a reference last seen naming `knownDigest`: a reader over a network
+  /// client asks with If-None-Match (RegistryClient::headManifest), so an unchanged tag costs
+  /// the source only its tag lookup, and answers `notModified` with digest = knownDigest.
+  /// The default is a plain HEAD, always a correct answer; readers that forward to another
+  /// reader forward this too, or the saving is lost.
+  virtual Result<registry::ManifestDescriptor> headManifestIfChanged(
+      const std::string& repository, const std::string& reference,
+      const std::string& knownDigest) {
+    (void)knownDigest;
+    return headManifest(repository, reference);
+  }
   /// Exact bytes; digest = sha256 of them (verified against `reference` when it is a digest).
   virtual Result<registry::Manifest> getManifest(const std::string& repository,
                                                  const std::string& reference) = 0;

@@ -23,6 +23,10 @@ class MirroredRegistryReader final : public registry::RegistryReader {
   Result<std::vector<std::string>> listTags(const std::string& repository) override;
   Result<registry::ManifestDescriptor> headManifest(const std::string& repository,
                                                     const std::string& reference) override;
+  /// Asked of the origin, like headManifest: a mirror may be stale.
+  Result<registry::ManifestDescriptor> headManifestIfChanged(
+      const std::string& repository, const std::string& reference,
+      const std::string& knownDigest) override;
   Result<registry::Manifest> getManifest(const std::string& repository,
                                          const std::string& reference) override;
   /// From a mirror, the bytes are hashed as they stream and the sink is reset when they do
