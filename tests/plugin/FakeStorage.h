@@ -3,10 +3,12 @@
 // "manifest <repo> <d>", "tag <repo>:<tag> <d>") so tests can check the publish order.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "FakeRegistry.h"
@@ -86,7 +88,9 @@ class FakeStorage final : public plugin::Storage {
   }
   Result<std::optional<std::string>> tagGet(const std::string& repository,
                                             const std::string& tag) override {
+    if (tagGetDelay.count() > 0) std::this_thread::sleep_for(tagGetDelay);  // a remote store
     std::lock_guard<std::mutex> l(m_);
+    tagReaders.insert(std::this_thread::get_id());
     auto it = tags.find(repository + ":" + tag);
     if (it == tags.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
@@ -113,6 +117,8 @@ class FakeStorage final : public plugin::Storage {
   std::map<std::string, std::set<std::string>> layers;
   std::map<std::string, std::map<std::string, std::string>> manifests;
   std::map<std::string, std::string> tags;  // "repo:tag" -> digest
+  std::chrono::microseconds tagGetDelay{0};
+  std::set<std::thread::id> tagReaders;     // the threads that called tagGet
   std::vector<std::string> events;
   int stats = 0;
   int aborts = 0;

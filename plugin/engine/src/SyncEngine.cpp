@@ -144,7 +144,11 @@ Status SyncEngine::publish(const ResolvedTag& tag) {
 void SyncEngine::logTag(const RunReport::TagRow& row, ProgressReporter& progress) {
   const std::string what = std::string(tagActionName(row.action)) +
                            (row.reason.empty() ? "" : ": " + row.reason);
-  const LogLevel level = row.action == TagAction::kFailed ? LogLevel::kWarn : LogLevel::kInfo;
+  // What changed is news; an unchanged tag (every tag of most scheduled runs) is in the
+  // task's report, and in the log only at debug level.
+  const LogLevel level = row.action == TagAction::kFailed      ? LogLevel::kWarn
+                         : row.action == TagAction::kUnchanged ? LogLevel::kDebug
+                                                               : LogLevel::kInfo;
   if (logger_.enabled(level)) logger_.log(level, "rule " + rule_.name + ": tag " + row.tag + " " + what);
   progress.tagDone(row.tag, what);
 }

@@ -125,16 +125,43 @@ Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<regis
                                                          int concurrency,
                                                          const TaskContext& task) {
   std::vector<ResolvedTag> resolved(tags.size());
+  // Local decisions spend no pulls, so taking them first leaves the admission order of the
+  // others as it was.
+  std::vector<size_t> others;
+  const auto localUntil = std::chrono::steady_clock::now() + kLocalBudget;
+  for (size_t i = 0; i < tags.size(); ++i) {
+    if (task.isCancelled()) return cancelledError("task cancelled");
+    if (std::chrono::steady_clock::now() >= localUntil || !decidedLocally(tags[i], resolved[i]))
+      others.push_back(i);
+  }
   // Serial admission (a pull budget): tags ask for pulls one after the other, newest first
   // (the order given): an older tag must not take the pulls a newer one needed.
   if (serialAdmission_) concurrency = 1;
-  BoundedParallel::run(tags.size(), concurrency, [&](size_t i) {
+  BoundedParallel::run(others.size(), concurrency, [&](size_t k) {
     if (task.isCancelled()) return false;
-    resolved[i] = resolve(tags[i]);
+    resolved[others[k]] = resolve(tags[others[k]]);
     return true;
   });
   if (task.isCancelled()) return cancelledError("task cancelled");
   return resolved;
+}
+
+bool TagResolver::decidedLocally(const registry::TagInfo& info, ResolvedTag& out) {
+  if (!info.error.isOk() || info.digest.empty()) return false;
+  std::optional<std::string> target;
+  if (!matcher_.singlePlatform()) target = info.digest;
+  else if (auto cached = choiceCache_.get(choiceKey(info.digest))) target = *cached;
+  if (!target) return false;
+  auto destination = storage_.tagGet(rule_.destination.repository, info.tag);
+  if (!destination.isOk()) return false;  // resolve() reports it
+  ResolvedTag local;
+  local.info = info;
+  local.sourceDigest = info.digest;
+  local.destinationDigest = destination->value_or("");
+  local.targetDigest = *target;
+  if (!decide(local, *destination)) return false;
+  out = std::move(local);
+  return true;
 }
 
 bool TagResolver::decide(ResolvedTag& out, const std::optional<std::string>& destination) {

@@ -124,6 +124,62 @@ BOOST_AUTO_TEST_CASE(parallel_resolution_equals_serial_in_tag_order) {
   BOOST_TEST(static_cast<int>((*b)[5].action) == static_cast<int>(TagAction::kFailed));
 }
 
+BOOST_AUTO_TEST_CASE(tags_settled_by_the_destination_are_decided_on_the_calling_thread) {
+  // A scheduled run of an unchanged source: every listed digest is already the destination's.
+  const Rule rule = ruleWith("");
+  Env env;
+  for (const registry::TagInfo& t : env.tags)
+    if (!t.digest.empty() && t.tag != "gone") env.storage.tags["mirror/app:" + t.tag] = t.digest;
+  env.reg.resetCounters();
+  DetachedTask task;
+  TagResolver resolver(rule, "up/app", env.reg, env.storage, env.choices);
+  auto resolved = resolver.resolveAll(env.tags, 8, task);
+  BOOST_TEST_REQUIRE(resolved.isOk());
+  std::map<TagAction, int> actions;
+  for (const ResolvedTag& r : *resolved) ++actions[r.action];
+  BOOST_TEST(actions[TagAction::kUnchanged] == 19);
+  BOOST_TEST(actions[TagAction::kFailed] == 1);  // "gone": its HEAD-less GET fails, as before
+  BOOST_TEST(actions[TagAction::kSynced] == 1);  // t107: no digest listed, so asked
+  BOOST_TEST((*resolved)[8].info.tag == "t107");
+  BOOST_TEST(env.reg.headCalls == 1);  // t107's HEAD, nothing for the 19
+
+  // Nothing to ask the source at all: every tag decided here, no worker started.
+  Env quiet;
+  std::vector<registry::TagInfo> listed;
+  for (registry::TagInfo t : quiet.tags) {
+    if (t.tag == "gone") continue;
+    if (t.digest.empty()) t.digest = (*resolved)[8].sourceDigest;  // t107, as its HEAD said
+    quiet.storage.tags["mirror/app:" + t.tag] = t.digest;
+    listed.push_back(t);
+  }
+  quiet.reg.resetCounters();
+  TagResolver quietResolver(rule, "up/app", quiet.reg, quiet.storage, quiet.choices);
+  auto all = quietResolver.resolveAll(listed, 8, task);
+  BOOST_TEST_REQUIRE(all.isOk());
+  for (const ResolvedTag& r : *all)
+    BOOST_TEST(static_cast<int>(r.action) == static_cast<int>(TagAction::kUnchanged), r.info.tag);
+  BOOST_TEST(quiet.reg.headCalls + quiet.reg.getCalls == 0);
+  BOOST_TEST(quiet.storage.tagReaders.size() == 1u);
+  BOOST_TEST(quiet.storage.tagReaders.count(std::this_thread::get_id()) == 1u);
+
+  // A storage whose tag reads are slow (S3): past the local budget the rest go to the pool,
+  // with the same answers.
+  Env slow;
+  for (const registry::TagInfo& t : slow.tags)
+    if (!t.digest.empty() && t.tag != "gone") slow.storage.tags["mirror/app:" + t.tag] = t.digest;
+  slow.storage.tagGetDelay = std::chrono::milliseconds(2);
+  TagResolver slowResolver(rule, "up/app", slow.reg, slow.storage, slow.choices);
+  auto same = slowResolver.resolveAll(slow.tags, 8, task);
+  BOOST_TEST_REQUIRE(same.isOk());
+  BOOST_TEST_REQUIRE(same->size() == resolved->size());
+  for (size_t i = 0; i < same->size(); ++i) {
+    BOOST_TEST((*same)[i].info.tag == (*resolved)[i].info.tag);
+    BOOST_TEST(static_cast<int>((*same)[i].action) == static_cast<int>((*resolved)[i].action));
+    BOOST_TEST((*same)[i].targetDigest == (*resolved)[i].targetDigest);
+  }
+  BOOST_TEST(slow.storage.tagReaders.size() > 1u);  // not all on the calling thread
+}
+
 BOOST_AUTO_TEST_CASE(parallel_resolution_fetches_each_manifest_once) {
   const Rule rule = ruleWith("");
   Env env;

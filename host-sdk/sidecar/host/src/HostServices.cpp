@@ -101,13 +101,14 @@ Result<std::string> HostServices::readSecretFile(std::string_view name, std::str
 
 void HostServices::log(rp_log_level level, std::string_view message) {
   if (!logEnabled(level)) return;
-  const std::string line = "tributary: " + levelName(level) + ": " + std::string(message);
+  std::string line = "tributary: " + levelName(level) + ": " + std::string(message);
   std::lock_guard<std::mutex> lock(logMutex_);
   if (lineWriter_) {
     lineWriter_(line);
     return;
   }
-  logStream_ << line << '\n';
+  line += '\n';  // one write: a line is never split from its end by another writer
+  logStream_ << line;
   logStream_.flush();
 }
 

@@ -10,6 +10,8 @@
 // cache it borrows allow concurrent calls.
 #pragma once
 
+#include <chrono>
+
 #include <functional>
 #include <optional>
 
@@ -53,10 +55,19 @@ class TagResolver {
   /// resolve() for every tag, on up to `concurrency` threads (the tags' HEADs and GETs are
   /// independent); the results are in the order of `tags`, exactly as a serial loop gives
   /// them. kCancelled when the task is cancelled (checked before each tag starts).
+  /// Tags that need no request (decidedLocally) are decided first on the calling thread,
+  /// for at most kLocalBudget: a scheduled run of an unchanged source starts no thread for
+  /// them, and a storage whose tag reads are slow (S3) still gets the pool for the rest.
+  static constexpr std::chrono::microseconds kLocalBudget{500};
   Result<std::vector<ResolvedTag>> resolveAll(const std::vector<registry::TagInfo>& tags,
                                               int concurrency, const TaskContext& task);
 
  private:
+  /// resolve()'s answer for a tag settled without a request to the source: its digest was
+  /// listed, its target is known (no platform to pick, or the pick cached) and the overwrite
+  /// policy leaves the destination as it is (unchanged or kept). false (and `out` untouched)
+  /// for anything else, errors included: resolve() then handles the tag as before.
+  bool decidedLocally(const registry::TagInfo& info, ResolvedTag& out);
   Status resolveInto(ResolvedTag& out);
   Status addImage(ResolvedTag& out, const std::string& digest, const std::string& bytes,
                   const registry::ParsedManifest& parsed, bool checkPlatform, bool& platformOk);
