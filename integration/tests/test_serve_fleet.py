@@ -10,9 +10,10 @@ integration/lib/pgserver.py) and one registry storage:
 - cancel through B stops the task running on A;
 - kill -9 of the sidecar holding a rule's lease: B joins the orphaned task until the lease
   expires, then records it failed and, as it was a manual Execute, runs the rule again at once;
-- PostgreSQL restarts under B: its API answers again (a failed request in between is a JSON
-  5xx, never a crash) and an Execute succeeds; under ASan, B's exit also shows the reconnect
-  leaked nothing (Poco's own reconnect leaked the broken libpq connection, memory and socket).
+- PostgreSQL restarts under B: the first request after the restart is answered (the closed
+  connection is noticed and reopened before the statement) and an Execute succeeds; under
+  ASan, B's exit also shows the reconnect leaked nothing (Poco's own reconnect leaked the
+  broken libpq connection, memory and socket).
 
 A fault proxy in front of the source stalls blob downloads so a run lasts as long as needed.
 Leases are short here (replication.lease: ttl 3 s, renew 1 s) and intervals 60x faster
@@ -184,21 +185,16 @@ def main():
         no_errors(b)
 
         # -- the database restarts under a running sidecar -----------------------------------
-        pg.restart()
-        restarted = time.time()
-        answers = []
-        while True:  # the dropped connection is reopened at the next statement
-            status, answer = b.api("GET", "/api/v1/rules")
-            answers.append(status)
-            if status == 200:
-                break
-            assert status >= 500 and "message" in answer, (status, answer)
-            assert time.time() - restarted < 20, ("no recovery", answers, b.log())
-            time.sleep(0.2)
+        pg.restart()  # returns once the new server accepts connections
+        # The closed connection is noticed before the next statement and reopened: the first
+        # request after the restart is answered, not failed.
+        status, answer = b.api("GET", "/api/v1/rules")
+        assert status == 200, (status, answer, b.log())
         done = b.wait_task(b.ok("POST", "/api/v1/rules/slow/execute")["id"], timeout=30)
         assert done["status"] == "succeeded", (done, b.log())
         assert b.proc.poll() is None
-        print("database restart: API answers %s, then an Execute succeeded" % answers, flush=True)
+        print("database restart: the next request answered, then an Execute succeeded",
+              flush=True)
 
         assert b.stop()[0] == 0
     print("OK")

@@ -1,5 +1,8 @@
 #include "tributary/state/StateStore.h"
 
+#include <poll.h>
+
+#include <libpq-fe.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/RecordSet.h>
@@ -209,6 +212,25 @@ StateStore::~StateStore() = default;
 
 bool StateStore::sharedByFleet() const { return dialect_.postgres; }
 
+namespace {
+
+// Between statements nothing is owed on a PostgreSQL connection, so a readable socket means
+// the server spoke first: the FATAL it sends before closing at a shutdown or restart, or the
+// close itself. Reading it marks a closed connection bad at once, so it is reopened before
+// the next statement instead of failing that statement (an API request answered 500, a
+// task's end not recorded). A connection that died silently is still found by the statement
+// that uses it.
+void noticeServerClose(PGconn* conn) {
+  // A read returns the FATAL message first and the close at the next one (a few at most).
+  for (int reads = 0; reads < 8 && conn != nullptr && PQstatus(conn) == CONNECTION_OK; ++reads) {
+    pollfd p{PQsocket(conn), POLLIN, 0};
+    if (p.fd < 0 || ::poll(&p, 1, 0) <= 0) return;
+    if (PQconsumeInput(conn) == 0) return;  // the close: the connection is bad now
+  }
+}
+
+}  // namespace
+
 Poco::Data::Session& StateStore::session() {
   // A PostgreSQL server restart or a dropped connection leaves the session bad; the statement
   // that found it threw, the next call reconnects. Not through Session::reconnect(): Poco's
@@ -216,8 +238,11 @@ Poco::Data::Session& StateStore::session() {
   // one leaked its libpq connection (memory and socket) at every outage. PQreset (the
   // handle's reset()) reconnects the same libpq connection instead; a transaction the break
   // interrupted is over on the server, and the handle is told so.
+  auto* pg = dialect_.postgres
+                 ? dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session_->impl())
+                 : nullptr;
+  if (pg != nullptr) noticeServerClose(pg->handle());
   if (dialect_.postgres && !session_->isConnected()) {
-    auto* pg = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session_->impl());
     if (pg == nullptr) {
       session_->reconnect();
     } else if (pg->handle().reset() && pg->handle().isTransaction()) {
