@@ -91,6 +91,8 @@ class FakeStorage final : public plugin::Storage {
     if (tagGetDelay.count() > 0) std::this_thread::sleep_for(tagGetDelay);  // a remote store
     std::lock_guard<std::mutex> l(m_);
     tagReaders.insert(std::this_thread::get_id());
+    ++tagGets;
+    if (!failTagGet.isOk()) return failTagGet.withContext("reading tag " + repository + ":" + tag);
     auto it = tags.find(repository + ":" + tag);
     if (it == tags.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
@@ -119,6 +121,8 @@ class FakeStorage final : public plugin::Storage {
   std::map<std::string, std::string> tags;  // "repo:tag" -> digest
   std::chrono::microseconds tagGetDelay{0};
   std::set<std::thread::id> tagReaders;     // the threads that called tagGet
+  int tagGets = 0;
+  Status failTagGet;                        // every tagGet answers this when not OK
   std::vector<std::string> events;
   int stats = 0;
   int aborts = 0;

@@ -88,10 +88,15 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
     return out;
   }
   Status s = resolveInto(out);
+  finish(out, s);
+  return out;
+}
+
+void TagResolver::finish(ResolvedTag& out, const Status& s) {
   if (out.action == TagAction::kDeferred) {
     out.manifests.clear();
     out.blobs.clear();
-    return out;
+    return;
   }
   if (!s.isOk() && fetchGate_ && s.code() == StatusCode::kResourceExhausted) {
     // A GET the source refused (its budget, or a 429 anyway): when the source now defers any
@@ -106,7 +111,7 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
                        : s.message() + "; " + d->reason;
       out.manifests.clear();
       out.blobs.clear();
-      return out;
+      return;
     }
   }
   if (!s.isOk()) {
@@ -118,7 +123,6 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
     out.blobs.clear();
     out.foreignLayers.clear();
   }
-  return out;
 }
 
 Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<registry::TagInfo>& tags,
@@ -153,10 +157,14 @@ bool TagResolver::decidedLocally(const registry::TagInfo& info, ResolvedTag& out
   else if (auto cached = choiceCache_.get(choiceKey(info.digest))) target = *cached;
   if (!target) return false;
   auto destination = storage_.tagGet(rule_.destination.repository, info.tag);
-  if (!destination.isOk()) return false;  // resolve() reports it
   ResolvedTag local;
   local.info = info;
   local.sourceDigest = info.digest;
+  if (!destination.isOk()) {  // what resolve() answers, without reading the tag again
+    finish(local, destination.status());
+    out = std::move(local);
+    return true;
+  }
   local.destinationDigest = destination->value_or("");
   local.targetDigest = *target;
   if (!decide(local, *destination)) return false;

@@ -180,6 +180,23 @@ BOOST_AUTO_TEST_CASE(tags_settled_by_the_destination_are_decided_on_the_calling_
   BOOST_TEST(slow.storage.tagReaders.size() > 1u);  // not all on the calling thread
 }
 
+BOOST_AUTO_TEST_CASE(a_destination_that_cannot_be_read_fails_each_tag_after_one_read) {
+  // A registry-API destination refusing the credentials: its client's second answer would not
+  // carry the server's words, so each tag is read once and fails with the first answer.
+  const Rule rule = ruleWith("");
+  Env env;
+  env.storage.failTagGet = unauthenticatedError("UNAUTHORIZED: authentication required");
+  DetachedTask task;
+  TagResolver resolver(rule, "up/app", env.reg, env.storage, env.choices);
+  auto resolved = resolver.resolveAll(env.tags, 8, task);
+  BOOST_TEST_REQUIRE(resolved.isOk());
+  for (const ResolvedTag& r : *resolved) {
+    BOOST_TEST(static_cast<int>(r.action) == static_cast<int>(TagAction::kFailed), r.info.tag);
+    BOOST_TEST(r.reason.find("authentication required") != std::string::npos, r.reason);
+  }
+  BOOST_TEST(env.storage.tagGets == static_cast<int>(env.tags.size()));
+}
+
 BOOST_AUTO_TEST_CASE(parallel_resolution_fetches_each_manifest_once) {
   const Rule rule = ruleWith("");
   Env env;

@@ -65,10 +65,15 @@ class TagResolver {
  private:
   /// resolve()'s answer for a tag settled without a request to the source: its digest was
   /// listed, its target is known (no platform to pick, or the pick cached) and the overwrite
-  /// policy leaves the destination as it is (unchanged or kept). false (and `out` untouched)
-  /// for anything else, errors included: resolve() then handles the tag as before.
+  /// policy leaves the destination as it is (unchanged or kept), or the destination's tag
+  /// could not be read (failed, as resolve() says: a storage is asked once per tag, since a
+  /// second answer can differ — a registry API client that saw its credentials refused says
+  /// so without the server's words). false (and `out` untouched) for anything else:
+  /// resolve() then handles the tag as before.
   bool decidedLocally(const registry::TagInfo& info, ResolvedTag& out);
   Status resolveInto(ResolvedTag& out);
+  /// resolve()'s ending: deferral by the fetch gate, or the failure `s` (when not OK).
+  void finish(ResolvedTag& out, const Status& s);
   Status addImage(ResolvedTag& out, const std::string& digest, const std::string& bytes,
                   const registry::ParsedManifest& parsed, bool checkPlatform, bool& platformOk);
   std::string choiceKey(const std::string& sourceDigest) const;
