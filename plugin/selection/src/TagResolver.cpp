@@ -69,7 +69,9 @@ std::string TagResolver::choiceKey(const std::string& sourceDigest) const {
   return sourceDigest + "|" + matcher_.key();
 }
 
-ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
+ResolvedTag TagResolver::resolve(const registry::TagInfo& info) { return resolve(info, nullptr); }
+
+ResolvedTag TagResolver::resolve(const registry::TagInfo& info, const DestinationTag* known) {
   ResolvedTag out;
   out.info = info;
   if (!info.error.isOk() && serialAdmission_ &&
@@ -87,7 +89,7 @@ ResolvedTag TagResolver::resolve(const registry::TagInfo& info) {
     out.sourceDigest = info.digest;
     return out;
   }
-  Status s = resolveInto(out);
+  Status s = resolveInto(out, known);
   finish(out, s);
   return out;
 }
@@ -132,10 +134,12 @@ Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<regis
   // Local decisions spend no pulls, so taking them first leaves the admission order of the
   // others as it was.
   std::vector<size_t> others;
+  std::vector<std::optional<DestinationTag>> read(tags.size());
   const auto localUntil = std::chrono::steady_clock::now() + kLocalBudget;
   for (size_t i = 0; i < tags.size(); ++i) {
     if (task.isCancelled()) return cancelledError("task cancelled");
-    if (std::chrono::steady_clock::now() >= localUntil || !decidedLocally(tags[i], resolved[i]))
+    if (std::chrono::steady_clock::now() >= localUntil ||
+        !decidedLocally(tags[i], resolved[i], read[i]))
       others.push_back(i);
   }
   // Serial admission (a pull budget): tags ask for pulls one after the other, newest first
@@ -143,14 +147,16 @@ Result<std::vector<ResolvedTag>> TagResolver::resolveAll(const std::vector<regis
   if (serialAdmission_) concurrency = 1;
   BoundedParallel::run(others.size(), concurrency, [&](size_t k) {
     if (task.isCancelled()) return false;
-    resolved[others[k]] = resolve(tags[others[k]]);
+    const size_t i = others[k];
+    resolved[i] = resolve(tags[i], read[i] ? &*read[i] : nullptr);
     return true;
   });
   if (task.isCancelled()) return cancelledError("task cancelled");
   return resolved;
 }
 
-bool TagResolver::decidedLocally(const registry::TagInfo& info, ResolvedTag& out) {
+bool TagResolver::decidedLocally(const registry::TagInfo& info, ResolvedTag& out,
+                                 std::optional<DestinationTag>& read) {
   if (!info.error.isOk() || info.digest.empty()) return false;
   std::optional<std::string> target;
   if (!matcher_.singlePlatform()) target = info.digest;
@@ -165,6 +171,7 @@ bool TagResolver::decidedLocally(const registry::TagInfo& info, ResolvedTag& out
     out = std::move(local);
     return true;
   }
+  read = *destination;
   local.destinationDigest = destination->value_or("");
   local.targetDigest = *target;
   if (!decide(local, *destination)) return false;
@@ -198,7 +205,7 @@ bool TagResolver::decide(ResolvedTag& out, const std::optional<std::string>& des
   return false;
 }
 
-Status TagResolver::resolveInto(ResolvedTag& out) {
+Status TagResolver::resolveInto(ResolvedTag& out, const DestinationTag* known) {
   const std::string& tag = out.info.tag;
   std::optional<registry::Manifest> top;
   std::string topMediaType;  // from the HEAD, when one was made
@@ -226,8 +233,12 @@ Status TagResolver::resolveInto(ResolvedTag& out) {
       top = std::move(m);
     }
   }
-  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> destination,
-                        storage_.tagGet(rule_.destination.repository, tag));
+  DestinationTag destination;
+  if (known != nullptr) {
+    destination = *known;
+  } else {
+    TRIB_ASSIGN_OR_RETURN(destination, storage_.tagGet(rule_.destination.repository, tag));
+  }
   out.destinationDigest = destination.value_or("");
 
   // Cheap decision first: is the target digest known without a manifest GET?

@@ -122,6 +122,9 @@ BOOST_AUTO_TEST_CASE(parallel_resolution_equals_serial_in_tag_order) {
   BOOST_TEST(actions[TagAction::kKept] == 1);
   BOOST_TEST(actions[TagAction::kFailed] == 1);
   BOOST_TEST(static_cast<int>((*b)[5].action) == static_cast<int>(TagAction::kFailed));
+  // The destination is asked once per tag, whether a tag was settled before the pool or not.
+  BOOST_TEST(serialEnv.storage.tagGets == static_cast<int>(serialEnv.tags.size()));
+  BOOST_TEST(parallelEnv.storage.tagGets == static_cast<int>(parallelEnv.tags.size()));
 }
 
 BOOST_AUTO_TEST_CASE(tags_settled_by_the_destination_are_decided_on_the_calling_thread) {

@@ -63,15 +63,21 @@ class TagResolver {
                                               int concurrency, const TaskContext& task);
 
  private:
+  /// The digest a destination tag names; nullopt when there is no such tag.
+  using DestinationTag = std::optional<std::string>;
+  /// resolve() with the destination's tag already read (`known`), or read here (nullptr).
+  ResolvedTag resolve(const registry::TagInfo& info, const DestinationTag* known);
   /// resolve()'s answer for a tag settled without a request to the source: its digest was
   /// listed, its target is known (no platform to pick, or the pick cached) and the overwrite
   /// policy leaves the destination as it is (unchanged or kept), or the destination's tag
   /// could not be read (failed, as resolve() says: a storage is asked once per tag, since a
   /// second answer can differ — a registry API client that saw its credentials refused says
   /// so without the server's words). false (and `out` untouched) for anything else:
-  /// resolve() then handles the tag as before.
-  bool decidedLocally(const registry::TagInfo& info, ResolvedTag& out);
-  Status resolveInto(ResolvedTag& out);
+  /// resolve() then handles the tag as before, given what was read into `read` (so the
+  /// destination is asked once per tag either way).
+  bool decidedLocally(const registry::TagInfo& info, ResolvedTag& out,
+                      std::optional<DestinationTag>& read);
+  Status resolveInto(ResolvedTag& out, const DestinationTag* known);
   /// resolve()'s ending: deferral by the fetch gate, or the failure `s` (when not OK).
   void finish(ResolvedTag& out, const Status& s);
   Status addImage(ResolvedTag& out, const std::string& digest, const std::string& bytes,
