@@ -86,6 +86,12 @@ std::optional<int64_t> Rfc3339::parseMs(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   const int64_t days = daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60;
+  // An offset can carry a time in year 0000 or 9999 past the four-digit years (0000-01-01
+  // 02:00+05:00 is in year -1 in UTC): such an instant has no RFC 3339 form to be reported
+  // in, so it is no usable time (found by fuzz_rfc3339).
+  static const int64_t kFirst = daysFromCivil(0, 1, 1) * 86400;
+  static const int64_t kPastLast = daysFromCivil(10000, 1, 1) * 86400;
+  if (secs < kFirst || secs >= kPastLast) return std::nullopt;
   return secs * 1000 + millis;
 }
 

@@ -41,6 +41,19 @@ BOOST_AUTO_TEST_CASE(rejects_malformed) {
   BOOST_TEST(!Rfc3339::parseMs("2024-05-01T10:20:30Zjunk").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(rejects_instants_outside_four_digit_years) {
+  // Written in years 0000 and 9999, but outside them once the offset is applied: no UTC form.
+  BOOST_TEST(!Rfc3339::parseMs("0000-01-01T02:34:56+05:00").has_value());
+  BOOST_TEST(!Rfc3339::parseMs("9999-12-31T23:00:00-05:00").has_value());
+  // The edges themselves round trip.
+  auto first = Rfc3339::parseMs("0000-01-01T00:00:00Z");
+  auto last = Rfc3339::parseMs("9999-12-31T23:59:59.999Z");
+  BOOST_REQUIRE(first.has_value());
+  BOOST_REQUIRE(last.has_value());
+  BOOST_TEST(Rfc3339::formatMs(*first) == "0000-01-01T00:00:00Z");
+  BOOST_TEST(Rfc3339::formatMs(*last) == "9999-12-31T23:59:59.999Z");
+}
+
 BOOST_AUTO_TEST_CASE(formats_round_trip) {
   BOOST_TEST(Rfc3339::formatMs(1714558830123LL) == "2024-05-01T10:20:30.123Z");
   BOOST_TEST(Rfc3339::formatMs(1714558830000LL) == "2024-05-01T10:20:30Z");
